@@ -1,0 +1,25 @@
+package dev.handoff.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code handoff} command: entry point of every daemon and operator command. */
+@Command(name = "handoff", mixinStandardHelpOptions = true, version = "handoff 0.1.0",
+        description = "Passes live TCP connections between hosts and resurrects them after a host dies.",
+        subcommands = {DemoCommand.class})
+public final class Handoff implements Runnable {
+
+    /** picocli's view of this command, for printing usage. */
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Runs the command line and exits with its code. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Handoff()).execute(args));
+    }
+}
