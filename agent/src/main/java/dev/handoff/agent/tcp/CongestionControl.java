@@ -1,0 +1,42 @@
+package dev.handoff.agent.tcp;
+
+/**
+ * A congestion controller: decides how the congestion window grows on ACKs and how it
+ * shrinks on loss. Loss recovery itself (fast retransmit, NewReno partial ACKs, window
+ * inflation) is the engine's, common to every controller. Windows are in bytes.
+ */
+public interface CongestionControl {
+    /** Congestion window. */
+    int cwnd();
+
+    /** Slow-start threshold. */
+    int ssthresh();
+
+    /** Sets the congestion window (recovery inflation/deflation, restored state). */
+    void setCwnd(int cwnd);
+
+    /** Sets the slow-start threshold (restored state). */
+    void setSsthresh(int ssthresh);
+
+    /** New data acknowledged outside recovery: grow the window. {@code srtt} in ms, 0 if unknown. */
+    void onAck(long now, int acked, int mss, double srtt);
+
+    /** Loss detected by duplicate ACKs: set ssthresh and cwnd for recovery (RFC 5681 §3.2 step 2). */
+    void onCongestion(long now, int flight, int mss);
+
+    /** Retransmission timeout: ssthresh from the flight, cwnd to one segment (RFC 5681 §3.1). */
+    void onTimeout(long now, int flight, int mss);
+
+    /** Name of the algorithm, for the ICI and diagnostics. */
+    String name();
+
+    /** Creates a controller by name: {@code cubic} (default) or {@code newreno}. */
+    static CongestionControl create(String name, int initialCwnd) {
+        return switch (name) {
+            case "cubic" -> new Cubic(initialCwnd);
+            case "newreno" -> new NewReno(initialCwnd);
+            default -> throw new IllegalArgumentException(
+                    "unknown congestion control '" + name + "': use cubic or newreno");
+        };
+    }
+}

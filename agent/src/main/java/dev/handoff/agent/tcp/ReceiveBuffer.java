@@ -1,0 +1,165 @@
+package dev.handoff.agent.tcp;
+
+import dev.handoff.agent.wire.SeqNum;
+
+/**
+ * Received bytes: the in-order bytes the application has not read yet, followed by the
+ * window in which out-of-order segments are placed where they belong. A ring buffer plus
+ * a small sorted list of out-of-order ranges (by sequence number); allocation-free.
+ *
+ * <p>Ring position of sequence number {@code s} is {@code readPos + unread + (s - rcvNxt)}.
+ */
+final class ReceiveBuffer {
+    /** Storage. */
+    private final byte[] ring;
+    /** Index in {@link #ring} of the first unread byte. */
+    private int readPos;
+    /** In-order bytes not yet read by the application. */
+    private int unread;
+    /** Out-of-order ranges: left edges, sorted, disjoint and not adjacent. */
+    private final int[] left;
+    /** Out-of-order ranges: right edges (exclusive). */
+    private final int[] right;
+    /** Number of out-of-order ranges. */
+    private int ranges;
+    /** Index of the range that received the latest segment (RFC 2018 §4: first SACK block), or -1. */
+    private int latest = -1;
+
+    /** A buffer of {@code capacity} bytes keeping at most {@code maxRanges} out-of-order ranges. */
+    ReceiveBuffer(int capacity, int maxRanges) {
+        this.ring = new byte[capacity];
+        this.left = new int[maxRanges];
+        this.right = new int[maxRanges];
+    }
+
+    /** Total storage, unread bytes and window together. */
+    int capacity() {
+        return ring.length;
+    }
+
+    /** In-order bytes waiting for the application. */
+    int unread() {
+        return unread;
+    }
+
+    /** Number of out-of-order ranges held. */
+    int rangeCount() {
+        return ranges;
+    }
+
+    /** Left edge of out-of-order range {@code i}. */
+    int rangeLeft(int i) {
+        return left[i];
+    }
+
+    /** Right edge (exclusive) of out-of-order range {@code i}. */
+    int rangeRight(int i) {
+        return right[i];
+    }
+
+    /** Index of the range holding the most recently received out-of-order bytes, or -1. */
+    int latestRange() {
+        return latest;
+    }
+
+    /**
+     * Stores {@code len} bytes that start {@code seq - rcvNxt} bytes past RCV.NXT. The
+     * caller has trimmed them to the window and checked they fit in the ring. Returns the
+     * new RCV.NXT: advanced past the bytes and any out-of-order range they joined, or
+     * unchanged for an out-of-order segment. Returns {@code rcvNxt} unchanged and stores
+     * nothing if the segment would need more ranges than allowed; see {@link #wouldOverflow}.
+     */
+    int write(int rcvNxt, int seq, byte[] src, int off, int len) {
+        int delta = seq - rcvNxt;
+        int start = (readPos + unread + delta) % ring.length;
+        int first = Math.min(len, ring.length - start);
+        System.arraycopy(src, off, ring, start, first);
+        System.arraycopy(src, off + first, ring, 0, len - first);
+        if (delta == 0) {
+            unread += len;
+            int next = rcvNxt + len;
+            // Join (and drop) every out-of-order range now reached.
+            while (ranges > 0 && SeqNum.le(left[0], next)) {
+                if (SeqNum.gt(right[0], next)) {
+                    unread += right[0] - next;
+                    next = right[0];
+                }
+                removeRange(0);
+            }
+            latest = -1; // the newest bytes are in order: no SACK block holds them
+            return next;
+        }
+        addRange(seq, seq + len);
+        return rcvNxt;
+    }
+
+    /** The range list cannot take a new disjoint range [seq, end) (the caller drops the segment). */
+    boolean wouldOverflow(int seq, int end) {
+        if (ranges < left.length) {
+            return false;
+        }
+        for (int i = 0; i < ranges; i++) {
+            if (SeqNum.le(seq, right[i]) && SeqNum.ge(end, left[i])) {
+                return false; // touches an existing range: merges without a new slot
+            }
+        }
+        return true;
+    }
+
+    private void addRange(int l, int r) {
+        int i = 0;
+        while (i < ranges && SeqNum.lt(right[i], l)) {
+            i++;
+        }
+        if (i < ranges && SeqNum.le(left[i], r)) {
+            // Overlaps or touches range i: merge, then swallow followers it reaches.
+            left[i] = SeqNum.min(left[i], l);
+            right[i] = SeqNum.max(right[i], r);
+            while (i + 1 < ranges && SeqNum.le(left[i + 1], right[i])) {
+                right[i] = SeqNum.max(right[i], right[i + 1]);
+                removeRange(i + 1);
+            }
+        } else {
+            System.arraycopy(left, i, left, i + 1, ranges - i);
+            System.arraycopy(right, i, right, i + 1, ranges - i);
+            left[i] = l;
+            right[i] = r;
+            ranges++;
+        }
+        latest = i;
+    }
+
+    private void removeRange(int i) {
+        System.arraycopy(left, i + 1, left, i, ranges - i - 1);
+        System.arraycopy(right, i + 1, right, i, ranges - i - 1);
+        ranges--;
+    }
+
+    /** Moves up to {@code len} unread bytes to {@code dst}; returns how many. */
+    int read(byte[] dst, int off, int len) {
+        int n = Math.min(len, unread);
+        int first = Math.min(n, ring.length - readPos);
+        System.arraycopy(ring, readPos, dst, off, first);
+        System.arraycopy(ring, 0, dst, off + first, n - first);
+        readPos = (readPos + n) % ring.length;
+        unread -= n;
+        return n;
+    }
+
+    /** Copies {@code len} bytes at sequence {@code seq} (unread or out-of-order) to {@code dst}. */
+    void copyAt(int rcvNxt, int seq, byte[] dst, int off, int len) {
+        int start = Math.floorMod(readPos + unread + (seq - rcvNxt), ring.length);
+        int first = Math.min(len, ring.length - start);
+        System.arraycopy(ring, start, dst, off, first);
+        System.arraycopy(ring, 0, dst, off + first, len - first);
+    }
+
+    /** A copy of the unread bytes, oldest first. */
+    byte[] unreadBytes() {
+        byte[] out = new byte[unread];
+        int first = Math.min(unread, ring.length - readPos);
+        System.arraycopy(ring, readPos, out, 0, first);
+        System.arraycopy(ring, 0, out, first, unread - first);
+        return out;
+    }
+}

@@ -1,0 +1,73 @@
+package dev.handoff.agent.tcp;
+
+/**
+ * Bytes the application wrote and the peer has not acknowledged: a ring buffer whose
+ * first byte is the one at SND.UNA (or just after our SYN). Retransmissions read from
+ * here, so a retransmitted byte is always the byte first sent at that sequence number.
+ */
+final class SendBuffer {
+    /** Storage. */
+    private final byte[] ring;
+    /** Index in {@link #ring} of the first (oldest) byte. */
+    private int head;
+    /** Bytes held. */
+    private int length;
+
+    /** A buffer holding at most {@code capacity} bytes. */
+    SendBuffer(int capacity) {
+        this.ring = new byte[capacity];
+    }
+
+    /** Most bytes the buffer can hold. */
+    int capacity() {
+        return ring.length;
+    }
+
+    /** Bytes held (unacknowledged plus not yet sent). */
+    int length() {
+        return length;
+    }
+
+    /** Room left for the application. */
+    int free() {
+        return ring.length - length;
+    }
+
+    /** Appends up to {@code len} bytes; returns how many fit. */
+    int write(byte[] src, int off, int len) {
+        int n = Math.min(len, free());
+        int tail = (head + length) % ring.length;
+        int first = Math.min(n, ring.length - tail);
+        System.arraycopy(src, off, ring, tail, first);
+        System.arraycopy(src, off + first, ring, 0, n - first);
+        length += n;
+        return n;
+    }
+
+    /** Copies {@code len} bytes starting {@code offset} bytes after the first into {@code dst}. */
+    void copy(int offset, byte[] dst, int dstOff, int len) {
+        if (offset < 0 || len < 0 || offset + len > length) {
+            throw new IndexOutOfBoundsException("send buffer copy " + offset + "+" + len + " of " + length);
+        }
+        int start = (head + offset) % ring.length;
+        int first = Math.min(len, ring.length - start);
+        System.arraycopy(ring, start, dst, dstOff, first);
+        System.arraycopy(ring, 0, dst, dstOff + first, len - first);
+    }
+
+    /** Drops the first {@code n} bytes (acknowledged by the peer). */
+    void discard(int n) {
+        if (n < 0 || n > length) {
+            throw new IndexOutOfBoundsException("send buffer discard " + n + " of " + length);
+        }
+        head = (head + n) % ring.length;
+        length -= n;
+    }
+
+    /** A copy of every byte held, oldest first. */
+    byte[] toArray() {
+        byte[] out = new byte[length];
+        copy(0, out, 0, length);
+        return out;
+    }
+}

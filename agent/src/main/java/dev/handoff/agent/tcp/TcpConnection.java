@@ -1,0 +1,1208 @@
+package dev.handoff.agent.tcp;
+
+import static dev.handoff.agent.wire.TcpSegment.ACK;
+import static dev.handoff.agent.wire.TcpSegment.FIN;
+import static dev.handoff.agent.wire.TcpSegment.PSH;
+import static dev.handoff.agent.wire.TcpSegment.RST;
+import static dev.handoff.agent.wire.TcpSegment.SYN;
+
+import dev.handoff.agent.wire.SeqNum;
+import dev.handoff.agent.wire.TcpHeaderWriter;
+import dev.handoff.agent.wire.TcpSegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One TCP endpoint: the RFC 9293 state machine with the extensions a Linux peer expects
+ * (window scaling, timestamps and PAWS, SACK, RFC 6298 RTO, NewReno recovery with CUBIC,
+ * delayed ACK, zero-window probing, RFC 5961 defences).
+ *
+ * <p>Sans-IO: {@link #onSegment} takes a parsed segment, {@link #poll} writes at most one
+ * segment into a caller's buffer, {@link #pollAt} says when to poll again. The
+ * application side is {@link #send}, {@link #receive}, {@link #close}, {@link #abort}.
+ * Call {@code poll} until it returns 0 after every input, application call or deadline.
+ */
+public final class TcpConnection {
+    /** A deadline that never comes. */
+    public static final long NEVER = Long.MAX_VALUE;
+    /** RFC 9293 §3.7.1: MSS assumed when the peer sends no MSS option (IPv4). */
+    static final int DEFAULT_PEER_MSS = 536;
+    /** RFC 7323 §2.3: largest window shift. */
+    static final int MAX_WSCALE = 14;
+    /** RFC 7323 §5.5: TS.Recent older than 24 days is not used for PAWS. */
+    static final long PAWS_IDLE_MS = 24L * 24 * 3600 * 1000;
+    /** Length of the timestamps option as sent, with its two NOPs. */
+    private static final int TS_OPTION_LENGTH = 12;
+
+    // --- identity and wiring ---
+    /** Our address. */
+    private final int localIp;
+    /** Our port. */
+    private final int localPort;
+    /** The peer's address. */
+    private final int remoteIp;
+    /** The peer's port. */
+    private final int remotePort;
+    /** Settings. */
+    private final TcpConfig config;
+    /** The stack's counters. */
+    private final TcpCounters counters;
+    /** The stack's queue of resets to send. */
+    private final ResetQueue resets;
+    /** Builder of outgoing headers, reused. */
+    private final TcpHeaderWriter hdr = new TcpHeaderWriter();
+    /** Current state. */
+    private TcpState state;
+    /** Why the connection closed (null while open). */
+    private String closeReason;
+    /** The listener that created this connection and has not handed it out yet, or null. */
+    TcpStack.Listener listener;
+    /** Index in the stack's connection table, or -1 when not in one. */
+    int tableIndex = -1;
+
+    // --- send sequence space (RFC 9293 §3.3.1) ---
+    /** ISS: our initial sequence number. */
+    private int iss;
+    /** SND.UNA: oldest unacknowledged sequence number. */
+    private int sndUna;
+    /** SND.NXT: next sequence number to send (moves back to SND.UNA on a timeout). */
+    private int sndNxt;
+    /** Highest sequence number sent plus one ("SND.MAX"). */
+    private int sndMax;
+    /** SND.WND: the peer's window, bytes, scaled. */
+    private int sndWnd;
+    /** SND.WL1: segment sequence number of the last window update. */
+    private int sndWl1;
+    /** SND.WL2: segment acknowledgment number of the last window update. */
+    private int sndWl2;
+    /** Largest window the peer ever offered (RFC 5961 §5.2 MAX.SND.WND). */
+    private int maxSndWnd;
+    /** Sequence number of the first byte in {@link #sendBuffer}. */
+    private int bufSeq;
+    /** Bytes written by the application and not yet acknowledged. */
+    private final SendBuffer sendBuffer;
+    /** The application closed: a FIN follows the last byte of the send buffer. */
+    private boolean finQueued;
+
+    // --- receive sequence space ---
+    /** IRS: the peer's initial sequence number. */
+    private int irs;
+    /** RCV.NXT: next sequence number expected. */
+    private int rcvNxt;
+    /** Right edge of the window last advertised: never moves left (RFC 9293 §3.8.6.2.2). */
+    private int rcvAdvEdge;
+    /** Received bytes: unread in order, then the reassembly window. */
+    private final ReceiveBuffer recvBuffer;
+    /** The peer's FIN was received and acknowledged in sequence. */
+    private boolean finReceived;
+    /** A FIN arrived beyond a hole: its sequence number is {@link #finPendingSeq}. */
+    private boolean finPending;
+    /** Sequence number of a FIN waiting for the hole before it to fill. */
+    private int finPendingSeq;
+
+    // --- options ---
+    /** Timestamps negotiated (RFC 7323 §3). */
+    private boolean tsOn;
+    /** SACK negotiated (RFC 2018). */
+    private boolean sackOn;
+    /** Window scaling negotiated (RFC 7323 §2). */
+    private boolean wsOn;
+    /** Shift applied to the peer's window field. */
+    private int sndShift;
+    /** Shift applied to our window field; chosen from the buffer size. */
+    private final int rcvShift;
+    /** MSS the peer announced (or 536). */
+    private int peerMss;
+    /** TS.Recent: the TSval to echo (RFC 7323 §4.3). */
+    private int tsRecent;
+    /** When TS.Recent was last set, for the 24-day rule (RFC 7323 §5.5). */
+    private long tsRecentAt;
+    /** Last.ACK.sent: RCV.NXT of the last segment we sent (RFC 7323 §4.3). */
+    private int lastAckSent;
+    /** TSval = now + tsOffset: per connection, settable so a moved endpoint continues its clock. */
+    private long tsOffset;
+
+    // --- timers and ACK policy ---
+    /** Retransmission timer deadline. */
+    private long rtoAt = NEVER;
+    /** Consecutive timeouts: the RTO backoff exponent (RFC 6298 §5.5). */
+    private int backoff;
+    /** Persist timer deadline (zero-window probing, RFC 9293 §3.8.6.1). */
+    private long persistAt = NEVER;
+    /** Persist timer backoff exponent. */
+    private int persistBackoff;
+    /** The persist timer fired: probe the window or force out a small segment. */
+    private boolean persistDue;
+    /** Delayed-ACK deadline. */
+    private long ackAt = NEVER;
+    /** TIME-WAIT deadline. */
+    private long timeWaitAt = NEVER;
+    /** An ACK must go out at the next poll. */
+    private boolean ackNow;
+    /** Largest payload received: the "full-sized segment" of the delayed-ACK rule. */
+    private int largestSegment;
+    /** Start of the current one-second challenge-ACK window (RFC 5961 §7). */
+    private long challengeWindowStart;
+    /** Challenge ACKs sent in the current window. */
+    private int challengeCount;
+
+    // --- RTT and congestion ---
+    /** RTT estimator and RTO. */
+    private final RttEstimator rtt;
+    /** A segment is being timed for RTT (used without timestamps; Karn's rule). */
+    private boolean timing;
+    /** Sequence number whose acknowledgment ends the timing. */
+    private int timedSeq;
+    /** When the timed segment was sent. */
+    private long timedAt;
+    /** Congestion controller. */
+    private final CongestionControl cc;
+    /** Consecutive duplicate ACKs (RFC 5681 §2). */
+    private int dupAcks;
+    /** In fast recovery (RFC 6582). */
+    private boolean inRecovery;
+    /** RFC 6582 "recover": highest sequence number sent when recovery began. */
+    private int recover;
+    /** Retransmit the first unacknowledged segment at the next poll. */
+    private boolean retransmitHead;
+
+    private TcpConnection(TcpConfig config, TcpCounters counters, ResetQueue resets,
+                          int localIp, int localPort, int remoteIp, int remotePort, int rcvShift) {
+        this.config = config;
+        this.counters = counters;
+        this.resets = resets;
+        this.localIp = localIp;
+        this.localPort = localPort;
+        this.remoteIp = remoteIp;
+        this.remotePort = remotePort;
+        this.rcvShift = rcvShift;
+        this.sendBuffer = new SendBuffer(config.sendBufferSize());
+        // Slack of one window unit: rounding the window up never lets the edge retract.
+        this.recvBuffer = new ReceiveBuffer(config.receiveBufferSize() + (1 << rcvShift), config.maxOutOfOrderRanges());
+        this.rtt = new RttEstimator(config.initialRtoMs(), config.minRtoMs(), config.maxRtoMs());
+        this.cc = CongestionControl.create(config.congestionControl(),
+                config.initialWindowSegments() * config.mss());
+        this.peerMss = DEFAULT_PEER_MSS;
+    }
+
+    /** The window shift we offer: from the receive buffer size, 0 when scaling is off. */
+    private static int ourShift(TcpConfig config) {
+        return config.windowScaling() ? shiftFor(config.receiveBufferSize()) : 0;
+    }
+
+    /** RFC 7323 §2.3: the smallest shift that lets the window field express the whole buffer. */
+    static int shiftFor(int bufferSize) {
+        int shift = 0;
+        while (shift < MAX_WSCALE && (bufferSize >> shift) > 0xffff) {
+            shift++;
+        }
+        return shift;
+    }
+
+    /** Active open: a connection in SYN-SENT whose SYN goes out at the next poll. */
+    static TcpConnection connect(TcpConfig config, TcpCounters counters, ResetQueue resets,
+                                 int localIp, int localPort, int remoteIp, int remotePort, int iss, long tsOffset) {
+        TcpConnection c = new TcpConnection(config, counters, resets, localIp, localPort, remoteIp, remotePort,
+                ourShift(config));
+        c.state = TcpState.SYN_SENT;
+        c.initSend(iss);
+        c.tsOffset = tsOffset;
+        return c;
+    }
+
+    /** Passive open: a connection in SYN-RECEIVED made from the peer's SYN; the SYN-ACK goes out at the next poll. */
+    static TcpConnection accept(TcpConfig config, TcpCounters counters, ResetQueue resets, long now, TcpSegment syn,
+                                int iss, long tsOffset) {
+        TcpConnection c = new TcpConnection(config, counters, resets, syn.destinationIp(), syn.destinationPort(),
+                syn.sourceIp(), syn.sourcePort(), ourShift(config));
+        c.state = TcpState.SYN_RECEIVED;
+        c.initSend(iss);
+        c.tsOffset = tsOffset;
+        c.takeSyn(now, syn);
+        c.sndWnd = syn.window(); // RFC 7323 §2.2: the window of a SYN is never scaled
+        c.maxSndWnd = c.sndWnd;
+        c.sndWl1 = syn.seq();
+        c.sndWl2 = iss;
+        return c;
+    }
+
+    private void initSend(int isn) {
+        iss = isn;
+        sndUna = isn;
+        sndNxt = isn;
+        sndMax = isn;
+        bufSeq = isn + 1; // the SYN occupies ISS
+        recover = isn;
+    }
+
+    /** Records what the peer's SYN says: its ISN and the options both sides will use. */
+    private void takeSyn(long now, TcpSegment syn) {
+        irs = syn.seq();
+        rcvNxt = irs + 1;
+        rcvAdvEdge = rcvNxt;
+        lastAckSent = rcvNxt;
+        // RFC 9293 §3.7.1: an MSS option caps our segments; without one assume 536.
+        peerMss = syn.mss() >= 0 ? Math.max(syn.mss(), 64) : DEFAULT_PEER_MSS;
+        // RFC 7323 §2.2: scaling is on only if both SYNs carry the option; §2.3: cap at 14.
+        wsOn = config.windowScaling() && syn.windowScale() >= 0;
+        sndShift = wsOn ? Math.min(syn.windowScale(), MAX_WSCALE) : 0;
+        // RFC 2018 §2: SACK only if both sides sent SACK-permitted.
+        sackOn = config.sack() && syn.sackPermitted();
+        // RFC 7323 §3.2: timestamps only if both SYNs carry them.
+        tsOn = config.timestamps() && syn.hasTimestamps();
+        if (tsOn) {
+            tsRecent = syn.tsVal();
+            tsRecentAt = now;
+        }
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    /** Processes one segment addressed to this connection (RFC 9293 §3.10.7). */
+    public void onSegment(long now, TcpSegment seg) {
+        switch (state) {
+            case CLOSED, LISTEN -> {
+                return;
+            }
+            case SYN_SENT -> {
+                onSegmentInSynSent(now, seg);
+                return;
+            }
+            default -> {
+            }
+        }
+        int flags = seg.flags();
+        boolean rst = (flags & RST) != 0;
+        boolean syn = (flags & SYN) != 0;
+        int seq = seg.seq();
+
+        if (tsOn && !rst) {
+            if (!seg.hasTimestamps()) {
+                // RFC 7323 §3.2: once negotiated, a non-RST segment without TSopt is dropped.
+                counters.missingTimestamp++;
+                return;
+            }
+            // RFC 7323 §5.3 R1: PAWS. An old TSval means an old duplicate: ACK and drop.
+            if (SeqNum.lt(seg.tsVal(), tsRecent) && now - tsRecentAt < PAWS_IDLE_MS) {
+                counters.pawsDrops++;
+                ackNow = true;
+                return;
+            }
+        }
+        if (state == TcpState.SYN_RECEIVED && syn && (flags & ACK) == 0 && seq == irs) {
+            sndNxt = iss; // the peer retransmitted its SYN: our SYN-ACK was lost, send it again
+            return;
+        }
+        if (syn && state.isSynchronized()) {
+            // RFC 5961 §4.2: a SYN in a synchronized state, whatever its sequence number: challenge ACK.
+            if (!rst) {
+                challengeAck(now);
+            }
+            return;
+        }
+
+        // RFC 9293 §3.10.7.4 first: is the segment acceptable?
+        int segLen = seg.segmentLength();
+        int wnd = receiveWindow();
+        boolean dataRefused = false;
+        if (!acceptable(seq, segLen, wnd)) {
+            if (wnd == 0 && seq == rcvNxt) {
+                dataRefused = true; // zero window: still process ACK, RST, URG (RFC 9293 §3.10.7.4)
+            } else {
+                counters.outOfWindow++;
+                if (!rst) {
+                    ackNow = true;
+                    if (state == TcpState.TIME_WAIT && (flags & FIN) != 0) {
+                        timeWaitAt = now + config.timeWaitMs(); // RFC 9293 §3.10.7.4: restart 2 MSL
+                    }
+                }
+                return;
+            }
+        }
+
+        // Second: RST (RFC 5961 §3.2): exactly RCV.NXT resets; elsewhere in the window, challenge.
+        if (rst) {
+            if (seq == rcvNxt) {
+                counters.resetsReceived++;
+                closeWith(state == TcpState.SYN_RECEIVED ? "connection refused by peer" : "connection reset by peer");
+            } else {
+                counters.resetsIgnored++;
+                challengeAck(now);
+            }
+            return;
+        }
+
+        // Fifth: ACK.
+        if ((flags & ACK) == 0) {
+            counters.noAckDrops++;
+            return;
+        }
+        int ack = seg.ack();
+        if (state == TcpState.SYN_RECEIVED) {
+            if (SeqNum.gt(ack, sndUna) && SeqNum.le(ack, sndMax)) {
+                becomeEstablished();
+                sndWnd = seg.window() << sndShift;
+                maxSndWnd = Math.max(maxSndWnd, sndWnd);
+                sndWl1 = seq;
+                sndWl2 = ack;
+            } else {
+                // RFC 9293 §3.10.7.4: an unacceptable ACK in SYN-RECEIVED gets <SEQ=SEG.ACK><CTL=RST>.
+                resets.add(localIp, remoteIp, localPort, remotePort, ack, 0, RST);
+                return;
+            }
+        }
+        if (SeqNum.gt(ack, sndMax)) {
+            // RFC 9293 §3.10.7.4 / RFC 5961 §5.2: acknowledges something not yet sent: ACK and drop.
+            counters.ackTooNew++;
+            ackNow = true;
+            return;
+        }
+        if (SeqNum.lt(ack, sndUna - maxSndWnd)) {
+            // RFC 5961 §5.2: older than any window the peer could have seen: challenge and drop.
+            challengeAck(now);
+            return;
+        }
+        onAck(now, seg, ack);
+        if (state == TcpState.CLOSED) {
+            return;
+        }
+
+        // RFC 7323 §4.3 (2): remember the TSval of the segment that covers Last.ACK.sent.
+        if (tsOn && SeqNum.le(seq, lastAckSent) && SeqNum.ge(seg.tsVal(), tsRecent)) {
+            tsRecent = seg.tsVal();
+            tsRecentAt = now;
+        }
+
+        // Seventh: segment text.
+        int payload = seg.payloadLength();
+        if (dataRefused) {
+            ackNow = true; // RFC 9293 §3.8.6.1: answer data sent into a zero window with our window
+            return;
+        }
+        if (payload > 0 && state.canReceiveData()) {
+            receiveText(now, seg, seq, payload);
+        }
+
+        // Eighth: FIN (a FIN past a hole waits until the hole fills).
+        if ((flags & FIN) != 0) {
+            int finSeq = seq + payload;
+            if (finSeq == rcvNxt) {
+                receiveFin(now);
+            } else if (SeqNum.gt(finSeq, rcvNxt) && SeqNum.lt(finSeq, rcvAdvEdge)) {
+                finPending = true;
+                finPendingSeq = finSeq;
+            }
+        }
+        if (finPending && rcvNxt == finPendingSeq && !finReceived) {
+            receiveFin(now);
+        }
+    }
+
+    /** RFC 9293 §3.10.7.4: the four cases of the acceptability test. */
+    private boolean acceptable(int seq, int segLen, int wnd) {
+        if (segLen == 0) {
+            return wnd == 0 ? seq == rcvNxt : SeqNum.inRange(seq, rcvNxt, rcvNxt + wnd);
+        }
+        if (wnd == 0) {
+            return false;
+        }
+        return SeqNum.inRange(seq, rcvNxt, rcvNxt + wnd)
+                || SeqNum.inRange(seq + segLen - 1, rcvNxt, rcvNxt + wnd);
+    }
+
+    /** RCV.WND: what is left of the window we advertised. */
+    private int receiveWindow() {
+        return Math.max(0, rcvAdvEdge - rcvNxt);
+    }
+
+    private void onSegmentInSynSent(long now, TcpSegment seg) {
+        int flags = seg.flags();
+        boolean hasAck = (flags & ACK) != 0;
+        int ack = seg.ack();
+        if (hasAck && (SeqNum.le(ack, iss) || SeqNum.gt(ack, sndMax))) {
+            // RFC 9293 §3.10.7.3: an ACK for something we never sent: <SEQ=SEG.ACK><CTL=RST>, unless RST.
+            if ((flags & RST) == 0) {
+                resets.add(localIp, remoteIp, localPort, remotePort, ack, 0, RST);
+            }
+            return;
+        }
+        if ((flags & RST) != 0) {
+            // RFC 5961 §3.2 / RFC 9293: in SYN-SENT a RST is valid only if it acknowledges our SYN.
+            if (hasAck) {
+                counters.resetsReceived++;
+                closeWith("connection refused by peer");
+            } else {
+                counters.resetsIgnored++;
+            }
+            return;
+        }
+        if ((flags & SYN) == 0) {
+            return;
+        }
+        takeSyn(now, seg);
+        if (hasAck) {
+            sndWnd = seg.window(); // RFC 7323 §2.2: never scaled in a SYN
+            maxSndWnd = sndWnd;
+            sndWl1 = seg.seq();
+            sndWl2 = ack;
+            synAcknowledged(now, seg, ack);
+            becomeEstablished();
+            ackNow = true;
+        } else {
+            // Simultaneous open (RFC 9293 Figure 7): answer with SYN-ACK, same ISS.
+            state = TcpState.SYN_RECEIVED;
+            sndWnd = seg.window();
+            maxSndWnd = sndWnd;
+            sndWl1 = seg.seq();
+            sndWl2 = iss;
+            sndNxt = iss;
+        }
+    }
+
+    private void synAcknowledged(long now, TcpSegment seg, int ack) {
+        sndUna = ack;
+        if (tsOn && seg.hasTimestamps() && seg.tsEcr() != 0) {
+            rtt.sample(tsVal(now) - seg.tsEcr());
+        } else if (timing && backoff == 0) {
+            rtt.sample(now - timedAt);
+        }
+        timing = false;
+        backoff = 0;
+        rtoAt = NEVER;
+    }
+
+    private void becomeEstablished() {
+        state = finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
+        counters.established++;
+    }
+
+    /** Fifth step for an acceptable ACK field: advance SND.UNA, RTT, congestion, window, FIN states. */
+    private void onAck(long now, TcpSegment seg, int ack) {
+        int window = seg.window() << sndShift;
+        int flight = sndMax - sndUna;
+        if (SeqNum.gt(ack, sndUna)) {
+            int acked = ack - sndUna;
+            int dataAcked = acked;
+            if (SeqNum.lt(sndUna, bufSeq)) {
+                dataAcked--; // our SYN
+            }
+            dataAcked = Math.min(dataAcked, sendBuffer.length());
+            sendBuffer.discard(dataAcked);
+            bufSeq += dataAcked;
+            sndUna = ack;
+            if (SeqNum.lt(sndNxt, sndUna)) {
+                sndNxt = sndUna; // after a timeout the peer may acknowledge what we are resending
+            }
+            // RTT: RFC 7323 §4.1 from TSecr when timestamps are on; else the timed segment,
+            // never from a retransmission (Karn's rule, RFC 6298 §3).
+            if (tsOn && seg.tsEcr() != 0) {
+                rtt.sample(tsVal(now) - seg.tsEcr());
+            } else if (timing && SeqNum.gt(ack, timedSeq)) {
+                rtt.sample(now - timedAt);
+                timing = false;
+            }
+            backoff = 0;
+            // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
+            rtoAt = sndUna == sndMax ? NEVER : now + rtt.rto(0);
+            int mss = sendMss();
+            if (inRecovery) {
+                if (SeqNum.ge(ack, recover)) {
+                    // RFC 6582 §3.2 step 3, full ACK: deflate to min(ssthresh, FlightSize + SMSS).
+                    inRecovery = false;
+                    cc.setCwnd(Math.min(cc.ssthresh(), Math.max(sndMax - sndUna, mss) + mss));
+                } else {
+                    // RFC 6582 §3.2 step 3, partial ACK: retransmit the next hole, deflate by the
+                    // amount acknowledged, add back one SMSS if that was at least one SMSS.
+                    retransmitHead = true;
+                    int c = cc.cwnd() - acked + (acked >= mss ? mss : 0);
+                    cc.setCwnd(Math.max(c, mss));
+                }
+            } else {
+                cc.onAck(now, acked, mss, rtt.srtt());
+            }
+            dupAcks = 0;
+            if (finQueued && ack == bufSeq + sendBuffer.length() + 1) {
+                onFinAcknowledged(now);
+            }
+        } else if (ack == sndUna && flight > 0 && seg.payloadLength() == 0
+                && (seg.flags() & (SYN | FIN)) == 0 && window == sndWnd) {
+            // RFC 5681 §2: a duplicate ACK.
+            dupAcks++;
+            int mss = sendMss();
+            if (dupAcks == 3 && !inRecovery && SeqNum.gt(ack, recover)) {
+                // RFC 6582 §3.2 step 2 / RFC 5681 §3.2: fast retransmit, enter fast recovery.
+                counters.fastRetransmits++;
+                cc.onCongestion(now, flight, mss);
+                recover = sndMax;
+                retransmitHead = true;
+                timing = false;
+                cc.setCwnd(cc.ssthresh() + 3 * mss);
+                inRecovery = true;
+            } else if (dupAcks > 3 && inRecovery) {
+                cc.setCwnd(cc.cwnd() + mss); // RFC 5681 §3.2 step 4: inflate per duplicate
+            }
+        }
+        // RFC 9293 §3.10.7.4: update the send window from the newest segment (SND.WL1/WL2).
+        if (SeqNum.ge(ack, sndUna) && (SeqNum.lt(sndWl1, seg.seq())
+                || (sndWl1 == seg.seq() && SeqNum.le(sndWl2, ack)))) {
+            sndWnd = window;
+            sndWl1 = seg.seq();
+            sndWl2 = ack;
+            maxSndWnd = Math.max(maxSndWnd, sndWnd);
+            if (sndWnd > 0) {
+                persistAt = NEVER;
+                persistBackoff = 0;
+            }
+        }
+    }
+
+    private void onFinAcknowledged(long now) {
+        switch (state) {
+            case FIN_WAIT_1 -> state = TcpState.FIN_WAIT_2;
+            case CLOSING -> enterTimeWait(now);
+            case LAST_ACK -> closeWith("closed");
+            default -> {
+            }
+        }
+    }
+
+    private void receiveText(long now, TcpSegment seg, int seq, int payload) {
+        int off = seg.payloadOffset();
+        int len = payload;
+        int skip = rcvNxt - seq;
+        if (skip > 0) { // already received: keep the new part only
+            seq += skip;
+            off += skip;
+            len -= skip;
+        }
+        len = Math.min(len, rcvAdvEdge - seq); // never beyond the window we advertised
+        if (len <= 0) {
+            ackNow = true; // a pure duplicate: tell the peer where we are at once
+            return;
+        }
+        largestSegment = Math.max(largestSegment, payload);
+        if (seq == rcvNxt) {
+            int before = recvBuffer.rangeCount();
+            rcvNxt = recvBuffer.write(rcvNxt, seq, seg.buffer(), off, len);
+            if (before > 0) {
+                ackNow = true; // RFC 5681 §4.2: ACK at once when a segment fills (part of) a gap
+            } else if (rcvNxt - lastAckSent >= 2 * largestSegment) {
+                ackNow = true; // RFC 5681 §4.2: ACK at least every second full-sized segment
+            } else if (ackAt == NEVER) {
+                ackAt = now + config.delayedAckMs(); // RFC 9293 §3.8.6.3: delayed ACK
+            }
+        } else {
+            if (recvBuffer.wouldOverflow(seq, seq + len)) {
+                counters.reassemblyDrops++;
+            } else {
+                recvBuffer.write(rcvNxt, seq, seg.buffer(), off, len);
+                counters.outOfOrderQueued++;
+            }
+            ackNow = true; // RFC 5681 §4.2: immediate duplicate ACK for an out-of-order segment
+        }
+    }
+
+    private void receiveFin(long now) {
+        rcvNxt++;
+        finReceived = true;
+        finPending = false;
+        ackNow = true;
+        switch (state) {
+            case SYN_RECEIVED, ESTABLISHED -> state = TcpState.CLOSE_WAIT;
+            case FIN_WAIT_1 -> {
+                if (finQueued && sndUna == bufSeq + sendBuffer.length() + 1) {
+                    enterTimeWait(now);
+                } else {
+                    state = TcpState.CLOSING; // simultaneous close
+                }
+            }
+            case FIN_WAIT_2 -> enterTimeWait(now);
+            default -> {
+            }
+        }
+    }
+
+    private void enterTimeWait(long now) {
+        state = TcpState.TIME_WAIT;
+        timeWaitAt = now + config.timeWaitMs();
+        rtoAt = NEVER;
+        persistAt = NEVER;
+        ackAt = NEVER;
+    }
+
+    /** RFC 5961 §7: rate-limited challenge ACK. */
+    private void challengeAck(long now) {
+        if (now - challengeWindowStart >= 1000) {
+            challengeWindowStart = now;
+            challengeCount = 0;
+        }
+        if (challengeCount < config.challengeAcksPerSecond()) {
+            challengeCount++;
+            counters.challengeAcks++;
+            ackNow = true;
+        } else {
+            counters.challengeAcksLimited++;
+        }
+    }
+
+    // ----------------------------------------------------------------- outbound
+
+    /**
+     * Writes at most one segment (TCP header and payload, checksum included) at
+     * {@code off} in {@code out}, which must hold 60 + MSS bytes. Returns its length, or 0
+     * when there is nothing to send now.
+     */
+    public int poll(long now, byte[] out, int off) {
+        switch (state) {
+            case CLOSED, LISTEN -> {
+                return 0;
+            }
+            case TIME_WAIT -> {
+                if (now >= timeWaitAt) {
+                    closeWith("closed");
+                    return 0;
+                }
+                return ackNow ? emit(now, out, off, sndNxt, ACK, 0) : 0;
+            }
+            default -> {
+            }
+        }
+        if (now >= rtoAt) {
+            onRetransmitTimeout(now);
+            if (state == TcpState.CLOSED) {
+                return 0;
+            }
+        }
+        if (now >= persistAt) {
+            persistAt = NEVER;
+            persistDue = true;
+        }
+        if (now >= ackAt) {
+            ackAt = NEVER;
+            ackNow = true;
+        }
+        if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
+            if (sndNxt == iss) {
+                return sendSyn(now, out, off);
+            }
+            return state == TcpState.SYN_RECEIVED && ackNow ? emit(now, out, off, sndNxt, ACK, 0) : 0;
+        }
+        if (retransmitHead) {
+            retransmitHead = false;
+            int n = retransmitFirst(now, out, off);
+            if (n > 0) {
+                return n;
+            }
+        }
+        int n = sendData(now, out, off);
+        if (n > 0) {
+            return n;
+        }
+        return ackNow ? emit(now, out, off, sndNxt, ACK, 0) : 0;
+    }
+
+    /** When {@link #poll} has something to do: now if a segment is ready, else the earliest timer. */
+    public long pollAt() {
+        if (state == TcpState.CLOSED || state == TcpState.LISTEN) {
+            return NEVER;
+        }
+        if (ackNow || retransmitHead || persistDue) {
+            return Long.MIN_VALUE;
+        }
+        if ((state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) && sndNxt == iss) {
+            return Long.MIN_VALUE;
+        }
+        if (state.isSynchronized() && state != TcpState.TIME_WAIT && dataReady()) {
+            return Long.MIN_VALUE;
+        }
+        return Math.min(Math.min(rtoAt, persistAt), Math.min(ackAt, timeWaitAt));
+    }
+
+    private int sendSyn(long now, byte[] out, int off) {
+        hdr.reset();
+        hdr.mss = config.mss();
+        boolean active = state == TcpState.SYN_SENT;
+        // Active open offers what the config allows; passive open answers only what the peer offered.
+        if (active ? config.windowScaling() : wsOn) {
+            hdr.windowScale = rcvShift;
+        }
+        hdr.sackPermitted = active ? config.sack() : sackOn;
+        hdr.timestamps = active ? config.timestamps() : tsOn;
+        int flags = active ? SYN : SYN | ACK;
+        return emit(now, out, off, iss, flags, 0);
+    }
+
+    /** Payload bytes that fit in one segment whose header is {@code headerLength} bytes (RFC 9293 §3.7.1 Eff.snd.MSS). */
+    private int payloadRoom(int headerLength) {
+        return Math.min(peerMss, config.mss()) - (headerLength - TcpSegment.MIN_HEADER_LENGTH);
+    }
+
+    /** Eff.snd.MSS for data with the usual options: the SMSS of congestion control. */
+    private int sendMss() {
+        return Math.min(peerMss, config.mss()) - (tsOn ? TS_OPTION_LENGTH : 0);
+    }
+
+    /** Sequence number after the last byte the application wrote. */
+    private int dataEnd() {
+        return bufSeq + sendBuffer.length();
+    }
+
+    /** Our FIN is queued and not yet sent at SND.NXT. */
+    private boolean finToSend() {
+        return finQueued && SeqNum.le(sndNxt, dataEnd());
+    }
+
+    /** Bytes {@link #sendData} would send now (0: nothing), without side effects. */
+    private int sendableLength() {
+        int unsent = dataEnd() - sndNxt;
+        if (unsent <= 0) {
+            return 0;
+        }
+        int usable = sndUna + Math.min(sndWnd, cc.cwnd()) - sndNxt;
+        int room = sendMss() - sackOptionLength();
+        int len = Math.min(Math.min(unsent, room), Math.max(usable, 0));
+        if (len <= 0) {
+            return 0;
+        }
+        // RFC 9293 §3.8.6.2.1 sender SWS avoidance (and Nagle, §3.7.4, when enabled).
+        boolean full = len == room;
+        boolean allQueued = len == unsent && (!config.nagle() || sndNxt == sndUna);
+        boolean halfWindow = len >= maxSndWnd / 2;
+        return full || allQueued || halfWindow || persistDue ? len : 0;
+    }
+
+    private boolean dataReady() {
+        return sendableLength() > 0 || (finToSend() && dataEnd() == sndNxt);
+    }
+
+    private int sendData(long now, byte[] out, int off) {
+        int len = sendableLength();
+        if (len > 0) {
+            persistDue = false;
+            boolean fin = finQueued && sndNxt + len == dataEnd();
+            return emit(now, out, off, sndNxt, ACK | (fin ? FIN : 0), len);
+        }
+        if (finToSend() && dataEnd() == sndNxt) {
+            return emit(now, out, off, sndNxt, ACK | FIN, 0);
+        }
+        int unsent = dataEnd() - sndNxt;
+        if (unsent > 0 && sndNxt == sndUna) {
+            // Data waits but the window (or SWS avoidance) holds it back and nothing is in
+            // flight to bring an ACK: the persist timer (RFC 9293 §3.8.6.1) takes over.
+            if (persistDue) {
+                persistDue = false;
+                counters.windowProbes++;
+                persistBackoff = Math.min(persistBackoff + 1, 16);
+                persistAt = now + rtt.rto(persistBackoff);
+                // Zero-window probe: an old sequence number makes the peer answer with its window.
+                return emit(now, out, off, sndUna - 1, ACK, 0);
+            }
+            if (persistAt == NEVER) {
+                persistAt = now + rtt.rto(persistBackoff);
+            }
+        }
+        return 0;
+    }
+
+    /** Retransmits the segment at SND.UNA (fast retransmit, partial ACK). */
+    private int retransmitFirst(long now, byte[] out, int off) {
+        int outstanding = sndMax - sndUna;
+        if (outstanding <= 0) {
+            return 0;
+        }
+        int data = Math.min(dataEnd() - sndUna, sendMss() - sackOptionLength());
+        data = Math.min(data, outstanding);
+        boolean fin = finQueued && SeqNum.gt(sndMax, dataEnd()) && sndUna + data == dataEnd();
+        if (data <= 0 && !fin) {
+            return 0;
+        }
+        return emit(now, out, off, sndUna, ACK | (fin ? FIN : 0), Math.max(data, 0));
+    }
+
+    private void onRetransmitTimeout(long now) {
+        rtoAt = NEVER;
+        boolean opening = state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED;
+        if (!opening && sndMax == sndUna) {
+            return;
+        }
+        counters.timeouts++;
+        backoff++;
+        if (backoff > (opening ? config.maxSynRetransmissions() : config.maxRetransmissions())) {
+            counters.retransmitAborts++;
+            closeWith(opening ? "connection timed out while opening" : "connection timed out");
+            return;
+        }
+        if (!opening) {
+            cc.onTimeout(now, sndMax - sndUna, sendMss());
+            inRecovery = false;
+            dupAcks = 0;
+            recover = sndMax; // RFC 6582 §3.2 step 4: no fast retransmit for data sent before the timeout
+        }
+        timing = false; // Karn: no sample from retransmitted data
+        sndNxt = sndUna; // go back N: resend from the first unacknowledged byte (or the SYN)
+    }
+
+    /** Length of the SACK option the next segment carries (0 without SACK or holes). */
+    private int sackOptionLength() {
+        int n = sackBlocksToSend();
+        return n == 0 ? 0 : 4 + 8 * n;
+    }
+
+    private int sackBlocksToSend() {
+        if (!sackOn) {
+            return 0;
+        }
+        // RFC 2018 §3: 40 bytes of options hold 4 blocks, 3 next to timestamps.
+        return Math.min(recvBuffer.rangeCount(), tsOn ? 3 : 4);
+    }
+
+    /** The window field to send; moves the advertised edge right only, never left. */
+    private int windowField(boolean synSegment) {
+        int free = Math.max(0, config.receiveBufferSize() - recvBuffer.unread());
+        int shift = synSegment ? 0 : rcvShift;
+        long limit = (long) 0xffff << shift;
+        free = (int) Math.min(free, limit);
+        int edge = rcvNxt + free;
+        if (SeqNum.gt(edge, rcvAdvEdge)) {
+            // RFC 9293 §3.8.6.2.2 receiver SWS avoidance: open the window only by a worthwhile amount.
+            int gain = edge - rcvAdvEdge;
+            if (synSegment || gain >= Math.min(config.receiveBufferSize() / 2, config.mss())) {
+                rcvAdvEdge = edge;
+            }
+        }
+        int wnd = Math.max(0, rcvAdvEdge - rcvNxt);
+        // Round up so that the edge the peer computes is never left of the one we advertised.
+        int field = (int) Math.min(0xffff, ((long) wnd + (1L << shift) - 1) >>> shift);
+        int advertised = rcvNxt + (field << shift);
+        if (SeqNum.gt(advertised, rcvAdvEdge)) {
+            rcvAdvEdge = advertised;
+        }
+        return field;
+    }
+
+    /** Builds and writes one segment; updates sequence space, timers and ACK state. */
+    private int emit(long now, byte[] out, int off, int seq, int flags, int len) {
+        boolean syn = (flags & SYN) != 0;
+        if (!syn) {
+            hdr.reset();
+        }
+        hdr.sourcePort = localPort;
+        hdr.destinationPort = remotePort;
+        hdr.seq = seq;
+        hdr.flags = flags;
+        if ((flags & ACK) != 0) {
+            hdr.ack = rcvNxt;
+        }
+        if (tsOn || (syn && hdr.timestamps)) {
+            hdr.timestamps = true;
+            hdr.tsVal = tsVal(now);
+            hdr.tsEcr = (flags & ACK) != 0 ? tsRecent : 0;
+        }
+        if (!syn) {
+            int blocks = sackBlocksToSend();
+            fillSackBlocks(blocks);
+        }
+        if (len > 0 && seq + len == dataEnd()) {
+            hdr.flags |= PSH;
+        }
+        hdr.window = windowField(syn);
+        int hl = hdr.write(out, off);
+        if (len > 0) {
+            sendBuffer.copy(seq - bufSeq, out, off + hl, len);
+        }
+        int total = hl + len;
+        TcpHeaderWriter.finishChecksum(out, off, total, localIp, remoteIp);
+
+        int occupied = len + (syn ? 1 : 0) + ((flags & FIN) != 0 ? 1 : 0);
+        if (occupied > 0) {
+            boolean retransmission = SeqNum.lt(seq, sndMax);
+            if (retransmission) {
+                counters.retransmits++;
+            } else if (!timing && !tsOn) {
+                timing = true; // time this segment (RFC 6298 §3; never a retransmission)
+                timedSeq = seq;
+                timedAt = now;
+            }
+            int end = seq + occupied;
+            sndNxt = SeqNum.max(sndNxt, end);
+            sndMax = SeqNum.max(sndMax, end);
+            if (rtoAt == NEVER) {
+                rtoAt = now + rtt.rto(backoff); // RFC 6298 §5.1
+            }
+        }
+        if ((flags & ACK) != 0) {
+            lastAckSent = rcvNxt;
+            ackNow = false;
+            ackAt = NEVER;
+        }
+        counters.segmentsOut++;
+        return total;
+    }
+
+    private void fillSackBlocks(int blocks) {
+        hdr.sackCount = blocks;
+        if (blocks == 0) {
+            return;
+        }
+        // RFC 2018 §4: the first block holds the most recently received segment.
+        int first = Math.max(recvBuffer.latestRange(), 0);
+        hdr.sackBlocks[0] = recvBuffer.rangeLeft(first);
+        hdr.sackBlocks[1] = recvBuffer.rangeRight(first);
+        int k = 1;
+        for (int i = 0; i < recvBuffer.rangeCount() && k < blocks; i++) {
+            if (i != first) {
+                hdr.sackBlocks[2 * k] = recvBuffer.rangeLeft(i);
+                hdr.sackBlocks[2 * k + 1] = recvBuffer.rangeRight(i);
+                k++;
+            }
+        }
+    }
+
+    private int tsVal(long now) {
+        return (int) (now + tsOffset);
+    }
+
+    // -------------------------------------------------------------- application
+
+    /**
+     * Queues up to {@code len} bytes for sending; returns how many fit in the send buffer.
+     * Throws IllegalStateException after {@link #close} or once the connection is closed.
+     */
+    public int send(byte[] src, int off, int len) {
+        if (finQueued || state == TcpState.CLOSED || state == TcpState.LISTEN || state == TcpState.TIME_WAIT) {
+            throw new IllegalStateException("cannot send on a connection in " + state
+                    + (finQueued ? " after close()" : "") + (closeReason != null ? " (" + closeReason + ")" : ""));
+        }
+        return sendBuffer.write(src, off, len);
+    }
+
+    /**
+     * Moves up to {@code len} received bytes to {@code dst}; returns how many, or -1 at
+     * end of stream (the peer's FIN, all data read). Opens the window when reading frees
+     * enough room (RFC 9293 §3.8.6.2.2).
+     */
+    public int receive(byte[] dst, int off, int len) {
+        int n = recvBuffer.read(dst, off, len);
+        if (n == 0) {
+            return finReceived ? -1 : 0;
+        }
+        int free = config.receiveBufferSize() - recvBuffer.unread();
+        int gain = (rcvNxt + free) - rcvAdvEdge;
+        if (state.canReceiveData() && gain >= Math.min(config.receiveBufferSize() / 2, config.mss())) {
+            ackNow = true; // window update
+        }
+        return n;
+    }
+
+    /** Starts an orderly close: a FIN follows the queued data (RFC 9293 §3.10.4). */
+    public void close() {
+        switch (state) {
+            case SYN_SENT -> closeWith("closed before established");
+            case SYN_RECEIVED -> finQueued = true;
+            case ESTABLISHED -> {
+                finQueued = true;
+                state = TcpState.FIN_WAIT_1;
+            }
+            case CLOSE_WAIT -> {
+                finQueued = true;
+                state = TcpState.LAST_ACK;
+            }
+            default -> {
+            }
+        }
+    }
+
+    /** Resets the connection at once (RFC 9293 §3.10.5 ABORT): sends RST, drops all data. */
+    public void abort() {
+        if (state != TcpState.CLOSED && state != TcpState.LISTEN && state != TcpState.SYN_SENT
+                && state != TcpState.TIME_WAIT) {
+            resets.add(localIp, remoteIp, localPort, remotePort, sndNxt, 0, RST);
+        }
+        closeWith("aborted");
+    }
+
+    /** Asks for an ACK (with our window) at the next poll: wakes the peer after a restore. */
+    public void requestAck() {
+        ackNow = true;
+    }
+
+    private void closeWith(String reason) {
+        state = TcpState.CLOSED;
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        rtoAt = NEVER;
+        persistAt = NEVER;
+        ackAt = NEVER;
+        timeWaitAt = NEVER;
+        ackNow = false;
+        retransmitHead = false;
+        persistDue = false;
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    /** Current state. */
+    public TcpState state() { return state; }
+    /** Why the connection closed, or null while it is open. */
+    public String closeReason() { return closeReason; }
+    /** Our address. */
+    public int localIp() { return localIp; }
+    /** Our port. */
+    public int localPort() { return localPort; }
+    /** The peer's address. */
+    public int remoteIp() { return remoteIp; }
+    /** The peer's port. */
+    public int remotePort() { return remotePort; }
+    /** Bytes ready for {@link #receive}. */
+    public int available() { return recvBuffer.unread(); }
+    /** Room in the send buffer. */
+    public int sendBufferFree() { return sendBuffer.free(); }
+    /** Bytes written and not yet acknowledged. */
+    public int sendBufferUsed() { return sendBuffer.length(); }
+    /** The peer closed its side and everything it sent was read. */
+    public boolean isEndOfStream() { return finReceived && recvBuffer.unread() == 0; }
+    /** SND.UNA. */
+    public int sndUna() { return sndUna; }
+    /** SND.NXT. */
+    public int sndNxt() { return sndNxt; }
+    /** Highest sequence number sent plus one. */
+    public int sndMax() { return sndMax; }
+    /** SND.WND, scaled. */
+    public int sndWnd() { return sndWnd; }
+    /** RCV.NXT. */
+    public int rcvNxt() { return rcvNxt; }
+    /** Right edge of the window last advertised. */
+    public int rcvAdvEdge() { return rcvAdvEdge; }
+    /** Our ISS. */
+    public int iss() { return iss; }
+    /** The peer's ISN. */
+    public int irs() { return irs; }
+    /** Timestamps negotiated. */
+    public boolean timestampsEnabled() { return tsOn; }
+    /** SACK negotiated. */
+    public boolean sackEnabled() { return sackOn; }
+    /** Window scaling negotiated. */
+    public boolean windowScalingEnabled() { return wsOn; }
+    /** Shift of the peer's window. */
+    public int sndShift() { return sndShift; }
+    /** Shift of our window (0 when scaling is off). */
+    public int rcvShift() { return wsOn ? rcvShift : 0; }
+    /** MSS the peer announced. */
+    public int peerMss() { return peerMss; }
+    /** TS.Recent. */
+    public int tsRecent() { return tsRecent; }
+    /** Offset of our timestamp clock: TSval = now + offset. */
+    public long tsOffset() { return tsOffset; }
+    /** Congestion window, bytes. */
+    public int cwnd() { return cc.cwnd(); }
+    /** Slow-start threshold, bytes. */
+    public int ssthresh() { return cc.ssthresh(); }
+    /** Current RTO before backoff, ms. */
+    public long rto() { return rtt.rto(0); }
+    /** Smoothed RTT, ms, or 0 before the first sample. */
+    public double srtt() { return rtt.srtt(); }
+    /** Retransmission timer deadline, or {@link #NEVER}. */
+    public long rtoDeadline() { return rtoAt; }
+    /** In NewReno fast recovery. */
+    public boolean inRecovery() { return inRecovery; }
+
+    /** Sets the timestamp clock offset (a restored endpoint continues its origin's clock). */
+    public void setTsOffset(long offset) {
+        this.tsOffset = offset;
+    }
+
+    // ------------------------------------------------------- snapshot / restore
+
+    /** Everything needed to re-create this endpoint elsewhere (the engine's half of the ICI). */
+    public EndpointState snapshot() {
+        if (!state.isSynchronized() || state == TcpState.TIME_WAIT) {
+            throw new IllegalStateException("only an established or closing connection can be dumped, this one is " + state);
+        }
+        List<EndpointState.OutOfOrderSegment> ooo = new ArrayList<>(recvBuffer.rangeCount());
+        for (int i = 0; i < recvBuffer.rangeCount(); i++) {
+            int l = recvBuffer.rangeLeft(i);
+            byte[] data = new byte[recvBuffer.rangeRight(i) - l];
+            recvBuffer.copyAt(rcvNxt, l, data, 0, data.length);
+            ooo.add(new EndpointState.OutOfOrderSegment(l, data));
+        }
+        return new EndpointState(localIp, localPort, remoteIp, remotePort, state,
+                tsOn, sackOn, wsOn, sndShift, rcvShift(), peerMss, config.mss(),
+                sndUna, sndMax, sndWnd, sndWl1, sndWl2, maxSndWnd, sendBuffer.toArray(), finQueued,
+                rcvNxt, rcvAdvEdge, recvBuffer.unreadBytes(), List.copyOf(ooo), finReceived,
+                tsRecent, tsOffset, lastAckSent,
+                cc.cwnd(), cc.ssthresh(), rtt.srtt(), rtt.rttvar(), cc.name());
+    }
+
+    /**
+     * Re-creates an endpoint from a snapshot. The caller has validated it (package
+     * {@code ici}); this only refuses what would break the engine's own invariants. The
+     * endpoint is live at once; it retransmits in-flight data on its RTO, and
+     * {@link #requestAck()} wakes the peer.
+     */
+    static TcpConnection restore(TcpConfig config, TcpCounters counters, ResetQueue resets, long now,
+                                 EndpointState s, boolean withCongestionState) {
+        if (!s.state().isSynchronized() || s.state() == TcpState.TIME_WAIT) {
+            throw new IllegalArgumentException("state " + s.state() + " cannot be restored");
+        }
+        if (s.sendQueue().length > config.sendBufferSize() || s.receiveQueue().length > config.receiveBufferSize()) {
+            throw new IllegalArgumentException("snapshot buffers (" + s.sendQueue().length + " send, "
+                    + s.receiveQueue().length + " receive) exceed this stack's limits");
+        }
+        int shift = s.windowScaling() ? s.rcvShift() : 0;
+        TcpConnection c = new TcpConnection(config, counters, resets, s.localIp(), s.localPort(),
+                s.remoteIp(), s.remotePort(), shift);
+        long needed = (long) s.receiveQueue().length + Math.max(0, s.rcvAdvEdge() - s.rcvNxt());
+        if (needed > c.recvBuffer.capacity()) {
+            throw new IllegalArgumentException("snapshot needs " + needed + " bytes of receive buffer (unread data plus"
+                    + " the advertised window), this stack has " + c.recvBuffer.capacity());
+        }
+        c.state = s.state();
+        c.tsOn = s.timestamps();
+        c.sackOn = s.sack();
+        c.wsOn = s.windowScaling();
+        c.sndShift = s.sndShift();
+        c.peerMss = s.sndMss();
+        c.iss = s.sndUna() - 1;
+        c.sndUna = s.sndUna();
+        c.sndNxt = s.sndNxt();
+        c.sndMax = s.sndNxt();
+        c.recover = s.sndUna();
+        c.sndWnd = s.sndWnd();
+        c.sndWl1 = s.sndWl1();
+        c.sndWl2 = s.sndWl2();
+        c.maxSndWnd = s.maxSndWnd();
+        c.bufSeq = s.sndUna();
+        c.sendBuffer.write(s.sendQueue(), 0, s.sendQueue().length);
+        c.finQueued = s.finQueued();
+        // The unread bytes end at RCV.NXT, or one before it when the peer's FIN was received.
+        c.rcvNxt = s.rcvNxt() - s.receiveQueue().length - (s.finReceived() ? 1 : 0);
+        c.irs = c.rcvNxt - 1;
+        c.rcvAdvEdge = s.rcvAdvEdge();
+        if (s.receiveQueue().length > 0) {
+            c.rcvNxt = c.recvBuffer.write(c.rcvNxt, c.rcvNxt, s.receiveQueue(), 0, s.receiveQueue().length);
+        }
+        for (EndpointState.OutOfOrderSegment seg : s.outOfOrder()) {
+            c.recvBuffer.write(c.rcvNxt, seg.seq(), seg.data(), 0, seg.data().length);
+        }
+        c.finReceived = s.finReceived();
+        if (c.finReceived) {
+            c.rcvNxt++;
+        }
+        c.tsRecent = s.tsRecent();
+        c.tsRecentAt = now;
+        c.tsOffset = s.tsOffset();
+        c.lastAckSent = s.lastAckSent();
+        if (withCongestionState) {
+            c.cc.setCwnd(s.cwnd());
+            c.cc.setSsthresh(s.ssthresh());
+            if (s.srttMs() > 0) {
+                c.rtt.restore(s.srttMs(), s.rttvarMs());
+            }
+        }
+        if (c.sndMax != c.sndUna) {
+            c.rtoAt = now + c.rtt.rto(0);
+        }
+        return c;
+    }
+}

@@ -1,0 +1,286 @@
+package dev.handoff.agent.tcp;
+
+import static dev.handoff.agent.wire.TcpSegment.ACK;
+import static dev.handoff.agent.wire.TcpSegment.RST;
+import static dev.handoff.agent.wire.TcpSegment.SYN;
+
+import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.wire.TcpHeaderWriter;
+import dev.handoff.agent.wire.TcpSegment;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * The connections of one host: demultiplexing by 4-tuple, listeners with bounded SYN
+ * backlogs, the connection limit, and resets for segments that match nothing. Sans-IO
+ * like {@link TcpConnection}: segments in through {@link #onSegment}, out through
+ * {@link #poll}, deadlines from {@link #pollAt}.
+ */
+public final class TcpStack {
+    /** Segments one connection may emit per {@link #poll} before the others get a turn. */
+    private static final int BURST = 64;
+    /** RFC 6335 §6: the dynamic port range for ephemeral ports. */
+    private static final int EPHEMERAL_FIRST = 49152;
+
+    /** A listening port. */
+    static final class Listener {
+        /** Address listened on, or 0 for any. */
+        final int ip;
+        /** Port listened on. */
+        final int port;
+        /** Connections in SYN-RECEIVED made by this listener. */
+        int halfOpen;
+        /** Established connections not yet taken by {@link #accept}. */
+        final ArrayDeque<TcpConnection> acceptQueue = new ArrayDeque<>();
+
+        Listener(int ip, int port) {
+            this.ip = ip;
+            this.port = port;
+        }
+    }
+
+    /** Settings. */
+    private final TcpConfig config;
+    /** ISNs, timestamp offsets, ephemeral ports. */
+    private final RandomGenerator random;
+    /** Counters of everything dropped, refused or notable. */
+    private final TcpCounters counters = new TcpCounters();
+    /** Resets waiting to be sent. */
+    private final ResetQueue resets;
+    /** Connections by 4-tuple. */
+    private final ConnectionTable table = new ConnectionTable();
+    /** Listeners by port. */
+    private final Map<Integer, Listener> listeners = new HashMap<>();
+    /** Scratch buffer for outgoing segments. */
+    private final byte[] scratch;
+    /** Header builder for resets. */
+    private final TcpHeaderWriter resetHeader = new TcpHeaderWriter();
+
+    /** A stack with these settings; {@code random} supplies ISNs (RFC 9293 §3.4.1, RFC 6528), timestamp offsets and ports. */
+    public TcpStack(TcpConfig config, RandomGenerator random) {
+        this.config = config;
+        this.random = random;
+        this.resets = new ResetQueue(256, counters);
+        this.scratch = new byte[TcpSegment.MAX_HEADER_LENGTH + config.mss()];
+    }
+
+    /** Settings. */
+    public TcpConfig config() {
+        return config;
+    }
+
+    /** Counters. */
+    public TcpCounters counters() {
+        return counters;
+    }
+
+    /** Starts accepting connections on {@code port} of {@code ip} (0: any address). */
+    public void listen(int ip, int port) {
+        checkPort(port);
+        Listener existing = listeners.get(port);
+        if (existing != null) {
+            throw new IllegalStateException("port " + port + " is already listened on");
+        }
+        listeners.put(port, new Listener(ip, port));
+    }
+
+    /** Stops accepting on {@code port}; connections already made stay. */
+    public void unlisten(int port) {
+        listeners.remove(port);
+    }
+
+    /** The next established connection on a listening port, or null. */
+    public TcpConnection accept(int port) {
+        Listener l = listeners.get(port);
+        if (l == null) {
+            throw new IllegalStateException("port " + port + " is not listened on: call listen() first");
+        }
+        TcpConnection c = l.acceptQueue.poll();
+        if (c != null) {
+            c.listener = null;
+        }
+        return c;
+    }
+
+    /** Opens a connection (active open); {@code localPort} 0 picks a free ephemeral port. */
+    public TcpConnection connect(long now, int localIp, int localPort, int remoteIp, int remotePort) {
+        checkPort(remotePort);
+        if (table.size() >= config.maxConnections()) {
+            counters.connectionLimitDrops++;
+            throw new IllegalStateException("connection limit of " + config.maxConnections() + " reached");
+        }
+        int port = localPort != 0 ? localPort : freePort(localIp, remoteIp, remotePort);
+        checkPort(port);
+        if (table.find(localIp, port, remoteIp, remotePort) != null) {
+            throw new IllegalStateException("a connection " + Ipv4Address.format(localIp) + ":" + port + " -> "
+                    + Ipv4Address.format(remoteIp) + ":" + remotePort + " already exists");
+        }
+        TcpConnection c = TcpConnection.connect(config, counters, resets, localIp, port, remoteIp, remotePort,
+                random.nextInt(), random.nextInt());
+        table.add(c);
+        return c;
+    }
+
+    private int freePort(int localIp, int remoteIp, int remotePort) {
+        int span = 65536 - EPHEMERAL_FIRST;
+        int start = random.nextInt(span);
+        for (int i = 0; i < span; i++) {
+            int p = EPHEMERAL_FIRST + (start + i) % span;
+            if (table.find(localIp, p, remoteIp, remotePort) == null && !listeners.containsKey(p)) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no free ephemeral port towards " + Ipv4Address.format(remoteIp) + ":" + remotePort);
+    }
+
+    private static void checkPort(int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is outside 1..65535");
+        }
+    }
+
+    /** Re-creates an endpoint from a snapshot and adds it to this stack (see {@link TcpConnection#restore}). */
+    public TcpConnection restore(long now, EndpointState state, boolean withCongestionState) {
+        if (table.find(state.localIp(), state.localPort(), state.remoteIp(), state.remotePort()) != null) {
+            throw new IllegalStateException("a connection with this 4-tuple already exists here");
+        }
+        if (table.size() >= config.maxConnections()) {
+            counters.connectionLimitDrops++;
+            throw new IllegalStateException("connection limit of " + config.maxConnections() + " reached");
+        }
+        TcpConnection c = TcpConnection.restore(config, counters, resets, now, state, withCongestionState);
+        table.add(c);
+        return c;
+    }
+
+    /** Removes a connection without a word to the peer (no FIN, no RST): it lives on elsewhere. */
+    public void detach(TcpConnection c) {
+        if (c.tableIndex >= 0) {
+            forget(c);
+        }
+    }
+
+    /** The connection with this 4-tuple, or null. */
+    public TcpConnection find(int localIp, int localPort, int remoteIp, int remotePort) {
+        return table.find(localIp, localPort, remoteIp, remotePort);
+    }
+
+    /** Every connection (not listeners), in a stable order. */
+    public List<TcpConnection> connections() {
+        return table.list();
+    }
+
+    /** Handles one checked segment (its addresses come from the IP header). */
+    public void onSegment(long now, TcpSegment seg) {
+        counters.segmentsIn++;
+        int localIp = seg.destinationIp();
+        int localPort = seg.destinationPort();
+        TcpConnection c = table.find(localIp, localPort, seg.sourceIp(), seg.sourcePort());
+        if (c != null) {
+            c.onSegment(now, seg);
+            afterInput(c);
+            return;
+        }
+        int flags = seg.flags();
+        if ((flags & RST) != 0) {
+            return; // RFC 9293 §3.10.7.1: never answer a reset
+        }
+        Listener l = listeners.get(localPort);
+        if (l != null && (l.ip == 0 || l.ip == localIp) && (flags & (SYN | ACK)) == SYN) {
+            acceptSyn(now, l, seg);
+            return;
+        }
+        // RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 (LISTEN, an ACK): answer with a reset.
+        if ((flags & ACK) != 0) {
+            resets.add(localIp, seg.sourceIp(), localPort, seg.sourcePort(), seg.ack(), 0, RST);
+        } else if (l == null) {
+            resets.add(localIp, seg.sourceIp(), localPort, seg.sourcePort(), 0,
+                    seg.seq() + seg.segmentLength(), RST | ACK);
+        } else {
+            return; // LISTEN: neither SYN nor ACK nor RST: drop
+        }
+        counters.resetsSent++;
+    }
+
+    private void acceptSyn(long now, Listener l, TcpSegment seg) {
+        if (l.halfOpen >= config.synBacklog()) {
+            counters.synBacklogDrops++; // the peer retransmits its SYN later
+            return;
+        }
+        if (table.size() >= config.maxConnections()) {
+            counters.connectionLimitDrops++;
+            return;
+        }
+        TcpConnection c = TcpConnection.accept(config, counters, resets, now, seg, random.nextInt(), random.nextInt());
+        c.listener = l;
+        l.halfOpen++;
+        table.add(c);
+    }
+
+    /** After input or a timer: hand newly established connections to their listener, forget closed ones. */
+    private void afterInput(TcpConnection c) {
+        Listener l = c.listener;
+        if (l != null && c.state() != TcpState.SYN_RECEIVED && c.tableIndex >= 0 && !l.acceptQueue.contains(c)) {
+            l.halfOpen--;
+            if (c.state() != TcpState.CLOSED) {
+                l.acceptQueue.add(c);
+            } else {
+                c.listener = null;
+            }
+        }
+    }
+
+    private void forget(TcpConnection c) {
+        Listener l = c.listener;
+        if (l != null) {
+            if (!l.acceptQueue.remove(c)) {
+                l.halfOpen--;
+            }
+            c.listener = null;
+        }
+        table.remove(c);
+    }
+
+    /** Emits every segment that is due now, then drops connections that have closed. */
+    public void poll(long now, SegmentSink sink) {
+        resets.drain(sink, scratch, resetHeader);
+        for (int i = 0; i < table.size(); i++) {
+            TcpConnection c = table.get(i);
+            for (int k = 0; k < BURST; k++) {
+                int len = c.poll(now, scratch, 0);
+                if (len == 0) {
+                    break;
+                }
+                sink.send(c.localIp(), c.remoteIp(), scratch, 0, len);
+            }
+            afterInput(c);
+        }
+        resets.drain(sink, scratch, resetHeader);
+        for (int i = table.size() - 1; i >= 0; i--) {
+            TcpConnection c = table.get(i);
+            if (c.state() == TcpState.CLOSED && c.listener == null) {
+                table.remove(c); // accepted or never listened: the application holds it if it wants
+            }
+        }
+    }
+
+    /** When {@link #poll} must run next: {@code Long.MIN_VALUE} for now, {@link TcpConnection#NEVER} for no deadline. */
+    public long pollAt() {
+        if (!resets.isEmpty()) {
+            return Long.MIN_VALUE;
+        }
+        long at = TcpConnection.NEVER;
+        for (int i = 0; i < table.size(); i++) {
+            at = Math.min(at, table.get(i).pollAt());
+        }
+        return at;
+    }
+
+    /** Connections held (all states). */
+    public int connectionCount() {
+        return table.size();
+    }
+}

@@ -1,0 +1,732 @@
+package dev.handoff.agent.tcp;
+
+import static dev.handoff.agent.tcp.EngineFixture.IRS;
+import static dev.handoff.agent.tcp.EngineFixture.ISS;
+import static dev.handoff.agent.tcp.EngineFixture.LOCAL_IP;
+import static dev.handoff.agent.tcp.EngineFixture.LOCAL_PORT;
+import static dev.handoff.agent.tcp.EngineFixture.REMOTE_IP;
+import static dev.handoff.agent.tcp.EngineFixture.REMOTE_PORT;
+import static dev.handoff.agent.wire.TcpSegment.ACK;
+import static dev.handoff.agent.wire.TcpSegment.FIN;
+import static dev.handoff.agent.wire.TcpSegment.PSH;
+import static dev.handoff.agent.wire.TcpSegment.RST;
+import static dev.handoff.agent.wire.TcpSegment.SYN;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.handoff.agent.wire.TcpSegment;
+import java.util.Arrays;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** Exact segments in, exact segments out, time stepped by hand. */
+class TcpEngineTest {
+
+    static byte[] bytes(int n, int seed) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (i * 31 + seed);
+        }
+        return b;
+    }
+
+    static byte[] payload(TcpSegment s) {
+        return Arrays.copyOfRange(s.buffer(), s.payloadOffset(), s.payloadOffset() + s.payloadLength());
+    }
+
+    @Nested
+    class PassiveOpen {
+        @Test
+        void synWithAllOptionsIsAnsweredWithSynAckCarryingThemAll() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).mss(1400).ws(7).sackPermitted().ts(100, 0).send();
+            TcpSegment s = fx.recv();
+            assertEquals(SYN | ACK, s.flags());
+            assertEquals(ISS, s.seq());
+            assertEquals(IRS + 1, s.ack());
+            assertEquals(1460, s.mss());
+            assertEquals(7, s.windowScale(), "4 MB buffer needs shift 7");
+            assertTrue(s.sackPermitted());
+            assertTrue(s.hasTimestamps());
+            assertEquals(fx.tsNow(), s.tsVal());
+            assertEquals(100, s.tsEcr());
+            assertEquals(65535, s.window(), "window in a SYN is not scaled");
+            fx.expectNothing();
+            TcpConnection c = fx.stack.find(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT);
+            assertEquals(TcpState.SYN_RECEIVED, c.state());
+            assertNull(fx.stack.accept(LOCAL_PORT), "not accepted before the handshake completes");
+        }
+
+        @Test
+        void ackCompletesHandshakeAndScalesThePeerWindow() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            assertEquals(1000 << 7, c.sndWnd());
+            assertTrue(c.timestampsEnabled() && c.sackEnabled() && c.windowScalingEnabled());
+            assertEquals(1, fx.stack.counters().established);
+        }
+
+        @Test
+        void synWithoutOptionsTurnsEveryOptionOff() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.stack.listen(0, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).win(8000).send();
+            TcpSegment s = fx.recv();
+            assertEquals(1460, s.mss(), "MSS is always announced");
+            assertEquals(-1, s.windowScale());
+            assertFalse(s.sackPermitted());
+            assertFalse(s.hasTimestamps());
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).win(8000).send();
+            TcpConnection c = fx.stack.accept(LOCAL_PORT);
+            assertEquals(8000, c.sndWnd(), "no scaling");
+            assertEquals(536, c.peerMss(), "RFC 9293 3.7.1 default MSS");
+            c.send(bytes(2000, 1), 0, 2000);
+            TcpSegment d = fx.recv();
+            assertEquals(536, d.payloadLength());
+            assertFalse(d.hasTimestamps());
+            assertTrue(d.window() <= 65535);
+        }
+
+        @Test
+        void eachOptionNegotiatesIndependently() {
+            record Case(boolean ws, boolean sack, boolean ts) {
+            }
+            for (int bits = 0; bits < 8; bits++) {
+                Case k = new Case((bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0);
+                EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+                fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+                Seg syn = fx.seg(SYN).seq(IRS).mss(1460);
+                if (k.ws) syn.ws(3);
+                if (k.sack) syn.sackPermitted();
+                if (k.ts) syn.ts(1, 0);
+                syn.send();
+                TcpSegment s = fx.recv();
+                assertEquals(k.ws, s.windowScale() >= 0, k + " ws");
+                assertEquals(k.sack, s.sackPermitted(), k + " sack");
+                assertEquals(k.ts, s.hasTimestamps(), k + " ts");
+                TcpConnection c = fx.stack.find(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT);
+                assertEquals(k.ws, c.windowScalingEnabled());
+                assertEquals(k.sack, c.sackEnabled());
+                assertEquals(k.ts, c.timestampsEnabled());
+            }
+        }
+
+        @Test
+        void optionsOffInOurConfigAreNotAnsweredEvenIfOffered() {
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().windowScaling(false).sack(false).timestamps(false).build());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).mss(1460).ws(7).sackPermitted().ts(1, 0).send();
+            TcpSegment s = fx.recv();
+            assertEquals(-1, s.windowScale());
+            assertFalse(s.sackPermitted());
+            assertFalse(s.hasTimestamps());
+        }
+
+        @Test
+        void windowScaleAbove14IsUsedAs14() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).ws(20).send();
+            fx.recv();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).win(3).send();
+            TcpConnection c = fx.stack.accept(LOCAL_PORT);
+            assertEquals(14, c.sndShift(), "RFC 7323 2.3");
+            assertEquals(3 << 14, c.sndWnd());
+        }
+
+        @Test
+        void lostSynAckIsRetransmittedOnTimeoutAndOnADuplicateSyn() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).send();
+            fx.recv();
+            fx.advance(999);
+            fx.expectNothing();
+            fx.advance(1);
+            TcpSegment again = fx.recv();
+            assertEquals(SYN | ACK, again.flags(), "RFC 6298 2.1: initial RTO 1 s");
+            assertEquals(ISS, again.seq());
+            fx.seg(SYN).seq(IRS).send();
+            TcpSegment third = fx.recv();
+            assertEquals(SYN | ACK, third.flags());
+        }
+
+        @Test
+        void badAckInSynReceivedIsAnsweredWithReset() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).send();
+            fx.recv();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 77).send();
+            TcpSegment r = fx.recv();
+            assertEquals(RST, r.flags());
+            assertEquals(ISS + 77, r.seq());
+        }
+
+        @Test
+        void resetInSynReceivedClosesAndFreesTheBacklogSlot() {
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().synBacklog(1).build());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).send();
+            fx.recv();
+            fx.seg(RST).seq(IRS + 1).send();
+            fx.expectNothing();
+            assertEquals(0, fx.stack.connectionCount());
+            fx.seg(SYN).seq(IRS + 5000).send();
+            assertEquals(SYN | ACK, fx.recv().flags(), "the slot is free again");
+        }
+
+        @Test
+        void synBacklogAndConnectionLimitAreEnforcedAndCounted() {
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().synBacklog(2).maxConnections(3).build());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            for (int p = 1; p <= 3; p++) {
+                fx.seg(SYN).seq(IRS).ports(40000 + p, LOCAL_PORT).send();
+            }
+            assertEquals(2, fx.stack.connectionCount());
+            assertEquals(1, fx.stack.counters().synBacklogDrops);
+            fx.stack.listen(LOCAL_IP, 81);
+            fx.seg(SYN).seq(IRS).ports(40010, 81).send();
+            fx.seg(SYN).seq(IRS).ports(40011, 81).send();
+            assertEquals(3, fx.stack.connectionCount());
+            assertEquals(1, fx.stack.counters().connectionLimitDrops);
+        }
+    }
+
+    @Nested
+    class ActiveOpen {
+        @Test
+        void connectSendsSynWithOurOptionsAndEstablishesOnSynAck() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.stack.connect(fx.now, LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT);
+            TcpSegment s = fx.recv();
+            assertEquals(SYN, s.flags());
+            assertEquals(ISS, s.seq());
+            assertEquals(1460, s.mss());
+            assertEquals(7, s.windowScale());
+            assertTrue(s.sackPermitted());
+            assertEquals(fx.tsNow(), s.tsVal());
+            assertEquals(0, s.tsEcr());
+            assertEquals(TcpState.SYN_SENT, c.state());
+            fx.advance(3);
+            fx.seg(SYN).seq(IRS).ack(ISS + 1).win(5000).mss(1400).ws(2).sackPermitted().ts(77, s.tsVal()).send();
+            assertEquals(TcpState.ESTABLISHED, c.state());
+            assertEquals(5000, c.sndWnd(), "window of a SYN-ACK is not scaled");
+            TcpSegment ack = fx.recv();
+            assertEquals(ACK, ack.flags());
+            assertEquals(ISS + 1, ack.seq());
+            assertEquals(IRS + 1, ack.ack());
+            assertEquals(77, ack.tsEcr());
+            assertEquals((4 << 20) >> 7, ack.window(), "4 MB >> 7");
+            assertEquals(203, c.rto(), "first RTT sample 3 ms: RTO = max(200, 3 + 4 * 1.5)");
+        }
+
+        @Test
+        void synIsRetransmittedWithBackoffThenTheOpenFails() {
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().maxSynRetransmissions(2).build());
+            TcpConnection c = fx.stack.connect(fx.now, LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT);
+            fx.recv();
+            fx.advance(1000);
+            assertEquals(SYN, fx.recv().flags());
+            fx.advance(1999);
+            fx.expectNothing();
+            fx.advance(1);
+            assertEquals(SYN, fx.recv().flags());
+            fx.advance(4000);
+            fx.expectNothing();
+            assertEquals(TcpState.CLOSED, c.state());
+            assertEquals("connection timed out while opening", c.closeReason());
+        }
+
+        @Test
+        void resetAcknowledgingOurSynRefusesTheConnection() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.stack.connect(fx.now, LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT);
+            fx.recv();
+            fx.seg(RST).seq(0).ack(ISS + 7).send();
+            assertEquals(TcpState.SYN_SENT, c.state(), "a RST with an unacceptable ACK is ignored");
+            fx.seg(RST).seq(0).ack(ISS + 1).send();
+            assertEquals(TcpState.CLOSED, c.state());
+            assertEquals("connection refused by peer", c.closeReason());
+        }
+
+        @Test
+        void simultaneousOpen() {
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().timestamps(false).build());
+            TcpConnection c = fx.stack.connect(fx.now, LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT);
+            fx.recv();
+            fx.seg(SYN).seq(IRS).mss(1460).send();
+            assertEquals(TcpState.SYN_RECEIVED, c.state());
+            TcpSegment synAck = fx.recv();
+            assertEquals(SYN | ACK, synAck.flags());
+            assertEquals(ISS, synAck.seq());
+            assertEquals(IRS + 1, synAck.ack());
+            // The peer's SYN-ACK repeats a SYN we already have: RFC 9293 answers it with an ACK.
+            fx.seg(SYN).seq(IRS).ack(ISS + 1).send();
+            TcpSegment a = fx.recv();
+            assertEquals(ACK, a.flags());
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).send();
+            assertEquals(TcpState.ESTABLISHED, c.state());
+        }
+    }
+
+    @Nested
+    class DataTransfer {
+        @Test
+        void delayedAckFiresAt40msNotBefore() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(102, 0).data(bytes(100, 3)).send();
+            fx.expectNothing();
+            fx.advance(39);
+            fx.expectNothing();
+            fx.advance(1);
+            TcpSegment a = fx.recv();
+            assertEquals(IRS + 101, a.ack());
+            assertEquals(102, a.tsEcr());
+            byte[] got = new byte[200];
+            assertEquals(100, c.receive(got, 0, 200));
+            assertArrayEquals(bytes(100, 3), Arrays.copyOf(got, 100));
+        }
+
+        @Test
+        void everySecondFullSegmentIsAckedAtOnce() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.establish();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(102, 0).data(bytes(1448, 1)).send();
+            fx.expectNothing();
+            fx.seg(ACK).seq(IRS + 1449).ack(ISS + 1).ts(103, 0).data(bytes(1448, 2)).send();
+            assertEquals(IRS + 1 + 2896, fx.recv().ack());
+        }
+
+        @Test
+        void dataIsSegmentedByMssMinusTimestampOptionAndPushedAtTheEnd() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            byte[] data = bytes(3000, 9);
+            assertEquals(3000, c.send(data, 0, 3000));
+            TcpSegment a = fx.recv();
+            TcpSegment b = fx.recv();
+            TcpSegment d = fx.recv();
+            assertEquals(1448, a.payloadLength());
+            assertEquals(1448, b.payloadLength());
+            assertEquals(104, d.payloadLength());
+            assertEquals(ISS + 1, a.seq());
+            assertEquals(ISS + 1 + 1448, b.seq());
+            assertEquals(ACK, a.flags());
+            assertEquals(ACK | PSH, d.flags());
+            byte[] all = new byte[3000];
+            System.arraycopy(payload(a), 0, all, 0, 1448);
+            System.arraycopy(payload(b), 0, all, 1448, 1448);
+            System.arraycopy(payload(d), 0, all, 2896, 104);
+            assertArrayEquals(data, all);
+            fx.expectNothing();
+        }
+
+        @Test
+        void congestionWindowLimitsTheInitialBurstToTenSegments() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.send(bytes(100_000, 1), 0, 100_000);
+            int sent = 0;
+            fx.poll();
+            while (true) {
+                try {
+                    sent += fx.recv().payloadLength();
+                } catch (AssertionError e) {
+                    break;
+                }
+            }
+            assertEquals(14600 / 1448 * 1448, sent, "RFC 6928 IW10 of 1460-byte SMSS, whole segments");
+        }
+
+        @Test
+        void outOfOrderSegmentIsQueuedAndSackedThenTheGapFillIsAckedAtOnce() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(ACK).seq(IRS + 1001).ack(ISS + 1).ts(102, 0).data(bytes(500, 2)).send();
+            TcpSegment dup = fx.recv();
+            assertEquals(IRS + 1, dup.ack(), "RFC 5681 4.2: immediate duplicate ACK");
+            assertEquals(1, dup.sackCount());
+            assertEquals(IRS + 1001, dup.sackLeft(0));
+            assertEquals(IRS + 1501, dup.sackRight(0));
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(103, 0).data(bytes(1000, 1)).send();
+            TcpSegment a = fx.recv();
+            assertEquals(IRS + 1501, a.ack());
+            assertEquals(0, a.sackCount());
+            byte[] got = new byte[1500];
+            assertEquals(1500, c.receive(got, 0, 1500));
+            assertArrayEquals(bytes(1000, 1), Arrays.copyOf(got, 1000));
+            assertArrayEquals(bytes(500, 2), Arrays.copyOfRange(got, 1000, 1500));
+        }
+
+        @Test
+        void firstSackBlockIsTheMostRecentlyReceived() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.establish();
+            fx.seg(ACK).seq(IRS + 3001).ack(ISS + 1).ts(102, 0).data(bytes(100, 2)).send();
+            fx.recv();
+            fx.seg(ACK).seq(IRS + 1001).ack(ISS + 1).ts(102, 0).data(bytes(100, 2)).send();
+            TcpSegment s = fx.recv();
+            assertEquals(2, s.sackCount());
+            assertEquals(IRS + 1001, s.sackLeft(0), "RFC 2018 4");
+            assertEquals(IRS + 3001, s.sackLeft(1));
+        }
+
+        @Test
+        void advertisedRightEdgeNeverRetractsWhileTheApplicationDoesNotRead() {
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().receiveBufferSize(6000).build());
+            TcpConnection c = fx.establish();
+            int edge = Integer.MIN_VALUE;
+            int seq = IRS + 1;
+            for (int i = 0; i < 6; i++) {
+                fx.seg(ACK).seq(seq).ack(ISS + 1).ts(102 + i, 0).data(bytes(1000, i)).send();
+                seq += 1000;
+                fx.advance(40);
+                TcpSegment a = fx.recv();
+                int e = a.ack() + (a.window() << c.rcvShift());
+                if (edge != Integer.MIN_VALUE) {
+                    assertTrue(e - edge >= 0, "edge moved left: " + e + " < " + edge);
+                }
+                edge = e;
+            }
+            assertEquals(seq, edge, "window closed exactly at the buffer end");
+            assertEquals(6000, c.available());
+            // Data past the closed window is refused but answered with our window.
+            fx.seg(ACK).seq(seq).ack(ISS + 1).ts(110, 0).data(bytes(100, 1)).send();
+            TcpSegment z = fx.recv();
+            assertEquals(0, z.window());
+            assertEquals(seq, z.ack());
+            // Reading opens the window with an immediate update.
+            c.receive(new byte[6000], 0, 6000);
+            TcpSegment u = fx.recv();
+            assertTrue(u.window() > 0);
+        }
+
+        @Test
+        void windowScaleArithmeticBothWays() {
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().receiveBufferSize(1 << 20).build());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).ws(5).ts(1, 0).send();
+            TcpSegment sa = fx.recv();
+            assertEquals(5, sa.windowScale(), "1 MB >> 4 = 65536 does not fit 16 bits, >> 5 does");
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).win(100).ts(2, sa.tsVal()).send();
+            TcpConnection c = fx.stack.accept(LOCAL_PORT);
+            assertEquals(100 << 5, c.sndWnd(), "peer's field << its shift");
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).win(100).ts(3, 0).data(bytes(1000, 1)).send();
+            fx.advance(40);
+            TcpSegment a = fx.recv();
+            assertEquals((((1 << 20) - 1000) + 31) / 32, a.window(), "free space >> 5, rounded up");
+        }
+    }
+
+    @Nested
+    class Timers {
+        @Test
+        void rtoFiresAtTNotTMinusOneAndBacksOff() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.send(bytes(100, 1), 0, 100);
+            TcpSegment first = fx.recv();
+            long rto = c.rto();
+            assertEquals(200, rto, "RTT sample 0 ms: RTO is the 200 ms floor");
+            fx.advance(rto - 1);
+            fx.expectNothing();
+            fx.advance(1);
+            TcpSegment again = fx.recv();
+            assertEquals(first.seq(), again.seq());
+            assertArrayEquals(payload(first), payload(again), "retransmission carries the same bytes");
+            fx.advance(2 * rto - 1);
+            fx.expectNothing();
+            fx.advance(1);
+            assertEquals(first.seq(), fx.recv().seq(), "backoff doubled the RTO");
+            assertEquals(2, fx.stack.counters().timeouts);
+            assertEquals(1460 - 12, c.cwnd(), "RFC 5681 3.1: loss window is one segment");
+        }
+
+        @Test
+        void ackStopsTheTimerAndResetsBackoff() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.send(bytes(100, 1), 0, 100);
+            fx.recv();
+            fx.advance(200);
+            fx.recv();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 101).ts(110, 0).send();
+            assertEquals(TcpConnection.NEVER, c.rtoDeadline());
+            fx.advance(100_000);
+            fx.expectNothing();
+        }
+
+        @Test
+        void threeDuplicateAcksTriggerFastRetransmit() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.send(bytes(5 * 1448, 1), 0, 5 * 1448);
+            for (int i = 0; i < 5; i++) {
+                fx.recv();
+            }
+            int una = ISS + 1 + 1448;
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(110, 0).send();
+            fx.expectNothing();
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(111, 0).sack(una + 1448, una + 2896).send();
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(112, 0).send();
+            fx.expectNothing();
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(113, 0).send();
+            TcpSegment r = fx.recv();
+            assertEquals(una, r.seq());
+            assertEquals(1448, r.payloadLength());
+            assertArrayEquals(Arrays.copyOfRange(bytes(5 * 1448, 1), 1448, 2896), payload(r));
+            assertTrue(c.inRecovery());
+            assertEquals(1, fx.stack.counters().fastRetransmits);
+            // Full ACK ends recovery.
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1 + 5 * 1448).win(1000).ts(114, 0).send();
+            assertFalse(c.inRecovery());
+        }
+
+        @Test
+        void zeroWindowIsProbedByThePersistTimerUntilItOpens() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).win(0).ts(110, 0).send();
+            c.send(bytes(100, 1), 0, 100);
+            fx.expectNothing();
+            fx.advance(199);
+            fx.expectNothing();
+            fx.advance(1);
+            TcpSegment probe = fx.recv();
+            assertEquals(ISS, probe.seq(), "probe with an old sequence number");
+            assertEquals(0, probe.payloadLength());
+            fx.advance(399);
+            fx.expectNothing();
+            fx.advance(1);
+            assertEquals(ISS, fx.recv().seq(), "persist backoff doubled");
+            assertEquals(2, fx.stack.counters().windowProbes);
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).win(10).ts(111, 0).send();
+            TcpSegment d = fx.recv();
+            assertEquals(100, d.payloadLength());
+            assertEquals(ISS + 1, d.seq());
+        }
+
+        @Test
+        void pawsDropsAStaleTimestampAndAcks() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(50, 0).data(bytes(10, 1)).send();
+            TcpSegment a = fx.recv();
+            assertEquals(IRS + 1, a.ack(), "data not accepted");
+            assertEquals(101, a.tsEcr());
+            assertEquals(0, c.available());
+            assertEquals(1, fx.stack.counters().pawsDrops);
+        }
+
+        @Test
+        void segmentWithoutTimestampsIsDroppedOnceNegotiated() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).data(bytes(10, 1)).send();
+            fx.expectNothing();
+            assertEquals(0, c.available());
+            assertEquals(1, fx.stack.counters().missingTimestamp);
+        }
+    }
+
+    @Nested
+    class Close {
+        @Test
+        void activeCloseGoesThroughFinWait1FinWait2AndTimeWait() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.close();
+            assertEquals(TcpState.FIN_WAIT_1, c.state());
+            TcpSegment fin = fx.recv();
+            assertEquals(FIN | ACK, fin.flags());
+            assertEquals(ISS + 1, fin.seq());
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 2).ts(110, 0).send();
+            assertEquals(TcpState.FIN_WAIT_2, c.state());
+            fx.seg(FIN | ACK).seq(IRS + 1).ack(ISS + 2).ts(111, 0).send();
+            assertEquals(TcpState.TIME_WAIT, c.state());
+            TcpSegment a = fx.recv();
+            assertEquals(IRS + 2, a.ack());
+            assertEquals(-1, c.receive(new byte[1], 0, 1), "end of stream");
+            // A retransmitted FIN is acknowledged again.
+            fx.seg(FIN | ACK).seq(IRS + 1).ack(ISS + 2).ts(112, 0).send();
+            assertEquals(IRS + 2, fx.recv().ack());
+            fx.advance(59_999);
+            fx.expectNothing();
+            assertEquals(TcpState.TIME_WAIT, c.state());
+            fx.advance(1);
+            fx.poll();
+            assertEquals(TcpState.CLOSED, c.state());
+            assertEquals(0, fx.stack.connectionCount());
+        }
+
+        @Test
+        void finAndAckTogetherGoStraightToTimeWait() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.close();
+            fx.recv();
+            fx.seg(FIN | ACK).seq(IRS + 1).ack(ISS + 2).ts(110, 0).send();
+            assertEquals(TcpState.TIME_WAIT, c.state());
+        }
+
+        @Test
+        void passiveCloseGoesThroughCloseWaitAndLastAck() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(FIN | ACK).seq(IRS + 1).ack(ISS + 1).ts(110, 0).data("bye").send();
+            assertEquals(TcpState.CLOSE_WAIT, c.state());
+            assertEquals(IRS + 5, fx.recv().ack(), "FIN is acknowledged at once");
+            byte[] b = new byte[10];
+            assertEquals(3, c.receive(b, 0, 10));
+            assertEquals(-1, c.receive(b, 0, 10));
+            c.send(bytes(5, 1), 0, 5);
+            c.close();
+            assertEquals(TcpState.LAST_ACK, c.state());
+            TcpSegment last = fx.recv();
+            assertEquals(FIN | ACK | PSH, last.flags());
+            assertEquals(5, last.payloadLength());
+            fx.seg(ACK).seq(IRS + 5).ack(ISS + 7).ts(111, 0).send();
+            assertEquals(TcpState.CLOSED, c.state());
+            assertEquals("closed", c.closeReason());
+        }
+
+        @Test
+        void simultaneousCloseGoesThroughClosing() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.close();
+            fx.recv();
+            fx.seg(FIN | ACK).seq(IRS + 1).ack(ISS + 1).ts(110, 0).send();
+            assertEquals(TcpState.CLOSING, c.state());
+            assertEquals(IRS + 2, fx.recv().ack());
+            fx.seg(ACK).seq(IRS + 2).ack(ISS + 2).ts(111, 0).send();
+            assertEquals(TcpState.TIME_WAIT, c.state());
+        }
+
+        @Test
+        void finBeyondAHoleWaitsForTheHole() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(FIN | ACK).seq(IRS + 11).ack(ISS + 1).ts(110, 0).data("world").send();
+            assertEquals(TcpState.ESTABLISHED, c.state());
+            assertEquals(IRS + 1, fx.recv().ack());
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(111, 0).data("hello12345").send();
+            assertEquals(TcpState.CLOSE_WAIT, c.state());
+            assertEquals(IRS + 17, fx.recv().ack());
+        }
+
+        @Test
+        void sendAfterCloseFailsWithAClearMessage() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.send(new byte[1], 0, 1));
+            assertTrue(e.getMessage().contains("after close()"), e.getMessage());
+        }
+
+        @Test
+        void abortSendsResetAtSndNxt() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.abort();
+            TcpSegment r = fx.recv();
+            assertEquals(RST, r.flags());
+            assertEquals(ISS + 1, r.seq());
+            assertEquals(TcpState.CLOSED, c.state());
+        }
+    }
+
+    @Nested
+    class Resets {
+        @Test
+        void resetExactlyAtRcvNxtCloses() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(RST).seq(IRS + 1).send();
+            assertEquals(TcpState.CLOSED, c.state());
+            assertEquals("connection reset by peer", c.closeReason());
+            fx.expectNothing();
+        }
+
+        @Test
+        void resetInsideTheWindowButNotAtRcvNxtGetsAChallengeAck() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(RST).seq(IRS + 100).send();
+            assertEquals(TcpState.ESTABLISHED, c.state());
+            TcpSegment a = fx.recv();
+            assertEquals(ACK, a.flags());
+            assertEquals(IRS + 1, a.ack());
+            assertEquals(1, fx.stack.counters().challengeAcks);
+        }
+
+        @Test
+        void resetOutsideTheWindowIsDroppedSilently() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(RST).seq(IRS - 100).send();
+            fx.seg(RST).seq(IRS + 1 + (1 << 30)).send();
+            assertEquals(TcpState.ESTABLISHED, c.state());
+            fx.expectNothing();
+        }
+
+        @Test
+        void synInAnEstablishedConnectionGetsAChallengeAck() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(SYN).seq(IRS + 12345).ts(200, 0).send();
+            TcpSegment a = fx.recv();
+            assertEquals(ACK, a.flags());
+            assertEquals(IRS + 1, a.ack());
+            assertEquals(TcpState.ESTABLISHED, c.state());
+        }
+
+        @Test
+        void challengeAcksAreRateLimited() {
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().challengeAcksPerSecond(2).build());
+            fx.establish();
+            for (int i = 0; i < 5; i++) {
+                fx.seg(RST).seq(IRS + 100 + i).send();
+                fx.poll();
+            }
+            assertEquals(2, fx.stack.counters().challengeAcks);
+            assertEquals(3, fx.stack.counters().challengeAcksLimited);
+        }
+
+        @Test
+        void ackForDataNeverSentIsAnsweredAndDropped() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 5000).ts(110, 0).data(bytes(10, 1)).send();
+            TcpSegment a = fx.recv();
+            assertEquals(IRS + 1, a.ack());
+            assertEquals(0, c.available());
+            assertEquals(1, fx.stack.counters().ackTooNew);
+        }
+
+        @Test
+        void segmentsForNoConnectionAreResetButResetsAreNot() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.seg(ACK).seq(IRS).ack(777).send();
+            TcpSegment r = fx.recv();
+            assertEquals(RST, r.flags());
+            assertEquals(777, r.seq());
+            fx.seg(SYN).seq(IRS).send();
+            TcpSegment r2 = fx.recv();
+            assertEquals(RST | ACK, r2.flags());
+            assertEquals(0, r2.seq());
+            assertEquals(IRS + 1, r2.ack());
+            fx.seg(RST).seq(IRS).send();
+            fx.seg(RST | ACK).seq(IRS).ack(5).send();
+            fx.expectNothing();
+            assertEquals(2, fx.stack.counters().resetsSent);
+        }
+    }
+}
