@@ -662,7 +662,7 @@ public final class TcpConnection {
                     closeWith("closed");
                     return 0;
                 }
-                return ackNow ? emit(now, out, off, sndNxt, ACK, 0) : 0;
+                return ackNow ? sendAck(now, out, off) : 0;
             }
             default -> {
             }
@@ -685,7 +685,7 @@ public final class TcpConnection {
             if (sndNxt == iss) {
                 return sendSyn(now, out, off);
             }
-            return state == TcpState.SYN_RECEIVED && ackNow ? emit(now, out, off, sndNxt, ACK, 0) : 0;
+            return state == TcpState.SYN_RECEIVED && ackNow ? sendAck(now, out, off) : 0;
         }
         if (retransmitHead) {
             retransmitHead = false;
@@ -698,7 +698,7 @@ public final class TcpConnection {
         if (n > 0) {
             return n;
         }
-        return ackNow ? emit(now, out, off, sndNxt, ACK, 0) : 0;
+        return ackNow ? sendAck(now, out, off) : 0;
     }
 
     /** When {@link #poll} has something to do: now if a segment is ready, else the earliest timer. */
@@ -716,6 +716,16 @@ public final class TcpConnection {
             return Long.MIN_VALUE;
         }
         return Math.min(Math.min(rtoAt, persistAt), Math.min(ackAt, timeWaitAt));
+    }
+
+    /**
+     * A segment without data: its sequence number is SND.MAX, not SND.NXT, because after a
+     * timeout SND.NXT points back into data the peer may already hold, and the peer would
+     * drop an ACK carrying such an old number without reading its acknowledgment (BSD's
+     * tcp_output does the same).
+     */
+    private int sendAck(long now, byte[] out, int off) {
+        return emit(now, out, off, sndMax, ACK, 0);
     }
 
     private int sendSyn(long now, byte[] out, int off) {
@@ -786,11 +796,12 @@ public final class TcpConnection {
             return emit(now, out, off, sndNxt, ACK | FIN, 0);
         }
         int unsent = dataEnd() - sndNxt;
+        boolean due = persistDue;
+        persistDue = false; // consumed whether or not a probe goes out
         if (unsent > 0 && sndNxt == sndUna) {
             // Data waits but the window (or SWS avoidance) holds it back and nothing is in
             // flight to bring an ACK: the persist timer (RFC 9293 §3.8.6.1) takes over.
-            if (persistDue) {
-                persistDue = false;
+            if (due) {
                 counters.windowProbes++;
                 persistBackoff = Math.min(persistBackoff + 1, 16);
                 persistAt = now + rtt.rto(persistBackoff);
@@ -1016,7 +1027,7 @@ public final class TcpConnection {
     public void abort() {
         if (state != TcpState.CLOSED && state != TcpState.LISTEN && state != TcpState.SYN_SENT
                 && state != TcpState.TIME_WAIT) {
-            resets.add(localIp, remoteIp, localPort, remotePort, sndNxt, 0, RST);
+            resets.add(localIp, remoteIp, localPort, remotePort, sndMax, 0, RST);
         }
         closeWith("aborted");
     }

@@ -223,7 +223,8 @@ class TcpEngineTest {
             assertEquals(IRS + 1, ack.ack());
             assertEquals(77, ack.tsEcr());
             assertEquals((4 << 20) >> 7, ack.window(), "4 MB >> 7");
-            assertEquals(203, c.rto(), "first RTT sample 3 ms: RTO = max(200, 3 + 4 * 1.5)");
+            assertEquals(3.0, c.srtt(), "RFC 6298 2.2: SRTT = R from TSecr (RFC 7323 4.1)");
+            assertEquals(200, c.rto(), "RFC 6298 2.2: 3 + 4 * 1.5 = 9 ms, raised to the 200 ms floor");
         }
 
         @Test

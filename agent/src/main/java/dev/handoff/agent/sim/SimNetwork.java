@@ -1,0 +1,176 @@
+package dev.handoff.agent.sim;
+
+import dev.handoff.agent.tcp.TcpConfig;
+import dev.handoff.agent.tcp.TcpConnection;
+import dev.handoff.agent.tcp.TcpStack;
+import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.wire.Ipv4Packet;
+import dev.handoff.agent.wire.MalformedPacketException;
+import dev.handoff.agent.wire.TcpSegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * Stacks joined by a seeded faulty channel, driven in virtual time. Packets are real
+ * IPv4 datagrams: every hop builds and parses headers and checksums.
+ */
+public final class SimNetwork {
+    /** Something to see each packet as it is delivered (for audits and traces). */
+    @FunctionalInterface
+    public interface Observer {
+        /** Called for each delivered packet that parsed; {@code seg} is valid during the call only. */
+        void delivered(long now, TcpSegment seg);
+    }
+
+    /** A packet on the wire. @param at delivery time @param order tie-breaker @param bytes the IPv4 datagram */
+    private record InFlight(long at, long order, byte[] bytes) {
+    }
+
+    /** The channel's randomness. */
+    private final SplittableRandom random;
+    /** What the channel does to packets. */
+    private final Faults faults;
+    /** Seed of the stacks' own randomness (ISNs, offsets, ports). */
+    private final long seed;
+    /** Stacks by address. */
+    private final Map<Integer, TcpStack> hosts = new LinkedHashMap<>();
+    /** Packets on the wire, by delivery time then send order. */
+    private final PriorityQueue<InFlight> wire = new PriorityQueue<>((a, b) ->
+            a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.order, b.order));
+    /** Observers of delivered packets. */
+    private final List<Observer> observers = new ArrayList<>();
+    /** Reused view for delivery. */
+    private final Ipv4Packet ip = new Ipv4Packet();
+    /** Reused view for delivery. */
+    private final TcpSegment tcp = new TcpSegment();
+    /** Virtual time, ms. */
+    private long now;
+    /** Packets sent so far (tie-breaker). */
+    private long sent;
+    /** Packets dropped by the channel. */
+    private long dropped;
+    /** Packets the receiver's parser refused (corrupted). */
+    private long malformed;
+
+    /** A network whose channel and stacks are seeded by {@code seed}. */
+    public SimNetwork(long seed, Faults faults) {
+        this.seed = seed;
+        this.random = new SplittableRandom(seed);
+        this.faults = faults;
+    }
+
+    /** Adds a host with its own stack at {@code ip}. */
+    public TcpStack addHost(int ip, TcpConfig config) {
+        if (hosts.containsKey(ip)) {
+            throw new IllegalArgumentException("host " + Ipv4Address.format(ip) + " exists already");
+        }
+        TcpStack stack = new TcpStack(config, new SplittableRandom(seed * 31 + ip));
+        hosts.put(ip, stack);
+        return stack;
+    }
+
+    /** Adds an observer of delivered packets. */
+    public void observe(Observer o) {
+        observers.add(o);
+    }
+
+    /** Virtual time, ms. */
+    public long now() {
+        return now;
+    }
+
+    /** Packets dropped by the channel. */
+    public long dropped() {
+        return dropped;
+    }
+
+    /** Packets the parser refused. */
+    public long malformed() {
+        return malformed;
+    }
+
+    /** Packets sent by all stacks. */
+    public long sent() {
+        return sent;
+    }
+
+    /**
+     * Polls every stack, then advances to the next event (a delivery or a timer) and
+     * handles it. Returns false when nothing will ever happen again.
+     */
+    public boolean step() {
+        pollAll();
+        long next = TcpConnection.NEVER;
+        for (TcpStack s : hosts.values()) {
+            next = Math.min(next, s.pollAt());
+        }
+        if (!wire.isEmpty()) {
+            next = Math.min(next, wire.peek().at);
+        }
+        if (next == TcpConnection.NEVER) {
+            return false;
+        }
+        now = Math.max(now, next);
+        while (!wire.isEmpty() && wire.peek().at <= now) {
+            deliver(wire.poll().bytes);
+        }
+        return true;
+    }
+
+    /** Polls every stack at the current time (after the application wrote, read or closed). */
+    public void pollAll() {
+        for (TcpStack s : hosts.values()) {
+            s.poll(now, this::transmit);
+        }
+    }
+
+    private void transmit(int src, int dst, byte[] segment, int off, int len) {
+        sent++;
+        if (random.nextDouble() < faults.loss()) {
+            dropped++;
+            return;
+        }
+        byte[] packet = new byte[Ipv4Packet.MIN_HEADER_LENGTH + len];
+        Ipv4Packet.writeHeader(packet, 0, src, dst, Ipv4Packet.PROTOCOL_TCP, len);
+        System.arraycopy(segment, off, packet, Ipv4Packet.MIN_HEADER_LENGTH, len);
+        int copies = random.nextDouble() < faults.duplicate() ? 2 : 1;
+        for (int i = 0; i < copies; i++) {
+            byte[] p = i == 0 ? packet : packet.clone();
+            if (random.nextDouble() < faults.corrupt()) {
+                p[random.nextInt(p.length)] ^= (byte) (1 + random.nextInt(255));
+            }
+            long at = now + faults.delayMs();
+            if (faults.jitterMs() > 0 && random.nextDouble() < faults.reorder()) {
+                at += 1 + random.nextLong(faults.jitterMs());
+            }
+            wire.add(new InFlight(at, sent * 2 + i, p));
+        }
+    }
+
+    private void deliver(byte[] packet) {
+        try {
+            ip.wrap(packet, 0, packet.length);
+            if (ip.protocol() != Ipv4Packet.PROTOCOL_TCP) {
+                malformed++;
+                return;
+            }
+            tcp.wrap(packet, ip.payloadOffset(), ip.payloadLength(), ip.source(), ip.destination());
+        } catch (MalformedPacketException e) {
+            malformed++;
+            return;
+        }
+        TcpStack dst = hosts.get(ip.destination());
+        if (dst == null) {
+            dropped++;
+            return;
+        }
+        for (Observer o : observers) {
+            o.delivered(now, tcp);
+        }
+        dst.onSegment(now, tcp);
+    }
+}
