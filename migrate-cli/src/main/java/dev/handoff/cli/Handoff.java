@@ -5,7 +5,10 @@ import picocli.CommandLine.Command;
 
 /** The {@code handoff} command: entry point of every daemon and operator command. */
 @Command(name = "handoff", mixinStandardHelpOptions = true, version = "handoff 0.1.0",
-        description = "Passes live TCP connections between hosts and resurrects them after a host dies.",
+        description = {"Passes live TCP connections between hosts and resurrects them after a host dies.",
+            "",
+            "Commands available today: demo. Agents, moves and fail-over arrive with their issues.",
+            "Example: handoff demo --megabytes 16"},
         subcommands = {DemoCommand.class})
 public final class Handoff implements Runnable {
 
