@@ -22,7 +22,7 @@ public final class SimNetwork {
     /** Something to see each packet as it is delivered (for audits and traces). */
     @FunctionalInterface
     public interface Observer {
-        /** Called for each delivered packet that parsed; {@code seg} is valid during the call only. */
+        /** Called for each packet seen; {@code seg} is valid during the call only. */
         void delivered(long now, TcpSegment seg);
     }
 
@@ -43,6 +43,10 @@ public final class SimNetwork {
             a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.order, b.order));
     /** Observers of delivered packets. */
     private final List<Observer> observers = new ArrayList<>();
+    /** Observers of packets as they are sent, before the channel touches them. */
+    private final List<Observer> senders = new ArrayList<>();
+    /** Reused view for sent segments. */
+    private final TcpSegment sentView = new TcpSegment();
     /** Reused view for delivery. */
     private final Ipv4Packet ip = new Ipv4Packet();
     /** Reused view for delivery. */
@@ -73,9 +77,27 @@ public final class SimNetwork {
         return stack;
     }
 
+    /**
+     * Puts a new stack at {@code ip} in place of the one there (an endpoint moving to
+     * another host that takes over the address); returns the new stack, empty.
+     */
+    public TcpStack replaceHost(int ip, TcpConfig config, long stackSeed) {
+        if (!hosts.containsKey(ip)) {
+            throw new IllegalArgumentException("no host at " + Ipv4Address.format(ip) + " to replace");
+        }
+        TcpStack stack = new TcpStack(config, new SplittableRandom(stackSeed));
+        hosts.put(ip, stack);
+        return stack;
+    }
+
     /** Adds an observer of delivered packets. */
     public void observe(Observer o) {
         observers.add(o);
+    }
+
+    /** Adds an observer of segments in the order they are sent (before loss and reordering). */
+    public void observeSent(Observer o) {
+        senders.add(o);
     }
 
     /** Virtual time, ms. */
@@ -130,6 +152,16 @@ public final class SimNetwork {
 
     private void transmit(int src, int dst, byte[] segment, int off, int len) {
         sent++;
+        if (!senders.isEmpty()) {
+            try {
+                sentView.wrap(segment, off, len, src, dst);
+            } catch (MalformedPacketException e) {
+                throw new IllegalStateException("a stack emitted a malformed segment: " + e.getMessage(), e);
+            }
+            for (Observer o : senders) {
+                o.delivered(now, sentView);
+            }
+        }
         if (random.nextDouble() < faults.loss()) {
             dropped++;
             return;

@@ -35,16 +35,38 @@ public final class StreamApp {
     private long firstMismatch = -1;
 
     public StreamApp(TcpConnection conn, PatternStream out, PatternStream in, long toSend) {
+        this(conn, out, in, toSend, newDigest(), newDigest());
+    }
+
+    private StreamApp(TcpConnection conn, PatternStream out, PatternStream in, long toSend,
+                      MessageDigest sentHash, MessageDigest receivedHash) {
         this.conn = conn;
         this.out = out;
         this.in = in;
         this.toSend = toSend;
+        this.sentHash = sentHash;
+        this.receivedHash = receivedHash;
+    }
+
+    private static MessageDigest newDigest() {
         try {
-            this.sentHash = MessageDigest.getInstance("SHA-256");
-            this.receivedHash = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JDK has no SHA-256", e);
         }
+    }
+
+    /**
+     * The same application continuing on a restored endpoint (its state moves with it,
+     * as a handler's snapshot would).
+     */
+    public StreamApp continueOn(TcpConnection moved) {
+        StreamApp next = new StreamApp(moved, out, in, toSend, sentHash, receivedHash);
+        next.sent = sent;
+        next.received = received;
+        next.eof = eof;
+        next.firstMismatch = firstMismatch;
+        return next;
     }
 
     /** Writes what fits, reads what arrived, closes once everything is queued. Returns true if it did anything. */

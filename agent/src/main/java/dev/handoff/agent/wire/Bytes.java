@@ -8,6 +8,8 @@ import java.nio.ByteOrder;
 public final class Bytes {
     /** Big-endian int view of a byte array. */
     private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    /** Big-endian long view of a byte array. */
+    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     /** Big-endian short view of a byte array. */
     private static final VarHandle SHORT_BE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
 
@@ -27,6 +29,11 @@ public final class Bytes {
     /** 32-bit big-endian value at {@code off}. */
     public static int i32(byte[] b, int off) {
         return (int) INT_BE.get(b, off);
+    }
+
+    /** 64-bit big-endian value at {@code off}. */
+    public static long i64(byte[] b, int off) {
+        return (long) LONG_BE.get(b, off);
     }
 
     /** 48-bit big-endian value (a MAC address) at {@code off}. */
