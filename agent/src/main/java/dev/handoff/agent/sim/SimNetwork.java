@@ -1,5 +1,6 @@
 package dev.handoff.agent.sim;
 
+import dev.handoff.agent.tcp.SegmentSink;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.tcp.TcpConnection;
 import dev.handoff.agent.tcp.TcpStack;
@@ -47,6 +48,25 @@ public final class SimNetwork {
     private final List<Observer> senders = new ArrayList<>();
     /** Reused view for sent segments. */
     private final TcpSegment sentView = new TcpSegment();
+    /** Where stacks write segments: after room for the IPv4 header. */
+    private final byte[] scratch = new byte[65_536];
+    /** The stacks' output, wrapped into IPv4 and put on the channel. */
+    private final SegmentSink sink = new SegmentSink() {
+        @Override
+        public byte[] buffer() {
+            return scratch;
+        }
+
+        @Override
+        public int offset() {
+            return Ipv4Packet.MIN_HEADER_LENGTH;
+        }
+
+        @Override
+        public void send(int sourceIp, int destinationIp, int len) {
+            transmit(sourceIp, destinationIp, scratch, Ipv4Packet.MIN_HEADER_LENGTH, len);
+        }
+    };
     /** Reused view for delivery. */
     private final Ipv4Packet ip = new Ipv4Packet();
     /** Reused view for delivery. */
@@ -146,7 +166,7 @@ public final class SimNetwork {
     /** Polls every stack at the current time (after the application wrote, read or closed). */
     public void pollAll() {
         for (TcpStack s : hosts.values()) {
-            s.poll(now, this::transmit);
+            s.poll(now, sink);
         }
     }
 

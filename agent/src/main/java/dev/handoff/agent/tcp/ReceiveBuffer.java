@@ -10,8 +10,10 @@ import dev.handoff.agent.wire.SeqNum;
  * <p>Ring position of sequence number {@code s} is {@code readPos + unread + (s - rcvNxt)}.
  */
 final class ReceiveBuffer {
-    /** Storage. */
-    private final byte[] ring;
+    /** Storage; grows by doubling up to {@link #limit} as data arrives. */
+    private byte[] ring;
+    /** Most bytes the ring may hold: unread data plus the whole window. */
+    private final int limit;
     /** Index in {@link #ring} of the first unread byte. */
     private int readPos;
     /** In-order bytes not yet read by the application. */
@@ -27,14 +29,15 @@ final class ReceiveBuffer {
 
     /** A buffer of {@code capacity} bytes keeping at most {@code maxRanges} out-of-order ranges. */
     ReceiveBuffer(int capacity, int maxRanges) {
-        this.ring = new byte[capacity];
+        this.limit = capacity;
+        this.ring = new byte[Math.min(capacity, SendBuffer.INITIAL)];
         this.left = new int[maxRanges];
         this.right = new int[maxRanges];
     }
 
     /** Total storage, unread bytes and window together. */
     int capacity() {
-        return ring.length;
+        return limit;
     }
 
     /** In-order bytes waiting for the application. */
@@ -71,6 +74,9 @@ final class ReceiveBuffer {
      */
     int write(int rcvNxt, int seq, byte[] src, int off, int len) {
         int delta = seq - rcvNxt;
+        if (unread + delta + len > ring.length) {
+            grow(unread + delta + len);
+        }
         int start = (readPos + unread + delta) % ring.length;
         int first = Math.min(len, ring.length - start);
         System.arraycopy(src, off, ring, start, first);
@@ -91,6 +97,20 @@ final class ReceiveBuffer {
         }
         addRange(seq, seq + len);
         return rcvNxt;
+    }
+
+    /** Doubles the ring until {@code needed} bytes fit, keeping every byte at its logical place. */
+    private void grow(int needed) {
+        int size = ring.length;
+        while (size < needed) {
+            size = (int) Math.min(limit, 2L * size);
+        }
+        byte[] bigger = new byte[size];
+        int first = ring.length - readPos;
+        System.arraycopy(ring, readPos, bigger, 0, first);
+        System.arraycopy(ring, 0, bigger, first, readPos);
+        ring = bigger;
+        readPos = 0;
     }
 
     /** The range list cannot take a new disjoint range [seq, end) (the caller drops the segment). */

@@ -46,7 +46,7 @@ final class ResetQueue {
     }
 
     /** Sends every queued reset through {@code sink} and empties the queue. */
-    void drain(SegmentSink sink, byte[] scratch, dev.handoff.agent.wire.TcpHeaderWriter hdr) {
+    void drain(SegmentSink sink, dev.handoff.agent.wire.TcpHeaderWriter hdr) {
         int capacity = entries.length / FIELDS;
         while (size > 0) {
             int i = head * FIELDS;
@@ -56,12 +56,14 @@ final class ResetQueue {
             hdr.seq = entries[i + 4];
             hdr.ack = entries[i + 5];
             hdr.flags = entries[i + 6];
-            int len = hdr.write(scratch, 0);
-            dev.handoff.agent.wire.TcpHeaderWriter.finishChecksum(scratch, 0, len, entries[i], entries[i + 1]);
+            byte[] buf = sink.buffer();
+            int off = sink.offset();
+            int len = hdr.write(buf, off);
+            dev.handoff.agent.wire.TcpHeaderWriter.finishChecksum(buf, off, len, entries[i], entries[i + 1]);
             head = (head + 1) % capacity;
             size--;
             counters.segmentsOut++;
-            sink.send(entries[i], entries[i + 1], scratch, 0, len);
+            sink.send(entries[i], entries[i + 1], len);
         }
     }
 }

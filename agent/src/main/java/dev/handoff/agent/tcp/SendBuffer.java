@@ -6,8 +6,12 @@ package dev.handoff.agent.tcp;
  * here, so a retransmitted byte is always the byte first sent at that sequence number.
  */
 final class SendBuffer {
-    /** Storage. */
-    private final byte[] ring;
+    /** Storage at first: memory follows use, up to {@link #limit}. */
+    static final int INITIAL = 64 * 1024;
+    /** Storage; grows by doubling up to {@link #limit}. */
+    private byte[] ring;
+    /** Most bytes the buffer may hold. */
+    private final int limit;
     /** Index in {@link #ring} of the first (oldest) byte. */
     private int head;
     /** Bytes held. */
@@ -15,12 +19,13 @@ final class SendBuffer {
 
     /** A buffer holding at most {@code capacity} bytes. */
     SendBuffer(int capacity) {
-        this.ring = new byte[capacity];
+        this.limit = capacity;
+        this.ring = new byte[Math.min(capacity, INITIAL)];
     }
 
     /** Most bytes the buffer can hold. */
     int capacity() {
-        return ring.length;
+        return limit;
     }
 
     /** Bytes held (unacknowledged plus not yet sent). */
@@ -30,18 +35,32 @@ final class SendBuffer {
 
     /** Room left for the application. */
     int free() {
-        return ring.length - length;
+        return limit - length;
     }
 
     /** Appends up to {@code len} bytes; returns how many fit. */
     int write(byte[] src, int off, int len) {
         int n = Math.min(len, free());
+        if (length + n > ring.length) {
+            grow(length + n);
+        }
         int tail = (head + length) % ring.length;
         int first = Math.min(n, ring.length - tail);
         System.arraycopy(src, off, ring, tail, first);
         System.arraycopy(src, off + first, ring, 0, n - first);
         length += n;
         return n;
+    }
+
+    private void grow(int needed) {
+        int size = ring.length;
+        while (size < needed) {
+            size = (int) Math.min(limit, 2L * size);
+        }
+        byte[] bigger = new byte[size];
+        copy(0, bigger, 0, length);
+        ring = bigger;
+        head = 0;
     }
 
     /** Copies {@code len} bytes starting {@code offset} bytes after the first into {@code dst}. */

@@ -54,8 +54,6 @@ public final class TcpStack {
     private final ConnectionTable table = new ConnectionTable();
     /** Listeners by port. */
     private final Map<Integer, Listener> listeners = new HashMap<>();
-    /** Scratch buffer for outgoing segments. */
-    private final byte[] scratch;
     /** Header builder for resets. */
     private final TcpHeaderWriter resetHeader = new TcpHeaderWriter();
 
@@ -64,7 +62,6 @@ public final class TcpStack {
         this.config = config;
         this.random = random;
         this.resets = new ResetQueue(256, counters);
-        this.scratch = new byte[TcpSegment.MAX_HEADER_LENGTH + config.mss()];
     }
 
     /** Settings. */
@@ -246,19 +243,19 @@ public final class TcpStack {
 
     /** Emits every segment that is due now, then drops connections that have closed. */
     public void poll(long now, SegmentSink sink) {
-        resets.drain(sink, scratch, resetHeader);
+        resets.drain(sink, resetHeader);
         for (int i = 0; i < table.size(); i++) {
             TcpConnection c = table.get(i);
             for (int k = 0; k < BURST; k++) {
-                int len = c.poll(now, scratch, 0);
+                int len = c.poll(now, sink.buffer(), sink.offset());
                 if (len == 0) {
                     break;
                 }
-                sink.send(c.localIp(), c.remoteIp(), scratch, 0, len);
+                sink.send(c.localIp(), c.remoteIp(), len);
             }
             afterInput(c);
         }
-        resets.drain(sink, scratch, resetHeader);
+        resets.drain(sink, resetHeader);
         for (int i = table.size() - 1; i >= 0; i--) {
             TcpConnection c = table.get(i);
             if (c.state() == TcpState.CLOSED && c.listener == null) {

@@ -10,6 +10,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -33,11 +34,16 @@ public class TcpBulkBenchmark {
     /** Data segments per invocation: 16 MiB / 1448, rounded up. */
     static final int SEGMENTS = (int) ((BYTES + 1447) / 1448);
 
+    /** Send and receive buffer per connection, KiB: 4096 is the default limit. */
+    @Param({"4096", "1024", "256"})
+    public int bufferKiB;
+
     private EnginePair pair;
 
     @Setup(Level.Trial)
     public void setUp() {
-        pair = new EnginePair(TcpConfig.defaults());
+        pair = new EnginePair(TcpConfig.builder()
+                .sendBufferSize(bufferKiB << 10).receiveBufferSize(bufferKiB << 10).build());
     }
 
     @Benchmark

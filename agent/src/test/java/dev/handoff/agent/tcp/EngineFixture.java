@@ -32,6 +32,8 @@ final class EngineFixture {
     final TcpStack stack;
     /** Current time, ms. */
     long now = 10_000;
+    /** Where the stack writes segments. */
+    private final byte[] buf = new byte[70_000];
     /** Segments emitted and not yet checked. */
     private final ArrayDeque<TcpSegment> out = new ArrayDeque<>();
 
@@ -51,14 +53,27 @@ final class EngineFixture {
 
     /** Polls the stack and collects what it emits. */
     void poll() {
-        stack.poll(now, (src, dst, b, off, len) -> {
-            assertEquals(LOCAL_IP, src, "source address");
-            assertEquals(REMOTE_IP, dst, "destination address");
-            byte[] copy = Arrays.copyOfRange(b, off, off + len);
-            try {
-                out.add(new TcpSegment(copy, 0, len, src, dst)); // verifies our checksum too
-            } catch (MalformedPacketException e) {
-                fail("engine emitted a malformed segment: " + e.getMessage());
+        stack.poll(now, new SegmentSink() {
+            @Override
+            public byte[] buffer() {
+                return buf;
+            }
+
+            @Override
+            public int offset() {
+                return 7; // any offset must work
+            }
+
+            @Override
+            public void send(int src, int dst, int len) {
+                assertEquals(LOCAL_IP, src, "source address");
+                assertEquals(REMOTE_IP, dst, "destination address");
+                byte[] copy = Arrays.copyOfRange(buf, 7, 7 + len);
+                try {
+                    out.add(new TcpSegment(copy, 0, len, src, dst)); // verifies our checksum too
+                } catch (MalformedPacketException e) {
+                    fail("engine emitted a malformed segment: " + e.getMessage());
+                }
             }
         });
     }
