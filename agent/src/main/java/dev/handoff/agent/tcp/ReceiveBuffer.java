@@ -77,10 +77,7 @@ final class ReceiveBuffer {
         if (unread + delta + len > ring.length) {
             grow(unread + delta + len);
         }
-        int start = (readPos + unread + delta) % ring.length;
-        int first = Math.min(len, ring.length - start);
-        System.arraycopy(src, off, ring, start, first);
-        System.arraycopy(src, off + first, ring, 0, len - first);
+        Rings.copyIn(src, off, ring, (readPos + unread + delta) % ring.length, len);
         if (delta == 0) {
             unread += len;
             int next = rcvNxt + len;
@@ -101,15 +98,7 @@ final class ReceiveBuffer {
 
     /** Doubles the ring until {@code needed} bytes fit, keeping every byte at its logical place. */
     private void grow(int needed) {
-        int size = ring.length;
-        while (size < needed) {
-            size = (int) Math.min(limit, 2L * size);
-        }
-        byte[] bigger = new byte[size];
-        int first = ring.length - readPos;
-        System.arraycopy(ring, readPos, bigger, 0, first);
-        System.arraycopy(ring, 0, bigger, first, readPos);
-        ring = bigger;
+        ring = Rings.grow(ring, readPos, needed, limit);
         readPos = 0;
     }
 
@@ -158,9 +147,7 @@ final class ReceiveBuffer {
     /** Moves up to {@code len} unread bytes to {@code dst}; returns how many. */
     int read(byte[] dst, int off, int len) {
         int n = Math.min(len, unread);
-        int first = Math.min(n, ring.length - readPos);
-        System.arraycopy(ring, readPos, dst, off, first);
-        System.arraycopy(ring, 0, dst, off + first, n - first);
+        Rings.copyOut(ring, readPos, dst, off, n);
         readPos = (readPos + n) % ring.length;
         unread -= n;
         return n;
@@ -168,18 +155,13 @@ final class ReceiveBuffer {
 
     /** Copies {@code len} bytes at sequence {@code seq} (unread or out-of-order) to {@code dst}. */
     void copyAt(int rcvNxt, int seq, byte[] dst, int off, int len) {
-        int start = Math.floorMod(readPos + unread + (seq - rcvNxt), ring.length);
-        int first = Math.min(len, ring.length - start);
-        System.arraycopy(ring, start, dst, off, first);
-        System.arraycopy(ring, 0, dst, off + first, len - first);
+        Rings.copyOut(ring, Math.floorMod(readPos + unread + (seq - rcvNxt), ring.length), dst, off, len);
     }
 
     /** A copy of the unread bytes, oldest first. */
     byte[] unreadBytes() {
         byte[] out = new byte[unread];
-        int first = Math.min(unread, ring.length - readPos);
-        System.arraycopy(ring, readPos, out, 0, first);
-        System.arraycopy(ring, 0, out, first, unread - first);
+        Rings.copyOut(ring, readPos, out, 0, unread);
         return out;
     }
 }

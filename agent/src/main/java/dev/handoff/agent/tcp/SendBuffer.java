@@ -44,22 +44,13 @@ final class SendBuffer {
         if (length + n > ring.length) {
             grow(length + n);
         }
-        int tail = (head + length) % ring.length;
-        int first = Math.min(n, ring.length - tail);
-        System.arraycopy(src, off, ring, tail, first);
-        System.arraycopy(src, off + first, ring, 0, n - first);
+        Rings.copyIn(src, off, ring, (head + length) % ring.length, n);
         length += n;
         return n;
     }
 
     private void grow(int needed) {
-        int size = ring.length;
-        while (size < needed) {
-            size = (int) Math.min(limit, 2L * size);
-        }
-        byte[] bigger = new byte[size];
-        copy(0, bigger, 0, length);
-        ring = bigger;
+        ring = Rings.grow(ring, head, needed, limit);
         head = 0;
     }
 
@@ -68,10 +59,7 @@ final class SendBuffer {
         if (offset < 0 || len < 0 || offset + len > length) {
             throw new IndexOutOfBoundsException("send buffer copy " + offset + "+" + len + " of " + length);
         }
-        int start = (head + offset) % ring.length;
-        int first = Math.min(len, ring.length - start);
-        System.arraycopy(ring, start, dst, dstOff, first);
-        System.arraycopy(ring, 0, dst, dstOff + first, len - first);
+        Rings.copyOut(ring, (head + offset) % ring.length, dst, dstOff, len);
     }
 
     /** Drops the first {@code n} bytes (acknowledged by the peer). */

@@ -624,6 +624,33 @@ class TcpEngineTest {
         }
 
         @Test
+        void closeInSynSentGivesUpTheOpen() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.stack.connect(fx.now, LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT);
+            fx.recv();
+            c.close();
+            assertEquals(TcpState.CLOSED, c.state());
+            fx.advance(5000);
+            fx.expectNothing();
+        }
+
+        @Test
+        void closeInSynReceivedSendsFinOnceEstablished() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.stack.listen(LOCAL_IP, LOCAL_PORT);
+            fx.seg(SYN).seq(IRS).ts(100, 0).send();
+            TcpSegment sa = fx.recv();
+            TcpConnection c = fx.stack.find(LOCAL_IP, LOCAL_PORT, REMOTE_IP, REMOTE_PORT);
+            c.close();
+            assertEquals(TcpState.SYN_RECEIVED, c.state());
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(101, sa.tsVal()).send();
+            assertEquals(TcpState.FIN_WAIT_1, c.state());
+            TcpSegment fin = fx.recv();
+            assertEquals(FIN | ACK, fin.flags());
+            assertEquals(ISS + 1, fin.seq());
+        }
+
+        @Test
         void sendAfterCloseFailsWithAClearMessage() {
             EngineFixture fx = new EngineFixture(TcpConfig.defaults());
             TcpConnection c = fx.establish();

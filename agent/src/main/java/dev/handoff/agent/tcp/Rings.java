@@ -1,0 +1,35 @@
+package dev.handoff.agent.tcp;
+
+/** Copies in and out of ring buffers (byte arrays whose end wraps to their start). */
+final class Rings {
+    private Rings() {
+    }
+
+    /** Copies {@code len} bytes of {@code ring} from position {@code start} (wrapping) to {@code dst}. */
+    static void copyOut(byte[] ring, int start, byte[] dst, int off, int len) {
+        int first = Math.min(len, ring.length - start);
+        System.arraycopy(ring, start, dst, off, first);
+        System.arraycopy(ring, 0, dst, off + first, len - first);
+    }
+
+    /** Copies {@code len} bytes of {@code src} into {@code ring} from position {@code start} (wrapping). */
+    static void copyIn(byte[] src, int off, byte[] ring, int start, int len) {
+        int first = Math.min(len, ring.length - start);
+        System.arraycopy(src, off, ring, start, first);
+        System.arraycopy(src, off + first, ring, 0, len - first);
+    }
+
+    /**
+     * A copy of {@code ring} doubled until it holds {@code needed} bytes (at most
+     * {@code limit}), with the bytes from {@code start} moved, in order, to position 0.
+     */
+    static byte[] grow(byte[] ring, int start, int needed, int limit) {
+        int size = ring.length;
+        while (size < needed) {
+            size = (int) Math.min(limit, 2L * size);
+        }
+        byte[] bigger = new byte[size];
+        copyOut(ring, start, bigger, 0, ring.length);
+        return bigger;
+    }
+}
