@@ -1,6 +1,7 @@
 package dev.handoff.cli;
 
-import dev.handoff.agent.sim.Faults;
+import dev.handoff.agent.app.PatternStream;
+import dev.handoff.agent.link.Faults;
 import dev.handoff.agent.sim.PatternStream;
 import dev.handoff.agent.sim.SimNetwork;
 import dev.handoff.agent.sim.StreamApp;

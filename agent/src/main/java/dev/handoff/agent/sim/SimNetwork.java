@@ -1,5 +1,6 @@
 package dev.handoff.agent.sim;
 
+import dev.handoff.agent.link.Faults;
 import dev.handoff.agent.tcp.SegmentSink;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.tcp.TcpConnection;

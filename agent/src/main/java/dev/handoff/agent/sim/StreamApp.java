@@ -1,5 +1,6 @@
 package dev.handoff.agent.sim;
 
+import dev.handoff.agent.app.PatternStream;
 import dev.handoff.agent.tcp.TcpConnection;
 import dev.handoff.agent.tcp.TcpState;
 import java.security.MessageDigest;

@@ -59,6 +59,8 @@ public final class TcpConnection {
     TcpStack.Listener listener;
     /** Index in the stack's connection table, or -1 when not in one. */
     int tableIndex = -1;
+    /** In the stack's list of connections touched since the last {@link TcpStack#drainTouched}. */
+    boolean touched;
 
     // --- send sequence space (RFC 9293 §3.3.1) ---
     /** ISS: our initial sequence number. */

@@ -54,6 +54,8 @@ public final class TcpStack {
     private final ConnectionTable table = new ConnectionTable();
     /** Listeners by port. */
     private final Map<Integer, Listener> listeners = new HashMap<>();
+    /** Connections touched by input or by the application since the last drain. */
+    private final ArrayDeque<TcpConnection> touched = new ArrayDeque<>();
     /** Header builder for resets. */
     private final TcpHeaderWriter resetHeader = new TcpHeaderWriter();
 
@@ -118,6 +120,7 @@ public final class TcpStack {
         TcpConnection c = TcpConnection.connect(config, counters, resets, localIp, port, remoteIp, remotePort,
                 random.nextInt(), random.nextInt());
         table.add(c);
+        touch(c);
         return c;
     }
 
@@ -150,6 +153,7 @@ public final class TcpStack {
         }
         TcpConnection c = TcpConnection.restore(config, counters, resets, now, state, withCongestionState);
         table.add(c);
+        touch(c);
         return c;
     }
 
@@ -179,6 +183,7 @@ public final class TcpStack {
         if (c != null) {
             c.onSegment(now, seg);
             afterInput(c);
+            touch(c);
             return;
         }
         int flags = seg.flags();
@@ -215,6 +220,43 @@ public final class TcpStack {
         c.listener = l;
         l.halfOpen++;
         table.add(c);
+        touch(c);
+    }
+
+    /** Notes that {@code c} has something to do (input arrived, the application wrote or read). */
+    public void touch(TcpConnection c) {
+        if (!c.touched) {
+            c.touched = true;
+            touched.add(c);
+        }
+    }
+
+    /** Moves the connections touched since the last call into {@code out}, clearing their mark. */
+    public void drainTouched(java.util.Collection<TcpConnection> out) {
+        TcpConnection c;
+        while ((c = touched.poll()) != null) {
+            c.touched = false;
+            out.add(c);
+        }
+    }
+
+    /** Emits what one connection has due now (after input or an application call). */
+    public void poll(long now, TcpConnection c, SegmentSink sink) {
+        resets.drain(sink, resetHeader);
+        emitFrom(now, c, sink);
+        resets.drain(sink, resetHeader);
+    }
+
+    /** Up to {@link #BURST} segments from one connection. */
+    private void emitFrom(long now, TcpConnection c, SegmentSink sink) {
+        for (int k = 0; k < BURST; k++) {
+            int len = c.poll(now, sink.buffer(), sink.offset());
+            if (len == 0) {
+                break;
+            }
+            sink.send(c.localIp(), c.remoteIp(), len);
+        }
+        afterInput(c);
     }
 
     /** After input or a timer: hand newly established connections to their listener, forget closed ones. */
@@ -245,15 +287,7 @@ public final class TcpStack {
     public void poll(long now, SegmentSink sink) {
         resets.drain(sink, resetHeader);
         for (int i = 0; i < table.size(); i++) {
-            TcpConnection c = table.get(i);
-            for (int k = 0; k < BURST; k++) {
-                int len = c.poll(now, sink.buffer(), sink.offset());
-                if (len == 0) {
-                    break;
-                }
-                sink.send(c.localIp(), c.remoteIp(), len);
-            }
-            afterInput(c);
+            emitFrom(now, table.get(i), sink);
         }
         resets.drain(sink, resetHeader);
         for (int i = table.size() - 1; i >= 0; i--) {

@@ -1,5 +1,7 @@
 package dev.handoff.agent.sim;
 
+import dev.handoff.agent.app.PatternStream;
+import dev.handoff.agent.link.Faults;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

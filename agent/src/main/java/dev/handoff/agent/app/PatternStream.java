@@ -1,4 +1,4 @@
-package dev.handoff.agent.sim;
+package dev.handoff.agent.app;
 
 /**
  * A deterministic pseudorandom byte stream that can be read at any offset: byte {@code i}

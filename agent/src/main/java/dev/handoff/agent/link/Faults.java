@@ -1,7 +1,7 @@
-package dev.handoff.agent.sim;
+package dev.handoff.agent.link;
 
 /**
- * What the simulated channel does to each packet, independently and seeded.
+ * What a faulty channel (simulated, or a {@link FaultyLink}) does to each packet, independently and seeded.
  *
  * @param loss      probability a packet is dropped
  * @param duplicate probability a packet is delivered twice

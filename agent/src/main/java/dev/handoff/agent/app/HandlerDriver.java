@@ -1,0 +1,49 @@
+package dev.handoff.agent.app;
+
+import dev.handoff.agent.host.Connection;
+import dev.handoff.agent.host.ConnectionAcceptor;
+import dev.handoff.agent.host.ConnectionDriver;
+
+/** Turns the host's activity calls into handler events. */
+public final class HandlerDriver implements ConnectionDriver {
+    /** The handler. */
+    private final Handler handler;
+    /** Its channel. */
+    private final Channel channel;
+    /** onOpen was delivered. */
+    private boolean opened;
+
+    HandlerDriver(Handler handler, Connection c) {
+        this.handler = handler;
+        this.channel = new Channel(c);
+    }
+
+    /** An acceptor that gives every connection a fresh handler from {@code factory}. */
+    public static ConnectionAcceptor acceptor(HandlerFactory factory) {
+        return c -> new HandlerDriver(factory.create(), c);
+    }
+
+    @Override
+    public void onActivity(Connection c) {
+        if (!opened) {
+            opened = true;
+            handler.onOpen(channel);
+        }
+        if (c.readable() > 0 || c.isEndOfStream()) {
+            handler.onReadable(channel);
+        }
+        if (channel.wantsWrite() && c.writable() > 0 && !c.isOutputShutdown()) {
+            handler.onWritable(channel);
+        }
+    }
+
+    @Override
+    public void onClosed(Connection c, String reason) {
+        handler.onClosed(channel, reason);
+    }
+
+    /** The handler driven. */
+    public Handler handler() {
+        return handler;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.handoff.agent.host;
+
+import dev.handoff.agent.tcp.TcpConnection;
+import dev.handoff.agent.tcp.TcpState;
+import dev.handoff.agent.wire.Ipv4Address;
+
+/**
+ * A connection as drivers see it: read, write, close, on the host's event loop only.
+ * Writes and reads tell the host, so the engine is polled right after the driver returns.
+ */
+public final class Connection {
+    /** The engine's endpoint. */
+    private final TcpConnection tcp;
+    /** The host that runs it. */
+    private final Host host;
+    /** Identifier for logs and the control API: local:port-remote:port. */
+    private final String id;
+    /** When it was opened, ms since the epoch. */
+    private final long openedAt;
+    /** Bytes read by the application. */
+    private long bytesIn;
+    /** Bytes written by the application. */
+    private long bytesOut;
+    /** The driver. */
+    ConnectionDriver driver;
+    /** onClosed was delivered. */
+    boolean closedNotified;
+
+    Connection(TcpConnection tcp, Host host, long openedAt) {
+        this.tcp = tcp;
+        this.host = host;
+        this.openedAt = openedAt;
+        this.id = Ipv4Address.format(tcp.localIp()) + ":" + tcp.localPort() + "-"
+                + Ipv4Address.format(tcp.remoteIp()) + ":" + tcp.remotePort();
+    }
+
+    /** Reads up to {@code len} bytes; returns the count, 0 if none yet, -1 at end of stream. */
+    public int read(byte[] dst, int off, int len) {
+        int n = tcp.receive(dst, off, len);
+        if (n > 0) {
+            bytesIn += n;
+            host.touch(tcp);
+        }
+        return n;
+    }
+
+    /** Writes up to {@code len} bytes; returns how many fit in the send buffer (0 when full). */
+    public int write(byte[] src, int off, int len) {
+        int n = tcp.send(src, off, len);
+        if (n > 0) {
+            bytesOut += n;
+            host.touch(tcp);
+        }
+        return n;
+    }
+
+    /** Room in the send buffer. */
+    public int writable() {
+        return tcp.sendBufferFree();
+    }
+
+    /** Bytes waiting to be read. */
+    public int readable() {
+        return tcp.available();
+    }
+
+    /** The peer closed its side and everything was read. */
+    public boolean isEndOfStream() {
+        return tcp.isEndOfStream();
+    }
+
+    /** Closes our side after the queued data (FIN). */
+    public void close() {
+        tcp.close();
+        host.touch(tcp);
+    }
+
+    /** Resets the connection. */
+    public void abort() {
+        tcp.abort();
+        host.touch(tcp);
+    }
+
+    /** The engine's state. */
+    public TcpState state() {
+        return tcp.state();
+    }
+
+    /** Our sending side is closed or the connection is gone. */
+    public boolean isOutputShutdown() {
+        TcpState s = tcp.state();
+        return s != TcpState.ESTABLISHED && s != TcpState.CLOSE_WAIT && s != TcpState.SYN_RECEIVED;
+    }
+
+    /** local:port-remote:port. */
+    public String id() {
+        return id;
+    }
+
+    /** The engine's endpoint (for the ICI and diagnostics). */
+    public TcpConnection tcp() {
+        return tcp;
+    }
+
+    /** Bytes the application read. */
+    public long bytesIn() {
+        return bytesIn;
+    }
+
+    /** Bytes the application wrote. */
+    public long bytesOut() {
+        return bytesOut;
+    }
+
+    /** When the connection was opened, ms since the epoch. */
+    public long openedAt() {
+        return openedAt;
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

@@ -1,0 +1,541 @@
+package dev.handoff.agent.host;
+
+import dev.handoff.agent.link.PacketLink;
+import dev.handoff.agent.tcp.SegmentSink;
+import dev.handoff.agent.tcp.TcpConfig;
+import dev.handoff.agent.tcp.TcpConnection;
+import dev.handoff.agent.tcp.TcpCounters;
+import dev.handoff.agent.tcp.TcpStack;
+import dev.handoff.agent.tcp.TcpState;
+import dev.handoff.agent.wire.ArpPacket;
+import dev.handoff.agent.wire.EthernetFrame;
+import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.wire.Ipv4Packet;
+import dev.handoff.agent.wire.MacAddress;
+import dev.handoff.agent.wire.MalformedPacketException;
+import dev.handoff.agent.wire.TcpSegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * One host on one link: owns VIPs, answers ARP for them, learns peers' MACs, feeds TCP
+ * segments to its {@link TcpStack} and drives connections on a single event loop thread
+ * (DESIGN.md "Data path"). Other threads talk to it through {@link #call} and
+ * {@link #execute}, which run on the loop.
+ *
+ * <p>The loop: handle a batch of frames from the link; give touched connections to their
+ * drivers; poll them; fire due timers; sleep in the link until a frame, a task or the
+ * next deadline (a waker thread wakes the link for timers).
+ */
+public final class Host implements AutoCloseable {
+    /** Timer rounds poll every connection; between them only touched ones are polled. */
+    private static final long NEVER = TcpConnection.NEVER;
+    /** Least time between two ARP requests for one address, ms. */
+    private static final long ARP_RETRY_MS = 200;
+
+    /** Name for logs. */
+    private final String name;
+    /** Where frames come from and go. */
+    private final PacketLink link;
+    /** The TCP stack. */
+    private final TcpStack stack;
+    /** Owned VIPs; replaced whole when it changes, read by the loop without locks. */
+    private volatile int[] vips = new int[0];
+    /** Peers' MACs. */
+    private final Neighbors neighbors = new Neighbors();
+    /** When an ARP request for an address was last sent (ms, as a MAC-less table). */
+    private final Neighbors arpRequested = new Neighbors();
+    /** Frame counters. */
+    private final HostCounters counters = new HostCounters();
+    /** Work submitted by other threads. */
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Ports served, with their acceptors (loop thread only). */
+    private final Map<Integer, ConnectionAcceptor> acceptors = new HashMap<>();
+    /** Connections handed to drivers (loop thread only). */
+    private final Map<TcpConnection, Connection> connections = new IdentityHashMap<>();
+    /** Where events (opened, closed) are reported, one line each. */
+    private final Consumer<String> events;
+    /** Outgoing frame buffer: Ethernet + IPv4 headers, then the TCP segment. */
+    private final byte[] out;
+    /** Reused parsers. */
+    private final EthernetFrame eth = new EthernetFrame();
+    private final ArpPacket arp = new ArpPacket();
+    private final Ipv4Packet ip = new Ipv4Packet();
+    private final TcpSegment tcp = new TcpSegment();
+    /** Connections touched in the current round. */
+    private final ArrayList<TcpConnection> batch = new ArrayList<>();
+    /** Origin of {@link #now()}. */
+    private final long epochNanos = System.nanoTime();
+    /** Wakes the link when the next timer is due. */
+    private final Waker waker = new Waker();
+    /** Next deadline of any connection, ms. */
+    private long nextTimer = NEVER;
+    /** The loop runs. */
+    private volatile boolean running;
+    /** Stop after connections have closed, or at this time (ms) at the latest; NEVER while serving. */
+    private long stopDeadline = NEVER;
+    /** The loop thread. */
+    private Thread loopThread;
+    /** Counted down when the loop has ended. */
+    private final CountDownLatch ended = new CountDownLatch(1);
+    /** What ended the loop abnormally, or null. */
+    private volatile Throwable failure;
+
+    /** Writes frames for the stack's segments. */
+    private final SegmentSink sink = new SegmentSink() {
+        @Override
+        public byte[] buffer() {
+            return out;
+        }
+
+        @Override
+        public int offset() {
+            return EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH;
+        }
+
+        @Override
+        public void send(int sourceIp, int destinationIp, int len) {
+            sendSegment(sourceIp, destinationIp, len);
+        }
+    };
+
+    /** A host on {@code link} with TCP settings {@code config}; {@code events} receives one line per connection event. */
+    public Host(String name, PacketLink link, TcpConfig config, RandomGenerator random, Consumer<String> events) {
+        this.name = name;
+        this.link = link;
+        this.stack = new TcpStack(config, random);
+        this.events = events;
+        this.out = new byte[EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH
+                + TcpSegment.MAX_HEADER_LENGTH + config.mss()];
+    }
+
+    /** Milliseconds since this host started: the engine's clock. */
+    public long now() {
+        return (System.nanoTime() - epochNanos) / 1_000_000;
+    }
+
+    /** Name for logs. */
+    public String name() {
+        return name;
+    }
+
+    /** Takes a VIP: answers ARP for it from now on and announces it with a gratuitous ARP. */
+    public void addVip(int vip) {
+        execute(() -> {
+            int[] current = vips;
+            for (int v : current) {
+                if (v == vip) {
+                    return;
+                }
+            }
+            int[] next = Arrays.copyOf(current, current.length + 1);
+            next[current.length] = vip;
+            vips = next;
+            gratuitousArp(vip);
+        });
+    }
+
+    /** The VIPs owned now. */
+    public int[] vips() {
+        return vips.clone();
+    }
+
+    /** Serves {@code port} on every owned VIP: each established connection gets a driver from {@code acceptor}. */
+    public void serve(int port, ConnectionAcceptor acceptor) {
+        execute(() -> {
+            stack.listen(0, port);
+            acceptors.put(port, acceptor);
+        });
+    }
+
+    /**
+     * Opens a connection from {@code localIp} (an owned VIP) to {@code remoteIp:remotePort};
+     * the driver gets activity once it is established. Completes with the connection when
+     * it is created (not yet established).
+     */
+    public CompletableFuture<Connection> connect(int localIp, int remoteIp, int remotePort, ConnectionDriver driver) {
+        return call(() -> {
+            if (!owns(localIp)) {
+                throw new IllegalArgumentException(Ipv4Address.format(localIp) + " is not a VIP of host " + name);
+            }
+            TcpConnection t = stack.connect(now(), localIp, 0, remoteIp, remotePort);
+            Connection c = new Connection(t, this, System.currentTimeMillis());
+            c.driver = driver;
+            connections.put(t, c);
+            events.accept("open " + c.id());
+            return c;
+        });
+    }
+
+    /** Starts the event loop thread. */
+    public synchronized void start() {
+        if (loopThread != null) {
+            throw new IllegalStateException("host " + name + " is already started");
+        }
+        running = true;
+        loopThread = new Thread(this::loop, "host-" + name);
+        loopThread.start();
+        Thread w = new Thread(waker, "host-" + name + "-timer");
+        w.setDaemon(true);
+        w.start();
+    }
+
+    /** Runs {@code task} on the loop thread. */
+    public void execute(Runnable task) {
+        tasks.add(task);
+        link.wakeup();
+    }
+
+    /** Runs {@code work} on the loop thread and returns its result. */
+    public <T> CompletableFuture<T> call(Supplier<T> work) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        execute(() -> {
+            try {
+                f.complete(work.get());
+            } catch (RuntimeException | Error e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** Frame counters (read from another thread: a snapshot, not exact). */
+    public HostCounters counters() {
+        return counters;
+    }
+
+    /** TCP counters. */
+    public TcpCounters tcpCounters() {
+        return stack.counters();
+    }
+
+    /** Connections with a driver, as a list made on the loop thread. */
+    public CompletableFuture<List<Connection>> connections() {
+        return call(() -> List.copyOf(connections.values()));
+    }
+
+    /** Notes that the application touched {@code c}: it is polled at the end of this round. */
+    void touch(TcpConnection c) {
+        stack.touch(c);
+    }
+
+    /**
+     * Closes every connection cleanly (FIN after queued data), waits up to {@code graceMs}
+     * for the peers to finish, resets what is left, then stops the loop and the link.
+     */
+    public void shutdown(long graceMs) {
+        execute(() -> {
+            stopDeadline = now() + graceMs;
+            for (Connection c : connections.values()) {
+                c.close();
+            }
+            for (int port : acceptors.keySet()) {
+                stack.unlisten(port);
+            }
+        });
+        try {
+            if (!ended.await(graceMs + 5000, TimeUnit.MILLISECONDS)) {
+                running = false;
+                link.wakeup();
+                ended.await(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(0);
+    }
+
+    /** Waits until the loop has ended; rethrows what ended it abnormally. */
+    public void awaitTermination() throws InterruptedException {
+        ended.await();
+        if (failure != null) {
+            throw new IllegalStateException("host " + name + " failed: " + failure, failure);
+        }
+    }
+
+    // ------------------------------------------------------------------ loop
+
+    private void loop() {
+        try {
+            for (int vip : vips) {
+                gratuitousArp(vip);
+            }
+            while (running) {
+                runTasks();
+                long now = now();
+                drive(now);
+                if (now >= nextTimer) {
+                    stack.poll(now, sink);
+                    checkAll();
+                }
+                if (stopDeadline != NEVER && (connections.isEmpty() || now >= stopDeadline)) {
+                    abortRemaining(now);
+                    break;
+                }
+                nextTimer = stack.pollAt();
+                if (nextTimer <= now || !tasks.isEmpty()) {
+                    continue;
+                }
+                waker.arm(Math.min(nextTimer, stopDeadline));
+                link.receive(this::onFrame);
+                waker.arm(NEVER);
+            }
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            events.accept("host " + name + " stopped on an error: " + e);
+        } finally {
+            running = false;
+            waker.stop();
+            link.close();
+            ended.countDown();
+        }
+    }
+
+    private void runTasks() {
+        Runnable t;
+        while ((t = tasks.poll()) != null) {
+            t.run();
+        }
+    }
+
+    private void abortRemaining(long now) {
+        for (Connection c : List.copyOf(connections.values())) {
+            c.abort();
+        }
+        drive(now);
+        stack.poll(now, sink);
+    }
+
+    /** Gives touched connections to their drivers and polls them, until nothing more is touched. */
+    private void drive(long now) {
+        acceptNew();
+        for (int round = 0; round < 16; round++) {
+            batch.clear();
+            stack.drainTouched(batch);
+            if (batch.isEmpty()) {
+                return;
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                Connection c = connections.get(batch.get(i));
+                if (c != null) {
+                    activity(c);
+                }
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                stack.poll(now, batch.get(i), sink);
+            }
+            acceptNew();
+        }
+    }
+
+    private void acceptNew() {
+        for (Map.Entry<Integer, ConnectionAcceptor> e : acceptors.entrySet()) {
+            TcpConnection t;
+            while ((t = stack.accept(e.getKey())) != null) {
+                Connection c = new Connection(t, this, System.currentTimeMillis());
+                connections.put(t, c);
+                events.accept("open " + c.id());
+                c.driver = e.getValue().accept(c);
+                stack.touch(t);
+            }
+        }
+    }
+
+    private void activity(Connection c) {
+        TcpState s = c.state();
+        if (s == TcpState.CLOSED || s == TcpState.TIME_WAIT) {
+            closed(c);
+            return;
+        }
+        c.driver.onActivity(c);
+    }
+
+    private void closed(Connection c) {
+        if (c.closedNotified) {
+            return;
+        }
+        c.closedNotified = true;
+        connections.remove(c.tcp());
+        String reason = c.tcp().closeReason() != null ? c.tcp().closeReason() : "closed";
+        events.accept("close " + c.id() + " in=" + c.bytesIn() + " out=" + c.bytesOut() + " (" + reason + ")");
+        c.driver.onClosed(c, reason);
+    }
+
+    /** After a timer round: connections that closed on a timer (RTO give-up, TIME-WAIT) are reported. */
+    private void checkAll() {
+        if (connections.isEmpty()) {
+            return;
+        }
+        for (Connection c : List.copyOf(connections.values())) {
+            TcpState s = c.state();
+            if (s == TcpState.CLOSED || s == TcpState.TIME_WAIT) {
+                closed(c);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- frames
+
+    private boolean owns(int address) {
+        for (int v : vips) {
+            if (v == address) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void onFrame(byte[] buf, int off, int len) {
+        counters.framesIn++;
+        try {
+            eth.wrap(buf, off, len);
+            long dst = eth.destination();
+            if (dst != link.mac() && dst != MacAddress.BROADCAST) {
+                counters.otherMac++;
+                return;
+            }
+            switch (eth.etherType()) {
+                case EthernetFrame.TYPE_ARP -> onArp();
+                case EthernetFrame.TYPE_IPV4 -> onIpv4();
+                default -> counters.otherEtherType++;
+            }
+        } catch (MalformedPacketException e) {
+            switch (e.reason()) {
+                case BAD_CHECKSUM -> counters.badChecksum++;
+                case FRAGMENT -> counters.fragments++;
+                default -> counters.malformed++;
+            }
+        }
+    }
+
+    private void onArp() throws MalformedPacketException {
+        arp.wrap(eth.buffer(), eth.payloadOffset(), eth.payloadLength());
+        int target = arp.targetIp();
+        if (!owns(target)) {
+            if (neighbors.get(arp.senderIp()) != -1) {
+                neighbors.put(arp.senderIp(), arp.senderMac()); // RFC 826: update what we know
+            }
+            counters.arpIgnored++;
+            return;
+        }
+        neighbors.put(arp.senderIp(), arp.senderMac());
+        if (arp.operation() == ArpPacket.OP_REQUEST && arp.senderIp() != target) {
+            int p = EthernetFrame.writeHeader(out, 0, arp.senderMac(), link.mac(), EthernetFrame.TYPE_ARP);
+            int end = ArpPacket.write(out, p, ArpPacket.OP_REPLY, link.mac(), target, arp.senderMac(), arp.senderIp());
+            transmit(end);
+            counters.arpReplies++;
+        }
+    }
+
+    private void onIpv4() throws MalformedPacketException {
+        ip.wrap(eth.buffer(), eth.payloadOffset(), eth.payloadLength());
+        if (!owns(ip.destination())) {
+            counters.otherIp++;
+            return;
+        }
+        if (ip.protocol() != Ipv4Packet.PROTOCOL_TCP) {
+            counters.notTcp++;
+            return;
+        }
+        tcp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength(), ip.source(), ip.destination());
+        neighbors.put(ip.source(), eth.source());
+        stack.onSegment(now(), tcp);
+    }
+
+    private void sendSegment(int source, int destination, int len) {
+        long mac = neighbors.get(destination);
+        if (mac == -1) {
+            counters.noNeighbor++;
+            requestMac(source, destination);
+            return; // TCP retransmits; by then ARP has answered
+        }
+        EthernetFrame.writeHeader(out, 0, mac, link.mac(), EthernetFrame.TYPE_IPV4);
+        Ipv4Packet.writeHeader(out, EthernetFrame.HEADER_LENGTH, source, destination, Ipv4Packet.PROTOCOL_TCP, len);
+        transmit(EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH + len);
+    }
+
+    private void requestMac(int source, int destination) {
+        long now = now();
+        long last = arpRequested.get(destination);
+        if (last != -1 && now - last < ARP_RETRY_MS) {
+            return;
+        }
+        arpRequested.put(destination, now);
+        byte[] f = new byte[EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH];
+        int p = EthernetFrame.writeHeader(f, 0, MacAddress.BROADCAST, link.mac(), EthernetFrame.TYPE_ARP);
+        ArpPacket.write(f, p, ArpPacket.OP_REQUEST, link.mac(), source, 0, destination);
+        link.send(f, 0, f.length);
+        counters.framesOut++;
+        counters.arpRequests++;
+    }
+
+    private void gratuitousArp(int vip) {
+        // RFC 5227 §3 announcement: a request with sender and target both the address.
+        byte[] f = new byte[EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH];
+        int p = EthernetFrame.writeHeader(f, 0, MacAddress.BROADCAST, link.mac(), EthernetFrame.TYPE_ARP);
+        ArpPacket.write(f, p, ArpPacket.OP_REQUEST, link.mac(), vip, 0, vip);
+        link.send(f, 0, f.length);
+        counters.framesOut++;
+        counters.gratuitousArps++;
+        events.accept("vip " + Ipv4Address.format(vip) + " announced on " + link.name());
+    }
+
+    private void transmit(int len) {
+        link.send(out, 0, len);
+        counters.framesOut++;
+    }
+
+    /** Wakes the link's receive when the next timer is due. */
+    private final class Waker implements Runnable {
+        /** When to wake the link, in {@link #now()} ms; NEVER when no timer is armed. */
+        private volatile long deadline = NEVER;
+        /** The waker thread, for unparking. */
+        private volatile Thread thread;
+        /** Set when the host stops. */
+        private volatile boolean stopped;
+
+        void arm(long at) {
+            deadline = at;
+            Thread t = thread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+
+        void stop() {
+            stopped = true;
+            arm(NEVER);
+        }
+
+        @Override
+        public void run() {
+            thread = Thread.currentThread();
+            while (!stopped) {
+                long d = deadline;
+                long now = now();
+                if (d <= now) {
+                    deadline = NEVER;
+                    link.wakeup();
+                } else {
+                    LockSupport.parkNanos(Math.min(d - now, 1000) * 1_000_000);
+                }
+            }
+        }
+    }
+}

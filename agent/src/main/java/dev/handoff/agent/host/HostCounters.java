@@ -1,0 +1,33 @@
+package dev.handoff.agent.host;
+
+/** Counters of a host's frame handling: every drop has one. Written by the loop thread only. */
+public final class HostCounters {
+    /** Frames received from the link. */
+    public long framesIn;
+    /** Frames sent on the link. */
+    public long framesOut;
+    /** Frames addressed to another MAC (seen in promiscuous capture), dropped. */
+    public long otherMac;
+    /** IPv4 packets for addresses this host does not own, dropped (never answered). */
+    public long otherIp;
+    /** IPv4 packets that are not TCP, dropped. */
+    public long notTcp;
+    /** IPv4 fragments, dropped (not reassembled). */
+    public long fragments;
+    /** Frames that failed to parse (truncated, bad header, bad option). */
+    public long malformed;
+    /** Packets with a bad IPv4 or TCP checksum. */
+    public long badChecksum;
+    /** Frames of other EtherTypes, dropped. */
+    public long otherEtherType;
+    /** ARP requests answered for an owned VIP. */
+    public long arpReplies;
+    /** ARP requests for addresses not owned, ignored. */
+    public long arpIgnored;
+    /** Gratuitous ARPs sent. */
+    public long gratuitousArps;
+    /** ARP requests sent to learn a peer's MAC. */
+    public long arpRequests;
+    /** Segments dropped because the peer's MAC was not known yet (TCP retransmits them). */
+    public long noNeighbor;
+}

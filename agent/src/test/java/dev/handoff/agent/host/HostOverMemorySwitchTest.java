@@ -1,0 +1,122 @@
+package dev.handoff.agent.host;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.handoff.agent.app.EchoHandler;
+import dev.handoff.agent.app.HandlerDriver;
+import dev.handoff.agent.app.HttpFileHandler;
+import dev.handoff.agent.app.TcpSocket;
+import dev.handoff.agent.link.FaultyLink;
+import dev.handoff.agent.link.Faults;
+import dev.handoff.agent.link.MemorySwitch;
+import dev.handoff.agent.link.PacketLink;
+import dev.handoff.agent.tcp.TcpConfig;
+import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.wire.MacAddress;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two hosts on an in-memory switch: ARP, demux, the event loop, handlers, the blocking socket. */
+class HostOverMemorySwitchTest {
+    static final int SERVER_VIP = Ipv4Address.parse("10.9.0.100");
+    static final int CLIENT_IP = Ipv4Address.parse("10.9.0.2");
+
+    final CopyOnWriteArrayList<String> events = new CopyOnWriteArrayList<>();
+    Host server;
+    Host client;
+
+    void start(MemorySwitch sw, PacketLink serverLink, PacketLink clientLink, Path files) {
+        server = new Host("server", serverLink, TcpConfig.defaults(), new SplittableRandom(1), events::add);
+        server.addVip(SERVER_VIP);
+        server.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
+        if (files != null) {
+            server.serve(80, HandlerDriver.acceptor(HttpFileHandler.factory(files)));
+        }
+        server.start();
+        client = new Host("client", clientLink, TcpConfig.defaults(), new SplittableRandom(2), events::add);
+        client.addVip(CLIENT_IP);
+        client.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.shutdown(1000);
+        }
+        if (server != null) {
+            server.shutdown(1000);
+        }
+    }
+
+    static byte[] echoRoundTrip(TcpSocket s, byte[] data) throws Exception {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try (InputStream in = s.getInputStream()) {
+                in.transferTo(got);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        OutputStream out = s.getOutputStream();
+        out.write(data);
+        s.close();
+        reader.join(60_000);
+        return got.toByteArray();
+    }
+
+    @Test
+    void echoAMegabyteThroughTheEventLoops() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        start(sw, sw.port("server", MacAddress.parse("02:00:00:00:00:01")),
+                sw.port("client", MacAddress.parse("02:00:00:00:00:02")), null);
+        byte[] data = new byte[1 << 20];
+        new SplittableRandom(5).nextBytes(data);
+        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000);
+        assertArrayEquals(data, echoRoundTrip(s, data));
+        assertTrue(server.counters().arpReplies >= 1, "the client learned the VIP's MAC by ARP");
+        assertTrue(events.stream().anyMatch(e -> e.startsWith("open 10.9.0.100:7-10.9.0.2:")), events.toString());
+    }
+
+    @Test
+    void echoSurvivesALossyReorderingLink() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        Faults faults = new Faults(0.03, 0.01, 0.03, 0.005, 1, 4);
+        start(sw, new FaultyLink(sw.port("server", MacAddress.parse("02:00:00:00:00:01")), faults, 1),
+                new FaultyLink(sw.port("client", MacAddress.parse("02:00:00:00:00:02")), faults, 2), null);
+        byte[] data = new byte[512 * 1024];
+        new SplittableRandom(6).nextBytes(data);
+        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 10_000);
+        assertArrayEquals(data, echoRoundTrip(s, data));
+        assertTrue(server.tcpCounters().retransmits + client.tcpCounters().retransmits > 0, "the faults bit");
+    }
+
+    @Test
+    void httpGetOfAFile(@TempDir Path dir) throws Exception {
+        byte[] body = new byte[300_000];
+        new SplittableRandom(7).nextBytes(body);
+        Files.write(dir.resolve("blob.bin"), body);
+        MemorySwitch sw = new MemorySwitch();
+        start(sw, sw.port("server", MacAddress.parse("02:00:00:00:00:01")),
+                sw.port("client", MacAddress.parse("02:00:00:00:00:02")), dir);
+        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 80, 5000);
+        byte[] reply = echoRoundTrip(s, "GET /blob.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        String text = new String(reply, StandardCharsets.ISO_8859_1);
+        assertTrue(text.startsWith("HTTP/1.1 200 OK\r\n"), text.substring(0, Math.min(200, text.length())));
+        assertTrue(text.contains("Content-Length: 300000\r\n"));
+        int start = text.indexOf("\r\n\r\n") + 4;
+        assertEquals(body.length, reply.length - start);
+        assertArrayEquals(body, java.util.Arrays.copyOfRange(reply, start, reply.length));
+    }
+}
