@@ -2,7 +2,6 @@ package dev.handoff.cli;
 
 import dev.handoff.agent.app.PatternStream;
 import dev.handoff.agent.link.Faults;
-import dev.handoff.agent.sim.PatternStream;
 import dev.handoff.agent.sim.SimNetwork;
 import dev.handoff.agent.sim.StreamApp;
 import dev.handoff.agent.tcp.TcpConfig;

@@ -7,9 +7,9 @@ import picocli.CommandLine.Command;
 @Command(name = "handoff", mixinStandardHelpOptions = true, version = "handoff 0.1.0",
         description = {"Passes live TCP connections between hosts and resurrects them after a host dies.",
             "",
-            "Commands available today: demo. Agents, moves and fail-over arrive with their issues.",
+            "Commands: agent (run an agent on an interface), demo (see it work). Moves and fail-over arrive with their issues.",
             "Example: handoff demo --megabytes 16"},
-        subcommands = {DemoCommand.class})
+        subcommands = {AgentCommand.class, DemoCommand.class})
 public final class Handoff implements Runnable {
 
     /** picocli's view of this command, for printing usage. */

@@ -131,9 +131,8 @@ public final class HttpFileHandler implements Handler {
         } catch (HttpRequest.BadRequest e) {
             respondError(ch, 400, "Bad Request", true);
             return true;
-        } finally {
-            consume(end + 4);
         }
+        consume(end + 4);
         respond(ch, req);
         return true;
     }

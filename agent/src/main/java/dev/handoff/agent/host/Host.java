@@ -363,7 +363,14 @@ public final class Host implements AutoCloseable {
             closed(c);
             return;
         }
-        c.driver.onActivity(c);
+        try {
+            c.driver.onActivity(c);
+        } catch (RuntimeException e) {
+            // One application's bug costs its own connection, never the host's others.
+            events.accept("driver of " + c.id() + " failed, resetting it: " + e);
+            c.abort();
+            closed(c);
+        }
     }
 
     private void closed(Connection c) {
@@ -374,7 +381,11 @@ public final class Host implements AutoCloseable {
         connections.remove(c.tcp());
         String reason = c.tcp().closeReason() != null ? c.tcp().closeReason() : "closed";
         events.accept("close " + c.id() + " in=" + c.bytesIn() + " out=" + c.bytesOut() + " (" + reason + ")");
-        c.driver.onClosed(c, reason);
+        try {
+            c.driver.onClosed(c, reason);
+        } catch (RuntimeException e) {
+            events.accept("driver of " + c.id() + " failed while closing: " + e);
+        }
     }
 
     /** After a timer round: connections that closed on a timer (RTO give-up, TIME-WAIT) are reported. */

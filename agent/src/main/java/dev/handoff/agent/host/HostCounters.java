@@ -30,4 +30,10 @@ public final class HostCounters {
     public long arpRequests;
     /** Segments dropped because the peer's MAC was not known yet (TCP retransmits them). */
     public long noNeighbor;
+
+    /** Every counter as name=value, for logs. */
+    @Override
+    public String toString() {
+        return dev.handoff.agent.tcp.Counters.describe(this);
+    }
 }

@@ -547,6 +547,9 @@ public final class TcpConnection {
         // RFC 9293 §3.10.7.4: update the send window from the newest segment (SND.WL1/WL2).
         if (SeqNum.ge(ack, sndUna) && (SeqNum.lt(sndWl1, seg.seq())
                 || (sndWl1 == seg.seq() && SeqNum.le(sndWl2, ack)))) {
+            if (window == 0 && sndWnd > 0) {
+                counters.zeroWindows++;
+            }
             sndWnd = window;
             sndWl1 = seg.seq();
             sndWl2 = ack;

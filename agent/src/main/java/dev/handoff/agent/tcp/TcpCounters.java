@@ -45,6 +45,8 @@ public final class TcpCounters {
     public long ackTooNew;
     /** Segments without ACK in a synchronized state, dropped. */
     public long noAckDrops;
+    /** Times the peer closed its window (advertised zero after a non-zero window). */
+    public long zeroWindows;
     /** Zero-window probes sent. */
     public long windowProbes;
     /** Connections aborted after too many retransmissions. */
@@ -53,4 +55,10 @@ public final class TcpCounters {
     public long established;
     /** Malformed segments dropped before they reached the engine (counted by the caller). */
     public long malformed;
+
+    /** Every counter as name=value, for logs. */
+    @Override
+    public String toString() {
+        return Counters.describe(this);
+    }
 }

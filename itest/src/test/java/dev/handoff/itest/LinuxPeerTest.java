@@ -1,0 +1,186 @@
+package dev.handoff.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.handoff.cli.Topology;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Handoff agent in namespace host-a, real Linux kernel peers (curl, socat) in namespace
+ * peer, on a bridge in its own namespace. Needs root: in CI it fails, loudly, without it.
+ */
+class LinuxPeerTest {
+    static final String VIP = Topology.VIP;
+    static final String BASE = "http://" + VIP;
+
+    @TempDir
+    static Path dir;
+    static Path www;
+    static Topology net;
+    static AgentProcess agent;
+
+    @BeforeAll
+    static void up() throws Exception {
+        www = Files.createDirectories(dir.resolve("www"));
+        Shell.randomFile(www, "1m.bin", 1 << 20, 1);
+        Shell.randomFile(www, "256m.bin", 256L << 20, 2);
+        Shell.randomFile(www, "3m.bin", 3 << 20, 3);
+        net = Topology.create();
+        agent = AgentProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
+                "--vip", VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7");
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        try {
+            if (agent != null) {
+                int exit = agent.stop();
+                assertTrue(exit == 0 || exit == 143, "agent exit code " + exit + " (143 = ended by SIGTERM)");
+                assertTrue(agent.log().contains("stopping: closing connections"), agent.log());
+                assertTrue(agent.log().contains("tcp counters:"), "clean shutdown reports counters");
+            }
+        } finally {
+            if (net != null) {
+                net.close();
+            }
+        }
+    }
+
+    static List<String> peer(String... command) {
+        return Topology.in(net.peer(), command);
+    }
+
+    static void download(String name) throws Exception {
+        Path out = dir.resolve("got-" + name);
+        Shell.Result r = Shell.run(peer("curl", "-sS", "--fail", "-o", out.toString(), BASE + "/" + name), null, 300);
+        assertEquals(0, r.exit(), "curl: " + r.err() + "\nagent log:\n" + agent.log());
+        assertEquals(Shell.sha256(www.resolve(name)), Shell.sha256(out), name + " arrived intact");
+        Files.delete(out);
+    }
+
+    @Test
+    void curlDownloadsOneMegabyte() throws Exception {
+        download("1m.bin");
+    }
+
+    @Test
+    void curlDownloads256Megabytes() throws Exception {
+        download("256m.bin");
+    }
+
+    @Test
+    void httpRangeRequests() throws Exception {
+        byte[] file = Files.readAllBytes(www.resolve("1m.bin"));
+        Path out = dir.resolve("range.bin");
+        Shell.Result r = Shell.run(peer("curl", "-sS", "-r", "1000-1999", "-o", out.toString(), "-w", "%{http_code}",
+                BASE + "/1m.bin"), null, 30);
+        assertEquals("206", r.out());
+        assertTrue(java.util.Arrays.equals(java.util.Arrays.copyOfRange(file, 1000, 2000), Files.readAllBytes(out)));
+        r = Shell.run(peer("curl", "-sS", "-r", "-500", "-o", out.toString(), "-w", "%{http_code}", BASE + "/1m.bin"), null, 30);
+        assertEquals("206", r.out());
+        assertTrue(java.util.Arrays.equals(java.util.Arrays.copyOfRange(file, file.length - 500, file.length),
+                Files.readAllBytes(out)));
+        r = Shell.run(peer("curl", "-sS", "-r", "2000000-", "-o", "/dev/null", "-w", "%{http_code}", BASE + "/1m.bin"), null, 30);
+        assertEquals("416", r.out());
+    }
+
+    @Test
+    void errorsAreProperHttpAnswers() throws Exception {
+        assertEquals("404", Shell.run(peer("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", BASE + "/nope"), null, 30).out());
+        assertEquals("404", Shell.run(peer("curl", "-s", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}",
+                BASE + "/../../../etc/passwd"), null, 30).out(), "no path escapes the root");
+        assertEquals("405", Shell.run(peer("curl", "-s", "-X", "DELETE", "-o", "/dev/null", "-w", "%{http_code}",
+                BASE + "/1m.bin"), null, 30).out());
+        Shell.Result head = Shell.run(peer("curl", "-sS", "-I", BASE + "/1m.bin"), null, 30);
+        assertTrue(head.out().contains("Content-Length: 1048576"), head.out());
+        String huge = "x".repeat(20_000);
+        assertEquals("431", Shell.run(peer("curl", "-s", "-H", "X-Big: " + huge, "-o", "/dev/null", "-w", "%{http_code}",
+                BASE + "/1m.bin"), null, 30).out());
+    }
+
+    @Test
+    void severalRequestsShareOneKeepAliveConnection() throws Exception {
+        int opensBefore = agent.lines(" open ").size();
+        Shell.Result r = Shell.run(peer("curl", "-sS", "-v", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+                BASE + "/1m.bin", BASE + "/3m.bin", BASE + "/1m.bin"), null, 60);
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("Re-using existing connection") || r.err().contains("Reusing existing"), r.err());
+        Thread.sleep(200);
+        assertEquals(opensBefore + 1, agent.lines(" open ").size(), "one connection for three requests");
+    }
+
+    @Test
+    void socatEchoes64MegabytesBothWays() throws Exception {
+        Path in = Shell.randomFile(dir, "echo-in.bin", 64L << 20, 9);
+        Path out = dir.resolve("echo-out.bin");
+        Shell.Result r = Shell.run(peer("sh", "-c", "socat -t 30 -b 65536 - TCP:" + VIP + ":7 > " + out), in, 300);
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(Shell.sha256(in), Shell.sha256(out));
+    }
+
+    @Test
+    void hundredParallelConnections() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--fail", "--parallel", "--parallel-max", "100"));
+        for (int i = 0; i < 100; i++) {
+            cmd.add("-o");
+            cmd.add(dir.resolve("par-" + i).toString());
+            cmd.add(BASE + "/1m.bin");
+        }
+        Shell.Result r = Shell.run(peer(cmd.toArray(String[]::new)), null, 120);
+        assertEquals(0, r.exit(), r.err());
+        String want = Shell.sha256(www.resolve("1m.bin"));
+        for (int i = 0; i < 100; i++) {
+            assertEquals(want, Shell.sha256(dir.resolve("par-" + i)), "download " + i);
+        }
+    }
+
+    @Test
+    void aPeerThatResetsMidTransferDisturbsNothingElse() throws Exception {
+        Shell.Result r = Shell.run(peer("timeout", "-s", "KILL", "0.3", "curl", "-s", "-o", "/dev/null",
+                "--limit-rate", "20M", BASE + "/256m.bin"), null, 30);
+        assertTrue(r.exit() != 0, "curl was killed mid-transfer");
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (agent.lines("connection reset by peer").isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(!agent.lines("connection reset by peer").isEmpty(), agent.log());
+        download("1m.bin");
+    }
+
+    @Test
+    void aPeerThatStopsReadingClosesItsWindowAndResumes() throws Exception {
+        // A tiny receive buffer in the peer and a reader that pauses: its window closes, then reopens.
+        // A second agent (host-b, its own VIP) so that its counters speak of this test only.
+        String vipB = "10.77.0.101";
+        Topology.run(Topology.in(net.peer(), "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 8192 16384"));
+        try (AgentProcess b = AgentProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
+                "--vip", vipB + "/" + Topology.PREFIX, "--files", www.toString())) {
+            Path out = dir.resolve("slow.bin");
+            // curl blocks on a full pipe for 2 s: it stops reading, the kernel's buffer fills.
+            Shell.Result r = Shell.run(peer("sh", "-c", "curl -sS http://" + vipB + "/3m.bin | (sleep 2; cat > " + out + ")"),
+                    null, 60);
+            assertEquals(0, r.exit(), r.err());
+            assertEquals(Shell.sha256(www.resolve("3m.bin")), Shell.sha256(out));
+            b.stop();
+            assertTrue(counter(b.log(), "zeroWindows") > 0, "the peer's window closed: " + b.lines("tcp counters"));
+        } finally {
+            Topology.run(Topology.in(net.peer(), "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 131072 6291456"));
+        }
+    }
+
+    /** A counter from the lines the agent prints when it stops, or -1. */
+    static long counter(String log, String name) {
+        Matcher m = Pattern.compile(" " + name + "=(\\d+)").matcher(log);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.handoff.itest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs peer-side commands (curl, socat) and hashes files. */
+final class Shell {
+    private Shell() {
+    }
+
+    /** The result of a command. @param exit exit code @param out stdout @param err stderr */
+    record Result(int exit, String out, String err) {
+    }
+
+    /** Runs {@code command} with stdin from {@code input} (or none), within {@code timeoutSec}. */
+    static Result run(List<String> command, Path input, int timeoutSec) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command);
+        if (input != null) {
+            pb.redirectInput(input.toFile());
+        }
+        Path out = Files.createTempFile("itest-out", ".txt");
+        Path err = Files.createTempFile("itest-err", ".txt");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(timeoutSec, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.ISO_8859_1),
+                Files.readString(err, StandardCharsets.ISO_8859_1));
+        Files.delete(out);
+        Files.delete(err);
+        return r;
+    }
+
+    /** SHA-256 of a file, hex. */
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                d.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(d.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A file of {@code size} seeded random bytes. */
+    static Path randomFile(Path dir, String name, long size, long seed) throws IOException {
+        Path p = dir.resolve(name);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        byte[] buf = new byte[1 << 20];
+        try (var out = Files.newOutputStream(p)) {
+            for (long done = 0; done < size; done += buf.length) {
+                r.nextBytes(buf);
+                out.write(buf, 0, (int) Math.min(buf.length, size - done));
+            }
+        }
+        return p;
+    }
+}

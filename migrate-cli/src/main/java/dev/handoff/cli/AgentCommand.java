@@ -1,0 +1,134 @@
+package dev.handoff.cli;
+
+import dev.handoff.agent.app.EchoHandler;
+import dev.handoff.agent.app.HandlerDriver;
+import dev.handoff.agent.app.HttpFileHandler;
+import dev.handoff.agent.app.StreamHandler;
+import dev.handoff.agent.host.Host;
+import dev.handoff.agent.link.PacketLink;
+import dev.handoff.agent.link.PcapFileLink;
+import dev.handoff.agent.link.PcapLink;
+import dev.handoff.agent.tcp.TcpConfig;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code handoff agent}: runs an agent on an interface until SIGTERM or SIGINT. */
+@Command(name = "agent", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Runs a Handoff agent: owns the VIP in user space on INTERFACE (raw Ethernet through libpcap),",
+            "answers ARP for it, and serves the configured handlers to any TCP peer. The VIP must NOT be",
+            "configured on this host's kernel. Runs until SIGTERM or SIGINT, then closes its connections",
+            "cleanly. Logs one line per connection opened and closed. Needs root (or CAP_NET_RAW).",
+            "",
+            "Example:",
+            "  sudo handoff agent --name a --interface eth0 --vip 10.77.0.100/24 --files /srv/www",
+            "  curl http://10.77.0.100/some-file      # from another host on the LAN"})
+final class AgentCommand implements Callable<Integer> {
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Name of this agent, for logs.")
+    String name;
+
+    @Option(names = "--interface", required = true, paramLabel = "IFACE",
+            description = "Network interface to own the VIP on, e.g. eth0.")
+    String iface;
+
+    @Option(names = "--vip", required = true, paramLabel = "ADDR/PREFIX",
+            description = "Virtual IPv4 address the agent owns, with its subnet prefix, e.g. 10.77.0.100/24.")
+    String vip;
+
+    @Option(names = "--files", paramLabel = "DIR", description = "Serve this directory over HTTP/1.1 (GET, HEAD, Range).")
+    Path files;
+
+    @Option(names = "--http-port", defaultValue = "80", paramLabel = "PORT",
+            description = "Port of the file server (default ${DEFAULT-VALUE}).")
+    int httpPort;
+
+    @Option(names = "--echo-port", paramLabel = "PORT", description = "Serve echo on this port (e.g. 7).")
+    Integer echoPort;
+
+    @Option(names = "--stream-port", paramLabel = "PORT",
+            description = "Serve the test stream on this port: sends --stream-bytes of a seeded pseudorandom stream,"
+                    + " consumes and hashes what it receives.")
+    Integer streamPort;
+
+    @Option(names = "--stream-bytes", defaultValue = "0", paramLabel = "N",
+            description = "Bytes the stream service sends per connection (default ${DEFAULT-VALUE}).")
+    long streamBytes;
+
+    @Option(names = "--stream-seed", defaultValue = "1", paramLabel = "SEED",
+            description = "Seed of the stream service's bytes (default ${DEFAULT-VALUE}).")
+    long streamSeed;
+
+    @Option(names = "--pcap", paramLabel = "FILE", description = "Also record every frame sent and received to FILE (.pcap, opens in Wireshark).")
+    Path pcap;
+
+    @Option(names = "--grace-ms", defaultValue = "5000", paramLabel = "MS",
+            description = "On SIGTERM/SIGINT, wait this long for connections to close cleanly (default ${DEFAULT-VALUE}).")
+    long graceMs;
+
+    @Override
+    public Integer call() throws Exception {
+        VipSpec v;
+        try {
+            v = VipSpec.parse(vip);
+            checkPort("--http-port", httpPort);
+            if (echoPort != null) {
+                checkPort("--echo-port", echoPort);
+            }
+            if (streamPort != null) {
+                checkPort("--stream-port", streamPort);
+            }
+            if (files == null && echoPort == null && streamPort == null) {
+                throw new IllegalArgumentException("nothing to serve: give --files DIR, --echo-port PORT or --stream-port PORT");
+            }
+            Preflight.requireRawSockets();
+            Preflight.requireLibpcap();
+            Preflight.requireInterface(iface);
+            Preflight.requireVipNotOnKernel(v.address());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println("handoff agent: " + e.getMessage());
+            return 2;
+        }
+        PacketLink link = PcapLink.open(iface, List.of(v.address()));
+        if (pcap != null) {
+            link = new PcapFileLink(link, pcap);
+        }
+        DateTimeFormatter time = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+        Host host = new Host(name, link, TcpConfig.defaults(), new SecureRandom(),
+                line -> System.out.println(time.format(LocalTime.now()) + " " + name + " " + line));
+        host.addVip(v.address());
+        if (files != null) {
+            host.serve(httpPort, HandlerDriver.acceptor(HttpFileHandler.factory(files)));
+        }
+        if (echoPort != null) {
+            host.serve(echoPort, HandlerDriver.acceptor(EchoHandler.FACTORY));
+        }
+        if (streamPort != null) {
+            host.serve(streamPort, HandlerDriver.acceptor(StreamHandler.factory(streamSeed, streamBytes)));
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println(time.format(LocalTime.now()) + " " + name + " stopping: closing connections");
+            host.shutdown(graceMs);
+            System.out.println(time.format(LocalTime.now()) + " " + name + " tcp counters: " + host.tcpCounters());
+            System.out.println(time.format(LocalTime.now()) + " " + name + " host counters: " + host.counters());
+        }, "shutdown"));
+        host.start();
+        System.out.println(time.format(LocalTime.now()) + " " + name + " serving " + v + " on " + iface
+                + (files != null ? ", files from " + files + " on port " + httpPort : "")
+                + (echoPort != null ? ", echo on port " + echoPort : "")
+                + (streamPort != null ? ", stream on port " + streamPort : ""));
+        host.awaitTermination();
+        return 0;
+    }
+
+    private static void checkPort(String option, int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException(option + " must be 1..65535, got " + port);
+        }
+    }
+}

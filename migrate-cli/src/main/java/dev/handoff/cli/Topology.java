@@ -1,0 +1,161 @@
+package dev.handoff.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The test topology of DESIGN.md, made of Linux network namespaces: a bridge in its own
+ * namespace and, on it, {@code peer} (a kernel TCP peer), {@code host-a} and
+ * {@code host-b} (agents). Every name carries a random tag, so runs never collide;
+ * {@link #close()} deletes everything. Needs root.
+ *
+ * <p>Addresses on 10.77.0.0/24: peer .2, host-a .11, host-b .12; the VIP .100 is on no
+ * kernel. Agent namespaces have ip_forward=0 (the kernel stays silent for the VIP) and the
+ * bridge ports facing agents have {@code tx off}, so the peer's segments reach the agents
+ * checksummed and at most MTU-sized (DESIGN.md "Test topology").
+ */
+public final class Topology implements AutoCloseable {
+    /** The subnet's prefix length. */
+    public static final int PREFIX = 24;
+    /** The peer's address. */
+    public static final String PEER_IP = "10.77.0.2";
+    /** host-a's kernel address. */
+    public static final String HOST_A_IP = "10.77.0.11";
+    /** host-b's kernel address. */
+    public static final String HOST_B_IP = "10.77.0.12";
+    /** The VIP the agents own. */
+    public static final String VIP = "10.77.0.100";
+    /** Interface name inside the peer and agent namespaces. */
+    public static final String IFACE = "eth0";
+
+    /** Random tag in every name. */
+    private final String tag;
+    /** Namespaces made, for cleanup. */
+    private final List<String> made = new ArrayList<>();
+
+    private Topology(String tag) {
+        this.tag = tag;
+    }
+
+    /** Namespace of the bridge. */
+    public String bridge() {
+        return "hx" + tag + "-br";
+    }
+
+    /** Namespace of the kernel peer. */
+    public String peer() {
+        return "hx" + tag + "-peer";
+    }
+
+    /** Namespace of agent host A. */
+    public String hostA() {
+        return "hx" + tag + "-a";
+    }
+
+    /** Namespace of agent host B. */
+    public String hostB() {
+        return "hx" + tag + "-b";
+    }
+
+    /** Builds the topology; on failure removes what it made and throws with the failing command. */
+    public static Topology create() throws IOException {
+        requireRoot();
+        Topology t = new Topology(String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000)));
+        try {
+            t.build();
+        } catch (IOException | RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    private static void requireRoot() {
+        if (!"0".equals(capture("id", "-u").strip())) {
+            throw new IllegalStateException("network namespaces need root: run as root (sudo)");
+        }
+    }
+
+    private void build() throws IOException {
+        for (String ns : List.of(bridge(), peer(), hostA(), hostB())) {
+            run("ip", "netns", "add", ns);
+            made.add(ns);
+            run("ip", "-n", ns, "link", "set", "lo", "up");
+        }
+        run("ip", "-n", bridge(), "link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0");
+        run("ip", "-n", bridge(), "link", "set", "br0", "up");
+        attach(peer(), "p-peer", PEER_IP, false);
+        attach(hostA(), "p-a", HOST_A_IP, true);
+        attach(hostB(), "p-b", HOST_B_IP, true);
+    }
+
+    /** Connects namespace {@code ns} to the bridge through port {@code port}. */
+    private void attach(String ns, String port, String address, boolean agent) throws IOException {
+        String tmp = "hx" + tag + port.substring(2);
+        run("ip", "link", "add", tmp, "type", "veth", "peer", "name", tmp + "x");
+        run("ip", "link", "set", tmp, "netns", bridge());
+        run("ip", "-n", bridge(), "link", "set", tmp, "name", port);
+        run("ip", "link", "set", tmp + "x", "netns", ns);
+        run("ip", "-n", ns, "link", "set", tmp + "x", "name", IFACE);
+        run("ip", "-n", bridge(), "link", "set", port, "master", "br0", "up");
+        run("ip", "-n", ns, "addr", "add", address + "/" + PREFIX, "dev", IFACE);
+        run("ip", "-n", ns, "link", "set", IFACE, "up");
+        if (agent) {
+            run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0");
+            run("ip", "netns", "exec", bridge(), "ethtool", "-K", port, "tx", "off");
+        }
+    }
+
+    /** A command run inside namespace {@code ns}. */
+    public static List<String> in(String ns, String... command) {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        cmd.addAll(List.of(command));
+        return cmd;
+    }
+
+    /** Runs a command to completion; throws with its output if it fails. */
+    public static String run(String... command) throws IOException {
+        return run(List.of(command));
+    }
+
+    /** Runs a command to completion; throws with its output if it fails. */
+    public static String run(List<String> command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("timed out: " + String.join(" ", command));
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted: " + String.join(" ", command), e);
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException("failed (exit " + p.exitValue() + "): " + String.join(" ", command) + "\n" + out.strip());
+        }
+        return out;
+    }
+
+    private static String capture(String... command) {
+        try {
+            return run(command);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Deletes every namespace made (their interfaces go with them). */
+    @Override
+    public void close() {
+        for (String ns : made.reversed()) {
+            capture("ip", "netns", "del", ns);
+        }
+        made.clear();
+    }
+}
