@@ -3,6 +3,7 @@ package dev.handoff.itest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.handoff.cli.AgentProcess;
 import dev.handoff.cli.Topology;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,7 @@ class LinuxPeerTest {
                 assertTrue(exit == 0 || exit == 143, "agent exit code " + exit + " (143 = ended by SIGTERM)");
                 assertTrue(agent.log().contains("stopping: closing connections"), agent.log());
                 assertTrue(agent.log().contains("tcp counters:"), "clean shutdown reports counters");
+                assertTrue(!agent.log().contains("stopped on an error"), agent.log());
             }
         } finally {
             if (net != null) {

@@ -1,13 +1,9 @@
 package dev.handoff.itest;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -43,30 +39,11 @@ final class Shell {
 
     /** SHA-256 of a file, hex. */
     static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                d.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(d.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.handoff.cli.RandomFiles.sha256(file);
     }
 
     /** A file of {@code size} seeded random bytes. */
     static Path randomFile(Path dir, String name, long size, long seed) throws IOException {
-        Path p = dir.resolve(name);
-        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
-        byte[] buf = new byte[1 << 20];
-        try (var out = Files.newOutputStream(p)) {
-            for (long done = 0; done < size; done += buf.length) {
-                r.nextBytes(buf);
-                out.write(buf, 0, (int) Math.min(buf.length, size - done));
-            }
-        }
-        return p;
+        return dev.handoff.cli.RandomFiles.write(dir.resolve(name), size, seed);
     }
 }

@@ -1,108 +1,121 @@
 package dev.handoff.cli;
 
-import dev.handoff.agent.app.PatternStream;
-import dev.handoff.agent.link.Faults;
-import dev.handoff.agent.sim.SimNetwork;
-import dev.handoff.agent.sim.StreamApp;
-import dev.handoff.agent.tcp.TcpConfig;
-import dev.handoff.agent.tcp.TcpConnection;
-import dev.handoff.agent.tcp.TcpStack;
-import dev.handoff.agent.wire.Ipv4Address;
-import java.util.HexFormat;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code handoff demo}: shows the product working end to end. Until agents run on a
- * real network it shows the heart of it: two Handoff TCP engines moving a stream each
- * way through a lossy, reordering, duplicating channel, and every byte arriving intact.
+ * {@code handoff demo}: builds a namespace network, starts an agent serving a generated
+ * file on a VIP, downloads it with the real curl from a peer namespace, compares
+ * checksums, reports goodput, and removes everything it made (also on Ctrl-C).
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-            "Shows Handoff at work: two userspace TCP engines exchange a stream each way over a",
-            "simulated channel that loses, reorders, duplicates and corrupts packets, then compare",
-            "SHA-256 of what was sent and received and report the goodput.",
-            "(The network demo, with curl downloading from an agent in a namespace, and later with",
-            "moves and fail-over, replaces this as those features land.)",
+            "Shows Handoff at work on a real (namespaced) network: builds namespaces peer, host-a and",
+            "host-b on a bridge, starts a Handoff agent in host-a owning VIP " + Topology.VIP + ", and",
+            "downloads a generated file from it with curl in the peer namespace (a plain Linux TCP stack).",
+            "Prints both SHA-256 sums and the goodput, then removes everything it made, also on Ctrl-C.",
+            "Needs root (it creates network namespaces).",
             "",
-            "Example: handoff demo --megabytes 32 --loss 0.02"})
+            "  --engine-only runs the TCP engines alone over a simulated lossy channel (no root needed).",
+            "",
+            "Example: sudo handoff demo --megabytes 512"})
 final class DemoCommand implements Callable<Integer> {
-    /** Megabytes each side sends. */
-    @Option(names = "--megabytes", defaultValue = "64", paramLabel = "MB",
-            description = "Megabytes each side sends (default ${DEFAULT-VALUE}).")
+    @Option(names = "--megabytes", defaultValue = "256", paramLabel = "MB",
+            description = "Size of the file downloaded (default ${DEFAULT-VALUE}).")
     int megabytes;
 
-    /** Packet loss probability. */
+    @Option(names = "--engine-only", description = "Run the engine-only demo: two engines over a simulated lossy channel.")
+    boolean engineOnly;
+
     @Option(names = "--loss", defaultValue = "0.01", paramLabel = "P",
-            description = "Probability that the channel drops a packet, 0 to 0.5 (default ${DEFAULT-VALUE}).")
+            description = "With --engine-only: probability the channel drops a packet, 0 to 0.5 (default ${DEFAULT-VALUE}).")
     double loss;
 
-    /** Seed of the channel. */
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of the channel's randomness (default ${DEFAULT-VALUE}); the same seed replays the same run.")
+    @Option(names = "--seed", defaultValue = "1",
+            description = "With --engine-only: seed of the channel (default ${DEFAULT-VALUE}); the same seed replays the same run.")
     long seed;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         if (megabytes < 1 || megabytes > 4096) {
             System.err.println("demo: --megabytes must be 1..4096, got " + megabytes);
             return 2;
         }
-        if (loss < 0 || loss > 0.5) {
-            System.err.println("demo: --loss must be 0..0.5, got " + loss);
+        if (engineOnly) {
+            return new EngineDemo(Math.min(megabytes, 64), loss, seed).run();
+        }
+        if (!"0".equals(Topology.run("id", "-u").strip())) {
+            System.err.println("demo: building the demo network needs root: run `sudo scripts/demo`"
+                    + " (or `handoff demo --engine-only`, which needs no root)");
             return 2;
         }
-        int a = Ipv4Address.parse("10.0.0.1");
-        int b = Ipv4Address.parse("10.0.0.2");
-        Faults faults = new Faults(loss, loss / 10, loss / 2, loss / 10, 1, 4);
-        System.out.printf("Two Handoff TCP engines, %s and %s, each sending %d MB over a channel with %.1f%% loss,"
-                + " %.2f%% duplication, %.1f%% reordering, %.2f%% corruption.%n",
-                Ipv4Address.format(a), Ipv4Address.format(b), megabytes, loss * 100, loss * 10, loss * 50, loss * 10);
-        SimNetwork net = new SimNetwork(seed, faults);
-        TcpStack sa = net.addHost(a, TcpConfig.defaults());
-        TcpStack sb = net.addHost(b, TcpConfig.defaults());
-        sb.listen(b, 80);
-        long bytes = (long) megabytes << 20;
-        PatternStream fromA = new PatternStream(seed * 2);
-        PatternStream fromB = new PatternStream(seed * 2 + 1);
-        StreamApp appA = new StreamApp(sa.connect(0, a, 0, b, 80), fromA, fromB, bytes);
-        StreamApp appB = null;
-        long start = System.nanoTime();
-        long lastReport = start;
-        while (appB == null || !(appA.done() && appB.done())) {
-            if (appB == null) {
-                TcpConnection c = sb.accept(80);
-                if (c != null) {
-                    appB = new StreamApp(c, fromB, fromA, bytes);
+        Path dir = Files.createTempDirectory("handoff-demo");
+        Topology net = null;
+        AgentProcess agent = null;
+        Thread cleanup = null;
+        try {
+            System.out.printf("1. generating a %d MB file to serve%n", megabytes);
+            Path www = Files.createDirectories(dir.resolve("www"));
+            Path file = RandomFiles.write(www.resolve("demo.bin"), (long) megabytes << 20, 42);
+            System.out.println("2. building namespaces: peer, host-a, host-b on a bridge (10.77.0.0/24)");
+            net = Topology.create();
+            Topology made = net;
+            AgentProcess[] started = new AgentProcess[1];
+            cleanup = new Thread(() -> {
+                if (started[0] != null) {
+                    started[0].close();
                 }
-            }
-            boolean progress = appA.pump() | (appB != null && appB.pump());
-            if (progress) {
-                net.pollAll();
-            }
-            if (!net.step()) {
-                System.err.println("demo: the transfer stalled; this is a bug, please report it with --seed " + seed);
+                made.close();
+            }, "demo-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            System.out.println("3. starting agent a in host-a, owning VIP " + Topology.VIP + " (not configured on any kernel)");
+            agent = AgentProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
+                    "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString());
+            started[0] = agent;
+            System.out.println("4. curl in the peer namespace downloads http://" + Topology.VIP + "/demo.bin");
+            Path got = dir.resolve("downloaded.bin");
+            Process curl = new ProcessBuilder(Topology.in(net.peer(), "curl", "-sS", "--fail", "-o", got.toString(),
+                    "-w", "%{speed_download} %{time_total}", "http://" + Topology.VIP + "/demo.bin"))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String stats = new String(curl.getInputStream().readAllBytes()).strip();
+            if (curl.waitFor() != 0) {
+                System.err.println("demo: curl failed; agent log:\n" + agent.log());
                 return 1;
             }
-            long t = System.nanoTime();
-            if (t - lastReport > 1_000_000_000L && appB != null) {
-                lastReport = t;
-                System.out.printf("  %5.1f%%  A received %d MB, B received %d MB%n",
-                        50.0 * (appA.received() + appB.received()) / bytes, appA.received() >> 20, appB.received() >> 20);
+            String served = RandomFiles.sha256(file);
+            String received = RandomFiles.sha256(got);
+            String[] s = stats.split(" ");
+            double bytesPerSecond = Double.parseDouble(s[0]);
+            System.out.printf("   served   sha256 %s%n   received sha256 %s  %s%n", served, received,
+                    served.equals(received) ? "EQUAL" : "DIFFERENT");
+            System.out.printf("   goodput %.2f Gbit/s (%d MB in %s s)%n", bytesPerSecond * 8 / 1e9, megabytes, s[1]);
+            agent.stop();
+            System.out.println("5. the agent's log:");
+            for (String line : agent.log().lines().toList()) {
+                System.out.println("   " + line);
             }
+            return served.equals(received) ? 0 : 1;
+        } finally {
+            if (agent != null) {
+                agent.close();
+            }
+            if (net != null) {
+                net.close();
+                System.out.println("6. removed the namespaces");
+            }
+            if (cleanup != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException e) {
+                    // already shutting down: the hook runs anyway
+                }
+            }
+            RandomFiles.deleteTree(dir);
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        HexFormat hex = HexFormat.of();
-        String sentA = hex.formatHex(appA.sentDigest());
-        String gotB = hex.formatHex(appB.receivedDigest());
-        String sentB = hex.formatHex(appB.sentDigest());
-        String gotA = hex.formatHex(appA.receivedDigest());
-        System.out.printf("A -> B  sha256 sent %s%n        sha256 recv %s  %s%n", sentA, gotB, sentA.equals(gotB) ? "EQUAL" : "DIFFERENT");
-        System.out.printf("B -> A  sha256 sent %s%n        sha256 recv %s  %s%n", sentB, gotA, sentB.equals(gotA) ? "EQUAL" : "DIFFERENT");
-        System.out.printf("%d packets, %d dropped by the channel, %d refused as corrupt, %d retransmitted%n",
-                net.sent(), net.dropped(), net.malformed(), sa.counters().retransmits + sb.counters().retransmits);
-        System.out.printf("goodput %.2f Gbit/s of payload (both directions, one core, %.2f s wall clock)%n",
-                2.0 * bytes * 8 / seconds / 1e9, seconds);
-        return sentA.equals(gotB) && sentB.equals(gotA) ? 0 : 1;
     }
+
 }

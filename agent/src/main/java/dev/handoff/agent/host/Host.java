@@ -244,6 +244,7 @@ public final class Host implements AutoCloseable {
             for (int port : acceptors.keySet()) {
                 stack.unlisten(port);
             }
+            acceptors.clear();
         });
         try {
             if (!ended.await(graceMs + 5000, TimeUnit.MILLISECONDS)) {

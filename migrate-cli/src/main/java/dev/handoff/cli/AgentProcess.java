@@ -1,6 +1,5 @@
-package dev.handoff.itest;
+package dev.handoff.cli;
 
-import dev.handoff.cli.Topology;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** A real {@code handoff agent} process in a namespace, its log in a file. */
-final class AgentProcess implements AutoCloseable {
+public final class AgentProcess implements AutoCloseable {
     /** The running process. */
     private final Process process;
     /** Its stdout and stderr. */
@@ -21,11 +20,16 @@ final class AgentProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts {@code handoff agent ARGS} in {@code ns} and waits until it serves. */
-    static AgentProcess start(String ns, Path logDir, String... args) throws IOException, InterruptedException {
-        String launcher = System.getProperty("handoff.launcher");
+    /**
+     * Starts {@code handoff agent ARGS} in {@code ns} and waits until it serves. The
+     * launcher is the {@code handoff.launcher} system property, else the script beside the
+     * running jar.
+     */
+    public static AgentProcess start(String ns, Path logDir, String... args) throws IOException, InterruptedException {
+        String launcher = System.getProperty("handoff.launcher", besideThisJar());
         if (launcher == null || !Files.isExecutable(Path.of(launcher))) {
-            throw new IllegalStateException("the handoff launcher is missing (" + launcher + "): build migrate-cli first");
+            throw new IllegalStateException("the handoff launcher is missing (" + launcher + "): build it with"
+                    + " ./mvnw -DskipTests package (it is migrate-cli/target/handoff)");
         }
         List<String> cmd = new ArrayList<>(List.of(launcher, "agent"));
         cmd.addAll(List.of(args));
@@ -44,18 +48,27 @@ final class AgentProcess implements AutoCloseable {
         return a;
     }
 
+    private static String besideThisJar() {
+        try {
+            Path jar = Path.of(AgentProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return jar.resolveSibling("handoff").toString();
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Everything the agent printed so far. */
-    String log() throws IOException {
+    public String log() throws IOException {
         return Files.readString(log, StandardCharsets.UTF_8);
     }
 
     /** Lines of the log that contain {@code text}. */
-    List<String> lines(String text) throws IOException {
+    public List<String> lines(String text) throws IOException {
         return log().lines().filter(l -> l.contains(text)).toList();
     }
 
     /** SIGTERM, then waits for a clean exit; returns the exit code. */
-    int stop() throws InterruptedException {
+    public int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
             process.destroyForcibly();
