@@ -19,9 +19,6 @@ public final class EchoHandler implements Handler {
         }
     };
 
-    /** Copy buffer. */
-    private final byte[] buf = new byte[64 * 1024];
-
     @Override
     public void onReadable(Channel ch) {
         pump(ch);
@@ -33,6 +30,7 @@ public final class EchoHandler implements Handler {
     }
 
     private void pump(Channel ch) {
+        byte[] buf = Scratch.buffer();
         while (!ch.isOutputShutdown()) {
             int room = Math.min(ch.writable(), buf.length);
             if (room == 0) {

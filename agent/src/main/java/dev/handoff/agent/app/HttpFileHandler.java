@@ -44,7 +44,7 @@ public final class HttpFileHandler implements Handler {
     /** The directory served, as a real path. */
     private final Path root;
     /** Request bytes received and not yet answered. */
-    private byte[] in = new byte[1024];
+    private byte[] in = new byte[0];
     /** Bytes used in {@link #in}. */
     private int inLength;
     /** Response head still to send (empty when sent). */
@@ -61,8 +61,6 @@ public final class HttpFileHandler implements Handler {
     private boolean closeAfter;
     /** Open channel on {@link #bodyFile} (not part of the state: reopened as needed). */
     private FileChannel channel;
-    /** Copy buffer. */
-    private final ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
 
     HttpFileHandler(Path root) {
         this.root = root;
@@ -99,7 +97,7 @@ public final class HttpFileHandler implements Handler {
         }
         while (true) {
             if (inLength == in.length) {
-                in = Arrays.copyOf(in, Math.min(in.length * 2, MAX_HEAD + 4));
+                in = Arrays.copyOf(in, Math.min(Math.max(1024, in.length * 2), MAX_HEAD + 4));
             }
             int n = inLength < in.length ? ch.read(in, inLength, in.length - inLength) : 0;
             if (n < 0) {
@@ -285,6 +283,7 @@ public final class HttpFileHandler implements Handler {
             }
             headSent += n;
         }
+        ByteBuffer buf = ByteBuffer.wrap(Scratch.buffer());
         while (bodyFile != null) {
             int room = Math.min(ch.writable(), buf.capacity());
             if (room == 0) {
@@ -365,7 +364,7 @@ public final class HttpFileHandler implements Handler {
             if (n < 0 || n > MAX_HEAD + 4) {
                 throw new IllegalArgumentException("files state: request buffer of " + n + " bytes");
             }
-            in = new byte[Math.max(1024, n)];
+            in = new byte[n];
             s.readFully(in, 0, n);
             inLength = n;
             int h = s.readInt();

@@ -26,8 +26,6 @@ public final class StreamHandler implements Handler {
     private long hash = FNV_BASIS;
     /** Generator of what we send. */
     private PatternStream pattern;
-    /** Copy buffer. */
-    private final byte[] buf = new byte[64 * 1024];
 
     StreamHandler(long seed, long sendBytes) {
         this.seed = seed;
@@ -74,6 +72,7 @@ public final class StreamHandler implements Handler {
 
     @Override
     public void onReadable(Channel ch) {
+        byte[] buf = Scratch.buffer();
         int n;
         while ((n = ch.read(buf, 0, buf.length)) > 0) {
             hash = fnv1a(hash, buf, 0, n);
@@ -86,6 +85,7 @@ public final class StreamHandler implements Handler {
 
     @Override
     public void onWritable(Channel ch) {
+        byte[] buf = Scratch.buffer();
         while (sent < sendBytes) {
             int n = (int) Math.min(Math.min(buf.length, ch.writable()), sendBytes - sent);
             if (n == 0) {

@@ -30,7 +30,7 @@ final class ReceiveBuffer {
     /** A buffer of {@code capacity} bytes keeping at most {@code maxRanges} out-of-order ranges. */
     ReceiveBuffer(int capacity, int maxRanges) {
         this.limit = capacity;
-        this.ring = new byte[Math.min(capacity, SendBuffer.INITIAL)];
+        this.ring = Rings.EMPTY; // allocated when data arrives: idle connections cost no buffer
         this.left = new int[maxRanges];
         this.right = new int[maxRanges];
     }
@@ -73,6 +73,9 @@ final class ReceiveBuffer {
      * nothing if the segment would need more ranges than allowed; see {@link #wouldOverflow}.
      */
     int write(int rcvNxt, int seq, byte[] src, int off, int len) {
+        if (len == 0) {
+            return rcvNxt;
+        }
         int delta = seq - rcvNxt;
         if (unread + delta + len > ring.length) {
             grow(unread + delta + len);
@@ -147,6 +150,9 @@ final class ReceiveBuffer {
     /** Moves up to {@code len} unread bytes to {@code dst}; returns how many. */
     int read(byte[] dst, int off, int len) {
         int n = Math.min(len, unread);
+        if (n == 0) {
+            return 0;
+        }
         Rings.copyOut(ring, readPos, dst, off, n);
         readPos = (readPos + n) % ring.length;
         unread -= n;
@@ -155,13 +161,18 @@ final class ReceiveBuffer {
 
     /** Copies {@code len} bytes at sequence {@code seq} (unread or out-of-order) to {@code dst}. */
     void copyAt(int rcvNxt, int seq, byte[] dst, int off, int len) {
+        if (len == 0) {
+            return;
+        }
         Rings.copyOut(ring, Math.floorMod(readPos + unread + (seq - rcvNxt), ring.length), dst, off, len);
     }
 
     /** A copy of the unread bytes, oldest first. */
     byte[] unreadBytes() {
         byte[] out = new byte[unread];
-        Rings.copyOut(ring, readPos, out, 0, unread);
+        if (unread > 0) {
+            Rings.copyOut(ring, readPos, out, 0, unread);
+        }
         return out;
     }
 }

@@ -2,6 +2,11 @@ package dev.handoff.agent.tcp;
 
 /** Copies in and out of ring buffers (byte arrays whose end wraps to their start). */
 final class Rings {
+    /** Smallest storage once a buffer holds anything (an idle connection holds none). */
+    static final int MIN_SIZE = 4096;
+    /** Storage of an empty buffer that never held anything. */
+    static final byte[] EMPTY = new byte[0];
+
     private Rings() {
     }
 
@@ -24,12 +29,14 @@ final class Rings {
      * {@code limit}), with the bytes from {@code start} moved, in order, to position 0.
      */
     static byte[] grow(byte[] ring, int start, int needed, int limit) {
-        int size = ring.length;
+        int size = Math.min(limit, Math.max(ring.length, MIN_SIZE));
         while (size < needed) {
             size = (int) Math.min(limit, 2L * size);
         }
         byte[] bigger = new byte[size];
-        copyOut(ring, start, bigger, 0, ring.length);
+        if (ring.length > 0) {
+            copyOut(ring, start, bigger, 0, ring.length);
+        }
         return bigger;
     }
 }

@@ -6,8 +6,6 @@ package dev.handoff.agent.tcp;
  * here, so a retransmitted byte is always the byte first sent at that sequence number.
  */
 final class SendBuffer {
-    /** Storage at first: memory follows use, up to {@link #limit}. */
-    static final int INITIAL = 64 * 1024;
     /** Storage; grows by doubling up to {@link #limit}. */
     private byte[] ring;
     /** Most bytes the buffer may hold. */
@@ -20,7 +18,7 @@ final class SendBuffer {
     /** A buffer holding at most {@code capacity} bytes. */
     SendBuffer(int capacity) {
         this.limit = capacity;
-        this.ring = new byte[Math.min(capacity, INITIAL)];
+        this.ring = Rings.EMPTY; // allocated on first write: idle connections cost no buffer
     }
 
     /** Most bytes the buffer can hold. */
@@ -41,6 +39,9 @@ final class SendBuffer {
     /** Appends up to {@code len} bytes; returns how many fit. */
     int write(byte[] src, int off, int len) {
         int n = Math.min(len, free());
+        if (n == 0) {
+            return 0;
+        }
         if (length + n > ring.length) {
             grow(length + n);
         }
@@ -59,6 +60,9 @@ final class SendBuffer {
         if (offset < 0 || len < 0 || offset + len > length) {
             throw new IndexOutOfBoundsException("send buffer copy " + offset + "+" + len + " of " + length);
         }
+        if (len == 0) {
+            return;
+        }
         Rings.copyOut(ring, (head + offset) % ring.length, dst, dstOff, len);
     }
 
@@ -66,6 +70,9 @@ final class SendBuffer {
     void discard(int n) {
         if (n < 0 || n > length) {
             throw new IndexOutOfBoundsException("send buffer discard " + n + " of " + length);
+        }
+        if (n == 0) {
+            return;
         }
         head = (head + n) % ring.length;
         length -= n;
