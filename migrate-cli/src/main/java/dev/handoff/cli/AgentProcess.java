@@ -57,6 +57,11 @@ public final class AgentProcess implements AutoCloseable {
         }
     }
 
+    /** Process id of the agent (the launcher execs java, so it is the JVM's). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** Everything the agent printed so far. */
     public String log() throws IOException {
         return Files.readString(log, StandardCharsets.UTF_8);

@@ -1,0 +1,168 @@
+package dev.handoff.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code handoff bench}: the network benchmarks of issue "Agent on a real network", each
+ * a ratio against the kernel on the same path in the same run: bulk goodput, 1-byte echo
+ * latency, and memory per idle connection with 10,000 connections held by a real peer.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Measures the agent against the Linux kernel on the same namespaced path, in one run:",
+            "  goodput  one bulk transfer (socat client in the peer), agent stream service vs kernel socat",
+            "  latency  1-byte echo round trips, agent echo vs a kernel echo server",
+            "  memory   agent RSS growth per idle connection, with --connections held open by the peer",
+            "Needs root. Example: sudo scripts/bench-net --megabytes 1024"})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--megabytes", defaultValue = "1024", description = "Bytes per goodput run, MB (default ${DEFAULT-VALUE}).")
+    int megabytes;
+
+    @Option(names = "--runs", defaultValue = "3", description = "Goodput runs per side; the median is reported (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--connections", defaultValue = "10000", description = "Idle connections held for the memory figure (default ${DEFAULT-VALUE}).")
+    int connections;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = Files.createTempDirectory("handoff-bench");
+        try (Topology net = Topology.create()) {
+            long bytes = (long) megabytes << 20;
+            Path file = RandomFiles.write(Path.of("/dev/shm").resolve("handoff-bench-" + ProcessHandle.current().pid()), bytes, 7);
+            try {
+                double kernel = median(runs, () -> kernelGoodput(net, file, bytes));
+                double agent;
+                try (AgentProcess a = AgentProcess.start(net.hostA(), dir, "--name", "bench", "--interface", Topology.IFACE,
+                        "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000", "--stream-bytes",
+                        Long.toString(bytes), "--echo-port", "7")) {
+                    agent = median(runs, () -> clientGoodput(net, Topology.VIP, bytes));
+                    System.out.printf("goodput: agent %.2f Gbit/s, kernel %.2f Gbit/s, ratio %.2f (%d MB, median of %d)%n",
+                            agent, kernel, agent / kernel, megabytes, runs);
+                    String agentRtt = latency(net, Topology.VIP, 7);
+                    try (Background echo = Background.start(Topology.in(net.hostA(), launcher(), "probe", "echo-server", "7007"))) {
+                        Thread.sleep(1500);
+                        String kernelRtt = latency(net, Topology.HOST_A_IP, 7007);
+                        System.out.println("latency: agent " + agentRtt + ", kernel " + kernelRtt);
+                    }
+                    long pid = a.pid();
+                    long before = rssKb(pid);
+                    try (Background hold = Background.start(Topology.in(net.peer(), "sh", "-c",
+                            "ulimit -n " + (connections + 1000) + "; exec " + launcher() + " probe hold --count " + connections
+                                    + " " + Topology.VIP + " 7"))) {
+                        hold.awaitOutput("held ", 300);
+                        Thread.sleep(2000);
+                        long after = rssKb(pid);
+                        System.out.printf("memory: %d idle connections held, agent RSS %d -> %d KB, %.1f KB per connection%n",
+                                connections, before, after, (after - before) / (double) connections);
+                    }
+                }
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } finally {
+            RandomFiles.deleteTree(dir);
+        }
+        return 0;
+    }
+
+    /** A measurement that may fail. */
+    private interface Run {
+        double measure() throws Exception;
+    }
+
+    private static double median(int n, Run run) throws Exception {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = run.measure();
+        }
+        Arrays.sort(v);
+        return v[n / 2];
+    }
+
+    private static double kernelGoodput(Topology net, Path file, long bytes) throws Exception {
+        try (Background server = Background.start(Topology.in(net.hostA(), "socat", "-u", "-b", "262144",
+                "FILE:" + file, "TCP-LISTEN:9000,reuseaddr"))) {
+            Thread.sleep(300);
+            return clientGoodput(net, Topology.HOST_A_IP, bytes);
+        }
+    }
+
+    /** Runs the socat client in the peer; Gbit/s of payload. */
+    private static double clientGoodput(Topology net, String host, long bytes) throws IOException, InterruptedException {
+        long t = System.nanoTime();
+        String out = Topology.run(Topology.in(net.peer(), "sh", "-c",
+                "socat -u -b 262144 TCP:" + host + ":9000 - | wc -c"));
+        double seconds = (System.nanoTime() - t) / 1e9;
+        long got = Long.parseLong(out.strip());
+        if (got != bytes) {
+            throw new IOException("goodput run from " + host + " received " + got + " of " + bytes + " bytes");
+        }
+        return bytes * 8 / seconds / 1e9;
+    }
+
+    private static String latency(Topology net, String host, int port) throws IOException {
+        String out = Topology.run(Topology.in(net.peer(), launcher(), "probe", "latency", "--count", "20000",
+                host, Integer.toString(port)));
+        return out.strip().replace("rtt_us ", "rtt µs ");
+    }
+
+    private static String launcher() {
+        return System.getProperty("handoff.launcher", Path.of(AgentProcess.class.getProtectionDomain().getCodeSource()
+                .getLocation().getPath()).resolveSibling("handoff").toString());
+    }
+
+    private static long rssKb(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IOException("no VmRSS for process " + pid);
+    }
+
+    /** A process running in the background, killed on close. */
+    private static final class Background implements AutoCloseable {
+        private final Process process;
+        private final Path output;
+
+        private Background(Process process, Path output) {
+            this.process = process;
+            this.output = output;
+        }
+
+        static Background start(List<String> command) throws IOException {
+            Path out = Files.createTempFile("bench-bg", ".log");
+            Process p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
+                    .redirectOutput(out.toFile()).start();
+            return new Background(p, out);
+        }
+
+        void awaitOutput(String text, int seconds) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (!Files.readString(output).contains(text)) {
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    throw new IOException("background command did not print '" + text + "':\n" + Files.readString(output));
+                }
+                Thread.sleep(100);
+            }
+        }
+
+        @Override
+        public void close() throws IOException, InterruptedException {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            process.waitFor();
+            Files.deleteIfExists(output);
+        }
+    }
+}
