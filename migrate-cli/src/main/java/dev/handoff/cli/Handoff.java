@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
             "",
             "Commands: agent (run an agent on an interface), demo (see it work). Moves and fail-over arrive with their issues.",
             "Example: handoff demo --megabytes 16"},
-        subcommands = {AgentCommand.class, DemoCommand.class, BenchCommand.class, ProbeCommand.class})
+        subcommands = {AgentCommand.class, DemoCommand.class, BenchCommand.class, RelayCommand.class, ProbeCommand.class})
 public final class Handoff implements Runnable {
 
     /** picocli's view of this command, for printing usage. */

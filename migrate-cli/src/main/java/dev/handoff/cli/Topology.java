@@ -34,11 +34,19 @@ public final class Topology implements AutoCloseable {
 
     /** Random tag in every name. */
     private final String tag;
+    /** The peer reaches the bridge through a relay namespace (for impairments). */
+    private final boolean relayed;
     /** Namespaces made, for cleanup. */
     private final List<String> made = new ArrayList<>();
 
-    private Topology(String tag) {
+    private Topology(String tag, boolean relayed) {
         this.tag = tag;
+        this.relayed = relayed;
+    }
+
+    /** Namespace of the relay between the peer and the bridge (with {@link #createRelayed()}). */
+    public String relay() {
+        return "hx" + tag + "-rl";
     }
 
     /** Namespace of the bridge. */
@@ -63,8 +71,22 @@ public final class Topology implements AutoCloseable {
 
     /** Builds the topology; on failure removes what it made and throws with the failing command. */
     public static Topology create() throws IOException {
+        return create(false);
+    }
+
+    /**
+     * Builds the topology with a relay namespace between the peer and the bridge: the
+     * peer's frames pass interfaces {@code r-peer} and {@code r-br} there, where
+     * {@code handoff relay} can impair them. The peer's interface has {@code tx off} so
+     * that the relay sees checksummed, MTU-sized frames.
+     */
+    public static Topology createRelayed() throws IOException {
+        return create(true);
+    }
+
+    private static Topology create(boolean relayed) throws IOException {
         requireRoot();
-        Topology t = new Topology(String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000)));
+        Topology t = new Topology(String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000)), relayed);
         try {
             t.build();
         } catch (IOException | RuntimeException e) {
@@ -81,33 +103,58 @@ public final class Topology implements AutoCloseable {
     }
 
     private void build() throws IOException {
-        for (String ns : List.of(bridge(), peer(), hostA(), hostB())) {
+        List<String> all = new ArrayList<>(List.of(bridge(), peer(), hostA(), hostB()));
+        if (relayed) {
+            all.add(relay());
+        }
+        for (String ns : all) {
             run("ip", "netns", "add", ns);
             made.add(ns);
             run("ip", "-n", ns, "link", "set", "lo", "up");
         }
         run("ip", "-n", bridge(), "link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0");
         run("ip", "-n", bridge(), "link", "set", "br0", "up");
-        attach(peer(), "p-peer", PEER_IP, false);
+        if (relayed) {
+            attach(relay(), "p-peer", null, false, "r-br");
+            veth(relay(), "r-peer", peer(), IFACE);
+            run("ip", "-n", relay(), "link", "set", "r-peer", "up");
+            run("ip", "-n", peer(), "addr", "add", PEER_IP + "/" + PREFIX, "dev", IFACE);
+            run("ip", "-n", peer(), "link", "set", IFACE, "up");
+            run("ip", "netns", "exec", peer(), "ethtool", "-K", IFACE, "tx", "off");
+        } else {
+            attach(peer(), "p-peer", PEER_IP, false);
+        }
         attach(hostA(), "p-a", HOST_A_IP, true);
         attach(hostB(), "p-b", HOST_B_IP, true);
     }
 
     /** Connects namespace {@code ns} to the bridge through port {@code port}. */
     private void attach(String ns, String port, String address, boolean agent) throws IOException {
-        String tmp = "hx" + tag + port.substring(2);
-        run("ip", "link", "add", tmp, "type", "veth", "peer", "name", tmp + "x");
-        run("ip", "link", "set", tmp, "netns", bridge());
-        run("ip", "-n", bridge(), "link", "set", tmp, "name", port);
-        run("ip", "link", "set", tmp + "x", "netns", ns);
-        run("ip", "-n", ns, "link", "set", tmp + "x", "name", IFACE);
+        attach(ns, port, address, agent, IFACE);
+    }
+
+    private void attach(String ns, String port, String address, boolean agent, String iface) throws IOException {
+        veth(bridge(), port, ns, iface);
         run("ip", "-n", bridge(), "link", "set", port, "master", "br0", "up");
-        run("ip", "-n", ns, "addr", "add", address + "/" + PREFIX, "dev", IFACE);
-        run("ip", "-n", ns, "link", "set", IFACE, "up");
+        if (address != null) {
+            run("ip", "-n", ns, "addr", "add", address + "/" + PREFIX, "dev", iface);
+        }
+        run("ip", "-n", ns, "link", "set", iface, "up");
         if (agent) {
             run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0");
             run("ip", "netns", "exec", bridge(), "ethtool", "-K", port, "tx", "off");
         }
+    }
+
+    /** A veth pair: {@code nameA} in {@code nsA}, {@code nameB} in {@code nsB}. */
+    private void veth(String nsA, String nameA, String nsB, String nameB) throws IOException {
+        String tmp = "hx" + tag + nameA.replace("-", "");
+        tmp = tmp.substring(0, Math.min(tmp.length(), 13));
+        run("ip", "link", "add", tmp, "type", "veth", "peer", "name", tmp + "x");
+        run("ip", "link", "set", tmp, "netns", nsA);
+        run("ip", "-n", nsA, "link", "set", tmp, "name", nameA);
+        run("ip", "link", "set", tmp + "x", "netns", nsB);
+        run("ip", "-n", nsB, "link", "set", tmp + "x", "name", nameB);
     }
 
     /** A command run inside namespace {@code ns}. */
