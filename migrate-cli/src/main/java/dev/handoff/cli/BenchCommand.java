@@ -50,7 +50,7 @@ final class BenchCommand implements Callable<Integer> {
                             agent, kernel, agent / kernel, megabytes, runs);
                     String agentRtt = latency(net, Topology.VIP, 7);
                     try (Background echo = Background.start(Topology.in(net.hostA(), launcher(), "probe", "echo-server", "7007"))) {
-                        Thread.sleep(1500);
+                        echo.awaitOutput("listening", 30);
                         String kernelRtt = latency(net, Topology.HOST_A_IP, 7007);
                         System.out.println("latency: agent " + agentRtt + ", kernel " + kernelRtt);
                     }
@@ -90,10 +90,13 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static double kernelGoodput(Topology net, Path file, long bytes) throws Exception {
-        try (Background server = Background.start(Topology.in(net.hostA(), "socat", "-u", "-b", "262144",
-                "FILE:" + file, "TCP-LISTEN:9000,reuseaddr"))) {
-            Thread.sleep(300);
+        Background server = Background.start(Topology.in(net.hostA(), "socat", "-u", "-b", "262144",
+                "FILE:" + file, "TCP-LISTEN:9000,reuseaddr"));
+        try {
+            Thread.sleep(300); // socat prints nothing when it listens
             return clientGoodput(net, Topology.HOST_A_IP, bytes);
+        } finally {
+            server.close();
         }
     }
 
@@ -158,10 +161,14 @@ final class BenchCommand implements Callable<Integer> {
         }
 
         @Override
-        public void close() throws IOException, InterruptedException {
+        public void close() throws IOException {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
-            process.waitFor();
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             Files.deleteIfExists(output);
         }
     }

@@ -7,17 +7,17 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs peer-side commands (curl, socat) and hashes files. */
-final class Shell {
+/** Support for the integration tests: runs peer-side commands (curl, socat) and hashes files. */
+public final class Shell {
     private Shell() {
     }
 
     /** The result of a command. @param exit exit code @param out stdout @param err stderr */
-    record Result(int exit, String out, String err) {
+    public record Result(int exit, String out, String err) {
     }
 
     /** Runs {@code command} with stdin from {@code input} (or none), within {@code timeoutSec}. */
-    static Result run(List<String> command, Path input, int timeoutSec) throws IOException, InterruptedException {
+    public static Result run(List<String> command, Path input, int timeoutSec) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command);
         if (input != null) {
             pb.redirectInput(input.toFile());
@@ -38,12 +38,12 @@ final class Shell {
     }
 
     /** SHA-256 of a file, hex. */
-    static String sha256(Path file) throws IOException {
+    public static String sha256(Path file) throws IOException {
         return dev.handoff.cli.RandomFiles.sha256(file);
     }
 
     /** A file of {@code size} seeded random bytes. */
-    static Path randomFile(Path dir, String name, long size, long seed) throws IOException {
+    public static Path randomFile(Path dir, String name, long size, long seed) throws IOException {
         return dev.handoff.cli.RandomFiles.write(dir.resolve(name), size, seed);
     }
 }
