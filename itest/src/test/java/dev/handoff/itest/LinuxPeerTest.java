@@ -14,35 +14,43 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A Handoff agent in namespace host-a, real Linux kernel peers (curl, socat) in namespace
  * peer, on a bridge in its own namespace. Needs root: in CI it fails, loudly, without it.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LinuxPeerTest {
     static final String VIP = Topology.VIP;
     static final String BASE = "http://" + VIP;
 
-    @TempDir
-    static Path dir;
-    static Path www;
-    static Topology net;
-    static AgentProcess agent;
+    /** Working directory of this class's tests (files served, downloads, logs). */
+    Path dir;
+    Path www;
+    Topology net;
+    AgentProcess agent;
+
+    /** The agent's link: this class tests pcap, a subclass the AF_PACKET link. */
+    String link() {
+        return "pcap";
+    }
 
     @BeforeAll
-    static void up() throws Exception {
+    void up(@TempDir Path tmp) throws Exception {
+        dir = tmp;
         www = Files.createDirectories(dir.resolve("www"));
         Shell.randomFile(www, "1m.bin", 1 << 20, 1);
         Shell.randomFile(www, "256m.bin", 256L << 20, 2);
         Shell.randomFile(www, "3m.bin", 3 << 20, 3);
         net = Topology.create();
         agent = AgentProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
-                "--vip", VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7");
+                "--vip", VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--link", link());
     }
 
     @AfterAll
-    static void down() throws Exception {
+    void down() throws Exception {
         try {
             if (agent != null) {
                 int exit = agent.stop();
@@ -58,11 +66,11 @@ class LinuxPeerTest {
         }
     }
 
-    static List<String> peer(String... command) {
+    List<String> peer(String... command) {
         return Topology.in(net.peer(), command);
     }
 
-    static void download(String name) throws Exception {
+    void download(String name) throws Exception {
         Path out = dir.resolve("got-" + name);
         Shell.Result r = Shell.run(peer("curl", "-sS", "--fail", "-o", out.toString(), BASE + "/" + name), null, 300);
         assertEquals(0, r.exit(), "curl: " + r.err() + "\nagent log:\n" + agent.log());
@@ -166,7 +174,7 @@ class LinuxPeerTest {
         String vipB = "10.77.0.101";
         Topology.run(Topology.in(net.peer(), "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 8192 16384"));
         try (AgentProcess b = AgentProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
-                "--vip", vipB + "/" + Topology.PREFIX, "--files", www.toString())) {
+                "--vip", vipB + "/" + Topology.PREFIX, "--files", www.toString(), "--link", link())) {
             Path out = dir.resolve("slow.bin");
             // curl blocks on a full pipe for 2 s: it stops reading, the kernel's buffer fills.
             Shell.Result r = Shell.run(peer("sh", "-c", "curl -sS http://" + vipB + "/3m.bin | (sleep 2; cat > " + out + ")"),

@@ -93,7 +93,10 @@ public final class Host implements AutoCloseable {
     /** What ended the loop abnormally, or null. */
     private volatile Throwable failure;
 
-    /** Writes frames for the stack's segments. */
+    /** Largest TCP payload per frame the link segments for us (GSO), or 0. */
+    private final int maxPayload;
+
+    /** Writes frames for the stack's segments, in place after room for the link, Ethernet and IPv4 headers. */
     private final SegmentSink sink = new SegmentSink() {
         @Override
         public byte[] buffer() {
@@ -106,8 +109,18 @@ public final class Host implements AutoCloseable {
         }
 
         @Override
-        public void send(int sourceIp, int destinationIp, int len) {
-            sendSegment(sourceIp, destinationIp, len);
+        public int maxPayload() {
+            return maxPayload;
+        }
+
+        @Override
+        public boolean partialChecksum() {
+            return link.offloadsChecksum();
+        }
+
+        @Override
+        public void send(int sourceIp, int destinationIp, int len, int gsoSize) {
+            sendSegment(sourceIp, destinationIp, len, gsoSize);
         }
     };
 
@@ -117,8 +130,9 @@ public final class Host implements AutoCloseable {
         this.link = link;
         this.stack = new TcpStack(config, random);
         this.events = events;
+        this.maxPayload = link.maxTcpPayload();
         this.out = new byte[EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH
-                + TcpSegment.MAX_HEADER_LENGTH + config.mss()];
+                + TcpSegment.MAX_HEADER_LENGTH + Math.max(config.mss(), maxPayload)];
     }
 
     /** Milliseconds since this host started: the engine's clock. */
@@ -450,7 +464,8 @@ public final class Host implements AutoCloseable {
         if (arp.operation() == ArpPacket.OP_REQUEST && arp.senderIp() != target) {
             int p = EthernetFrame.writeHeader(out, 0, arp.senderMac(), link.mac(), EthernetFrame.TYPE_ARP);
             int end = ArpPacket.write(out, p, ArpPacket.OP_REPLY, link.mac(), target, arp.senderMac(), arp.senderIp());
-            transmit(end);
+            link.send(out, 0, end);
+            counters.framesOut++;
             counters.arpReplies++;
         }
     }
@@ -470,7 +485,7 @@ public final class Host implements AutoCloseable {
         stack.onSegment(now(), tcp);
     }
 
-    private void sendSegment(int source, int destination, int len) {
+    private void sendSegment(int source, int destination, int len, int gsoSize) {
         long mac = neighbors.get(destination);
         if (mac == -1) {
             counters.noNeighbor++;
@@ -479,7 +494,10 @@ public final class Host implements AutoCloseable {
         }
         EthernetFrame.writeHeader(out, 0, mac, link.mac(), EthernetFrame.TYPE_IPV4);
         Ipv4Packet.writeHeader(out, EthernetFrame.HEADER_LENGTH, source, destination, Ipv4Packet.PROTOCOL_TCP, len);
-        transmit(EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH + len);
+        int l4 = EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH;
+        int tcpHeader = (out[l4 + 12] & 0xf0) >>> 2;
+        link.sendTcp(out, 0, l4 + len, l4, tcpHeader, gsoSize);
+        counters.framesOut++;
     }
 
     private void requestMac(int source, int destination) {
@@ -506,11 +524,6 @@ public final class Host implements AutoCloseable {
         counters.framesOut++;
         counters.gratuitousArps++;
         events.accept("vip " + Ipv4Address.format(vip) + " announced on " + link.name());
-    }
-
-    private void transmit(int len) {
-        link.send(out, 0, len);
-        counters.framesOut++;
     }
 
     /** Wakes the link's receive when the next timer is due. */

@@ -15,6 +15,28 @@ public interface PacketLink extends AutoCloseable {
      */
     void receive(FrameReceiver receiver);
 
+    /**
+     * Largest TCP payload one {@link #sendTcp} frame may carry: above the MSS, the link
+     * segments it (GSO/TSO). 0 when the link sends MTU-sized frames only.
+     */
+    default int maxTcpPayload() {
+        return 0;
+    }
+
+    /** {@link #sendTcp} takes frames whose TCP checksum holds only the pseudo-header sum. */
+    default boolean offloadsChecksum() {
+        return false;
+    }
+
+    /**
+     * Sends a frame carrying one TCP segment that starts at {@code l4Offset} in the frame,
+     * to be split into segments of {@code gsoSize} payload bytes (0: send as it is). Links
+     * without offloads get complete, MTU-sized frames and send them as they are.
+     */
+    default void sendTcp(byte[] frame, int off, int len, int l4Offset, int tcpHeaderLength, int gsoSize) {
+        send(frame, off, len);
+    }
+
     /** Makes the current or next {@link #receive} return soon. Callable from any thread. */
     void wakeup();
 

@@ -64,7 +64,7 @@ public final class SimNetwork {
         }
 
         @Override
-        public void send(int sourceIp, int destinationIp, int len) {
+        public void send(int sourceIp, int destinationIp, int len, int gsoSize) {
             transmit(sourceIp, destinationIp, scratch, Ipv4Packet.MIN_HEADER_LENGTH, len);
         }
     };

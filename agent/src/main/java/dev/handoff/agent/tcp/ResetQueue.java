@@ -63,7 +63,7 @@ final class ResetQueue {
             head = (head + 1) % capacity;
             size--;
             counters.segmentsOut++;
-            sink.send(entries[i], entries[i + 1], len);
+            sink.send(entries[i], entries[i + 1], len, 0);
         }
     }
 }

@@ -15,6 +15,22 @@ public interface SegmentSink {
         return 0;
     }
 
-    /** The segment of {@code len} bytes at {@link #offset()} in {@link #buffer()} is complete: send it. */
-    void send(int sourceIp, int destinationIp, int len);
+    /**
+     * Largest payload of one emitted segment; above one MSS the sink splits it into
+     * {@code gsoSize}-byte segments (TSO/GSO). 0: one MSS at most.
+     */
+    default int maxPayload() {
+        return 0;
+    }
+
+    /** The sink completes TCP checksums: segments carry only the pseudo-header sum in the field. */
+    default boolean partialChecksum() {
+        return false;
+    }
+
+    /**
+     * The segment of {@code len} bytes at {@link #offset()} in {@link #buffer()} is ready:
+     * send it, split into segments of {@code gsoSize} payload bytes when that is not 0.
+     */
+    void send(int sourceIp, int destinationIp, int len, int gsoSize);
 }

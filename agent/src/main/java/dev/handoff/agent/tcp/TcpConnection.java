@@ -168,6 +168,14 @@ public final class TcpConnection {
     /** Retransmit the first unacknowledged segment at the next poll. */
     private boolean retransmitHead;
 
+    // --- output offloads, set per poll by the caller ---
+    /** Largest payload of one emitted segment (TSO/GSO); 0 means one MSS. */
+    private int maxPayload;
+    /** Write only the pseudo-header sum into the checksum field: the link completes it. */
+    private boolean partialChecksum;
+    /** Payload bytes per segment the link must split the last emitted segment into, or 0. */
+    private int lastGsoSize;
+
     private TcpConnection(TcpConfig config, TcpCounters counters, ResetQueue resets,
                           int localIp, int localPort, int remoteIp, int remotePort, int rcvShift) {
         this.config = config;
@@ -658,6 +666,20 @@ public final class TcpConnection {
      * when there is nothing to send now.
      */
     public int poll(long now, byte[] out, int off) {
+        return poll(now, out, off, 0, false);
+    }
+
+    /**
+     * Like {@link #poll(long, byte[], int)}, for a link with offloads: a data segment may
+     * carry up to {@code maxPayload} bytes, which the link splits into
+     * {@link #lastGsoSize()}-byte segments (TSO/GSO), and with {@code partialChecksum} the
+     * checksum field holds only the pseudo-header sum, which the link completes. The buffer
+     * must hold 60 + max(MSS, maxPayload) bytes.
+     */
+    public int poll(long now, byte[] out, int off, int maxPayload, boolean partialChecksum) {
+        this.maxPayload = maxPayload;
+        this.partialChecksum = partialChecksum;
+        this.lastGsoSize = 0;
         switch (state) {
             case CLOSED, LISTEN -> {
                 return 0;
@@ -774,16 +796,25 @@ public final class TcpConnection {
             return 0;
         }
         int usable = sndUna + Math.min(sndWnd, cc.cwnd()) - sndNxt;
-        int room = sendMss() - sackOptionLength();
-        int len = Math.min(Math.min(unsent, room), Math.max(usable, 0));
+        int room = segmentRoom();
+        int limit = maxPayload > room ? maxPayload / room * room : room; // whole segments per GSO burst
+        int len = Math.min(Math.min(unsent, limit), Math.max(usable, 0));
         if (len <= 0) {
             return 0;
         }
+        if (len > room && len < unsent) {
+            len = len / room * room; // a burst ends on a segment boundary unless it ends the data
+        }
         // RFC 9293 §3.8.6.2.1 sender SWS avoidance (and Nagle, §3.7.4, when enabled).
-        boolean full = len == room;
+        boolean full = len >= room;
         boolean allQueued = len == unsent && (!config.nagle() || sndNxt == sndUna);
         boolean halfWindow = len >= maxSndWnd / 2;
         return full || allQueued || halfWindow || persistDue ? len : 0;
+    }
+
+    /** Payload of one MSS-sized segment with the options it carries now. */
+    private int segmentRoom() {
+        return sendMss() - sackOptionLength();
     }
 
     private boolean dataReady() {
@@ -795,7 +826,10 @@ public final class TcpConnection {
         if (len > 0) {
             persistDue = false;
             boolean fin = finQueued && sndNxt + len == dataEnd();
-            return emit(now, out, off, sndNxt, ACK | (fin ? FIN : 0), len);
+            int room = segmentRoom();
+            int n = emit(now, out, off, sndNxt, ACK | (fin ? FIN : 0), len);
+            lastGsoSize = len > room ? room : 0;
+            return n;
         }
         if (finToSend() && dataEnd() == sndNxt) {
             return emit(now, out, off, sndNxt, ACK | FIN, 0);
@@ -927,7 +961,11 @@ public final class TcpConnection {
             sendBuffer.copy(seq - bufSeq, out, off + hl, len);
         }
         int total = hl + len;
-        TcpHeaderWriter.finishChecksum(out, off, total, localIp, remoteIp);
+        if (partialChecksum) {
+            TcpHeaderWriter.pseudoHeaderChecksum(out, off, total, localIp, remoteIp);
+        } else {
+            TcpHeaderWriter.finishChecksum(out, off, total, localIp, remoteIp);
+        }
 
         int occupied = len + (syn ? 1 : 0) + ((flags & FIN) != 0 ? 1 : 0);
         if (occupied > 0) {
@@ -1122,6 +1160,8 @@ public final class TcpConnection {
     public long rtoDeadline() { return rtoAt; }
     /** In NewReno fast recovery. */
     public boolean inRecovery() { return inRecovery; }
+    /** Payload bytes per segment the link must split the segment last emitted into (GSO), or 0. */
+    public int lastGsoSize() { return lastGsoSize; }
 
     /** Sets the timestamp clock offset (a restored endpoint continues its origin's clock). */
     public void setTsOffset(long offset) {

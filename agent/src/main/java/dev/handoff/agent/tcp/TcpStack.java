@@ -250,11 +250,11 @@ public final class TcpStack {
     /** Up to {@link #BURST} segments from one connection. */
     private void emitFrom(long now, TcpConnection c, SegmentSink sink) {
         for (int k = 0; k < BURST; k++) {
-            int len = c.poll(now, sink.buffer(), sink.offset());
+            int len = c.poll(now, sink.buffer(), sink.offset(), sink.maxPayload(), sink.partialChecksum());
             if (len == 0) {
                 break;
             }
-            sink.send(c.localIp(), c.remoteIp(), len);
+            sink.send(c.localIp(), c.remoteIp(), len, c.lastGsoSize());
         }
         afterInput(c);
     }

@@ -132,6 +132,16 @@ public final class TcpHeaderWriter {
         return hl;
     }
 
+    /**
+     * Stores only the pseudo-header sum (folded, not complemented) in the checksum field,
+     * for a link that completes the checksum over the segment (CHECKSUM_PARTIAL; the
+     * {@code virtio_net_hdr} NEEDS_CSUM convention).
+     */
+    public static void pseudoHeaderChecksum(byte[] b, int off, int len, int sourceIp, int destinationIp) {
+        int folded = ~Checksum.finish(Checksum.pseudoHeader(sourceIp, destinationIp, Ipv4Packet.PROTOCOL_TCP, len)) & 0xffff;
+        Bytes.put16(b, off + 16, folded);
+    }
+
     /** Computes and stores the checksum of the segment of {@code len} bytes at {@code off}. */
     public static void finishChecksum(byte[] b, int off, int len, int sourceIp, int destinationIp) {
         Bytes.put16(b, off + 16, 0);

@@ -45,7 +45,7 @@ public final class EnginePair {
         }
 
         @Override
-        public void send(int src, int dst, int len) {
+        public void send(int src, int dst, int len, int gsoSize) {
             int i = (head + size) % SLOTS;
             lengths[i] = len;
             sources[i] = src;

@@ -65,7 +65,7 @@ final class EngineFixture {
             }
 
             @Override
-            public void send(int src, int dst, int len) {
+            public void send(int src, int dst, int len, int gsoSize) {
                 assertEquals(LOCAL_IP, src, "source address");
                 assertEquals(REMOTE_IP, dst, "destination address");
                 byte[] copy = Arrays.copyOfRange(buf, 7, 7 + len);

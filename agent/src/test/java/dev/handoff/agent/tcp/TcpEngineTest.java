@@ -330,6 +330,27 @@ class TcpEngineTest {
         }
 
         @Test
+        void withSegmentationOffloadABurstLeavesAsOneSegmentWithAPartialChecksum() throws Exception {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            byte[] data = bytes(20_000, 4);
+            c.send(data, 0, data.length);
+            byte[] out = new byte[70_000];
+            int len = c.poll(fx.now, out, 0, 65_000, true);
+            assertEquals(32 + 10 * 1448, len, "IW10 worth, cut at a segment boundary since more data waits");
+            assertEquals(1448, c.lastGsoSize(), "the link splits it into 1448-byte segments");
+            int pseudo = ~dev.handoff.agent.wire.Checksum.finish(dev.handoff.agent.wire.Checksum.pseudoHeader(
+                    LOCAL_IP, REMOTE_IP, 6, len)) & 0xffff;
+            assertEquals(pseudo, dev.handoff.agent.wire.Bytes.u16(out, 16), "checksum field holds the pseudo-header sum");
+            // What the link does: sum from the TCP header on (partial sum included), complement, store.
+            int done = dev.handoff.agent.wire.Checksum.of(out, 0, len);
+            dev.handoff.agent.wire.Bytes.put16(out, 16, done);
+            TcpSegment s = new TcpSegment(out, 0, len, LOCAL_IP, REMOTE_IP); // verifies the completed checksum
+            assertArrayEquals(Arrays.copyOf(data, 10 * 1448), payload(s));
+            assertEquals(0, c.poll(fx.now, out, 0, 65_000, true), "the congestion window is full");
+        }
+
+        @Test
         void congestionWindowLimitsTheInitialBurstToTenSegments() {
             EngineFixture fx = new EngineFixture(TcpConfig.defaults());
             TcpConnection c = fx.establish();
