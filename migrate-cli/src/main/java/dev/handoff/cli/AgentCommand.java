@@ -65,9 +65,10 @@ final class AgentCommand implements Callable<Integer> {
             description = "Seed of the stream service's bytes (default ${DEFAULT-VALUE}).")
     long streamSeed;
 
-    @Option(names = "--link", defaultValue = "pcap", paramLabel = "KIND",
-            description = "How frames reach the wire: pcap (libpcap through pcap4j) or af-packet (a raw socket"
-                    + " through the FFM API, with TSO/GSO and checksum offload: faster). Default ${DEFAULT-VALUE}.")
+    @Option(names = "--link", defaultValue = "af-packet", paramLabel = "KIND",
+            description = "How frames reach the wire: af-packet (a raw socket through Java's FFM API, handing the kernel"
+                    + " 64 KB segments to split, as TSO does: about 5x faster) or pcap (libpcap through pcap4j, with a"
+                    + " BPF filter). Default ${DEFAULT-VALUE}.")
     String linkKind;
 
     @Option(names = "--pcap", paramLabel = "FILE", description = "Also record every frame sent and received to FILE (.pcap, opens in Wireshark).")

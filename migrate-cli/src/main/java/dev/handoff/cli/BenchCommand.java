@@ -41,13 +41,20 @@ final class BenchCommand implements Callable<Integer> {
             Path file = RandomFiles.write(Path.of("/dev/shm").resolve("handoff-bench-" + ProcessHandle.current().pid()), bytes, 7);
             try {
                 double kernel = median(runs, () -> kernelGoodput(net, file, bytes));
+                try (AgentProcess pcap = AgentProcess.start(net.hostB(), dir, "--name", "bench-pcap", "--link", "pcap",
+                        "--interface", Topology.IFACE, "--vip", "10.77.0.101/" + Topology.PREFIX, "--stream-port", "9000",
+                        "--stream-bytes", Long.toString(bytes))) {
+                    double viaPcap = median(runs, () -> clientGoodput(net, "10.77.0.101", bytes));
+                    System.out.printf("goodput: agent on the pcap link %.2f Gbit/s, kernel %.2f Gbit/s, ratio %.2f%n",
+                            viaPcap, kernel, viaPcap / kernel);
+                }
                 double agent;
                 try (AgentProcess a = AgentProcess.start(net.hostA(), dir, "--name", "bench", "--interface", Topology.IFACE,
                         "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000", "--stream-bytes",
                         Long.toString(bytes), "--echo-port", "7")) {
                     agent = median(runs, () -> clientGoodput(net, Topology.VIP, bytes));
-                    System.out.printf("goodput: agent %.2f Gbit/s, kernel %.2f Gbit/s, ratio %.2f (%d MB, median of %d)%n",
-                            agent, kernel, agent / kernel, megabytes, runs);
+                    System.out.printf("goodput: agent on the af-packet link %.2f Gbit/s, kernel %.2f Gbit/s, ratio %.2f"
+                            + " (%d MB, median of %d)%n", agent, kernel, agent / kernel, megabytes, runs);
                     String agentRtt = latency(net, Topology.VIP, 7);
                     try (Background echo = Background.start(Topology.in(net.hostA(), launcher(), "probe", "echo-server", "7007"))) {
                         echo.awaitOutput("listening", 30);

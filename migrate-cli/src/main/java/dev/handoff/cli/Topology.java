@@ -116,6 +116,9 @@ public final class Topology implements AutoCloseable {
         run("ip", "-n", bridge(), "link", "set", "br0", "up");
         if (relayed) {
             attach(relay(), "p-peer", null, false, "r-br");
+            // The relay re-sends what it captures as plain frames: they must leave the bridge
+            // segmented and checksummed, not as the agents' GSO frames with partial checksums.
+            run("ip", "netns", "exec", bridge(), "ethtool", "-K", "p-peer", "tx", "off");
             veth(relay(), "r-peer", peer(), IFACE);
             run("ip", "-n", relay(), "link", "set", "r-peer", "up");
             run("ip", "-n", peer(), "addr", "add", PEER_IP + "/" + PREFIX, "dev", IFACE);
