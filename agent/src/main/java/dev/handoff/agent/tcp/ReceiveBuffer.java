@@ -18,12 +18,8 @@ final class ReceiveBuffer {
     private int readPos;
     /** In-order bytes not yet read by the application. */
     private int unread;
-    /** Out-of-order ranges: left edges, sorted, disjoint and not adjacent. */
-    private final int[] left;
-    /** Out-of-order ranges: right edges (exclusive). */
-    private final int[] right;
-    /** Number of out-of-order ranges. */
-    private int ranges;
+    /** Out-of-order ranges held beyond RCV.NXT. */
+    private final SeqRanges ranges;
     /** Index of the range that received the latest segment (RFC 2018 §4: first SACK block), or -1. */
     private int latest = -1;
 
@@ -31,8 +27,7 @@ final class ReceiveBuffer {
     ReceiveBuffer(int capacity, int maxRanges) {
         this.limit = capacity;
         this.ring = Rings.EMPTY; // allocated when data arrives: idle connections cost no buffer
-        this.left = new int[maxRanges];
-        this.right = new int[maxRanges];
+        this.ranges = new SeqRanges(maxRanges);
     }
 
     /** Total storage, unread bytes and window together. */
@@ -47,17 +42,17 @@ final class ReceiveBuffer {
 
     /** Number of out-of-order ranges held. */
     int rangeCount() {
-        return ranges;
+        return ranges.count();
     }
 
     /** Left edge of out-of-order range {@code i}. */
     int rangeLeft(int i) {
-        return left[i];
+        return ranges.left(i);
     }
 
     /** Right edge (exclusive) of out-of-order range {@code i}. */
     int rangeRight(int i) {
-        return right[i];
+        return ranges.right(i);
     }
 
     /** Index of the range holding the most recently received out-of-order bytes, or -1. */
@@ -85,17 +80,17 @@ final class ReceiveBuffer {
             unread += len;
             int next = rcvNxt + len;
             // Join (and drop) every out-of-order range now reached.
-            while (ranges > 0 && SeqNum.le(left[0], next)) {
-                if (SeqNum.gt(right[0], next)) {
-                    unread += right[0] - next;
-                    next = right[0];
+            while (ranges.count() > 0 && SeqNum.le(ranges.left(0), next)) {
+                if (SeqNum.gt(ranges.right(0), next)) {
+                    unread += ranges.right(0) - next;
+                    next = ranges.right(0);
                 }
-                removeRange(0);
+                ranges.remove(0);
             }
             latest = -1; // the newest bytes are in order: no SACK block holds them
             return next;
         }
-        addRange(seq, seq + len);
+        latest = ranges.add(seq, seq + len);
         return rcvNxt;
     }
 
@@ -107,44 +102,7 @@ final class ReceiveBuffer {
 
     /** The range list cannot take a new disjoint range [seq, end) (the caller drops the segment). */
     boolean wouldOverflow(int seq, int end) {
-        if (ranges < left.length) {
-            return false;
-        }
-        for (int i = 0; i < ranges; i++) {
-            if (SeqNum.le(seq, right[i]) && SeqNum.ge(end, left[i])) {
-                return false; // touches an existing range: merges without a new slot
-            }
-        }
-        return true;
-    }
-
-    private void addRange(int l, int r) {
-        int i = 0;
-        while (i < ranges && SeqNum.lt(right[i], l)) {
-            i++;
-        }
-        if (i < ranges && SeqNum.le(left[i], r)) {
-            // Overlaps or touches range i: merge, then swallow followers it reaches.
-            left[i] = SeqNum.min(left[i], l);
-            right[i] = SeqNum.max(right[i], r);
-            while (i + 1 < ranges && SeqNum.le(left[i + 1], right[i])) {
-                right[i] = SeqNum.max(right[i], right[i + 1]);
-                removeRange(i + 1);
-            }
-        } else {
-            System.arraycopy(left, i, left, i + 1, ranges - i);
-            System.arraycopy(right, i, right, i + 1, ranges - i);
-            left[i] = l;
-            right[i] = r;
-            ranges++;
-        }
-        latest = i;
-    }
-
-    private void removeRange(int i) {
-        System.arraycopy(left, i + 1, left, i, ranges - i - 1);
-        System.arraycopy(right, i + 1, right, i, ranges - i - 1);
-        ranges--;
+        return ranges.wouldOverflow(seq, end);
     }
 
     /** Moves up to {@code len} unread bytes to {@code dst}; returns how many. */

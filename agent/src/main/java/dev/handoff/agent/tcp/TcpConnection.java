@@ -167,6 +167,14 @@ public final class TcpConnection {
     private int recover;
     /** Retransmit the first unacknowledged segment at the next poll. */
     private boolean retransmitHead;
+    /** SACK scoreboard: what the peer reported holding above SND.UNA (RFC 6675 §3). */
+    private final SeqRanges scoreboard = new SeqRanges(32);
+    /** RFC 6675 HighRxt: highest sequence number retransmitted in this recovery. */
+    private int highRxt;
+    /** End of the hole {@link #nextHole()} found. */
+    private int holeEnd;
+    /** {@link #nextHole()} found none. */
+    private static final long NO_HOLE = -1;
 
     // --- output offloads, set per poll by the caller ---
     /** Largest payload of one emitted segment (TSO/GSO); 0 means one MSS. */
@@ -490,6 +498,12 @@ public final class TcpConnection {
     private void onAck(long now, TcpSegment seg, int ack) {
         int window = seg.window() << sndShift;
         int flight = sndMax - sndUna;
+        boolean newSack = false;
+        if (sackOn) {
+            int before = scoreboard.bytes();
+            updateScoreboard(seg, ack);
+            newSack = scoreboard.bytes() > before;
+        }
         if (SeqNum.gt(ack, sndUna)) {
             int acked = ack - sndUna;
             int dataAcked = acked;
@@ -520,13 +534,14 @@ public final class TcpConnection {
                     // RFC 6582 §3.2 step 3, full ACK: deflate to min(ssthresh, FlightSize + SMSS).
                     inRecovery = false;
                     cc.setCwnd(Math.min(cc.ssthresh(), Math.max(sndMax - sndUna, mss) + mss));
-                } else {
+                } else if (!sackOn) {
                     // RFC 6582 §3.2 step 3, partial ACK: retransmit the next hole, deflate by the
                     // amount acknowledged, add back one SMSS if that was at least one SMSS.
                     retransmitHead = true;
                     int c = cc.cwnd() - acked + (acked >= mss ? mss : 0);
                     cc.setCwnd(Math.max(c, mss));
                 }
+                // With SACK, poll() retransmits the holes the scoreboard shows (RFC 6675 §5).
             } else {
                 cc.onAck(now, acked, mss, rtt.srtt());
             }
@@ -534,21 +549,27 @@ public final class TcpConnection {
             if (finQueued && ack == bufSeq + sendBuffer.length() + 1) {
                 onFinAcknowledged(now);
             }
-        } else if (ack == sndUna && flight > 0 && seg.payloadLength() == 0
-                && (seg.flags() & (SYN | FIN)) == 0 && window == sndWnd) {
-            // RFC 5681 §2: a duplicate ACK.
+        } else if (ack == sndUna && flight > 0 && (sackOn ? newSack : seg.payloadLength() == 0
+                && (seg.flags() & (SYN | FIN)) == 0 && window == sndWnd)) {
+            // RFC 5681 §2: a duplicate ACK; with SACK, RFC 6675 §2: an ACK that SACKs new data.
             dupAcks++;
             int mss = sendMss();
-            if (dupAcks == 3 && !inRecovery && SeqNum.gt(ack, recover)) {
-                // RFC 6582 §3.2 step 2 / RFC 5681 §3.2: fast retransmit, enter fast recovery.
+            // RFC 6675 §5: enter recovery on the third duplicate, or once more than
+            // DupThresh segments above SND.UNA are SACKed (IsLost(SND.UNA)).
+            boolean lost = dupAcks >= 3 || (sackOn && scoreboard.bytes() > 3 * mss);
+            if (lost && !inRecovery && SeqNum.gt(ack, recover)) {
+                // RFC 6582 §3.2 step 2 / RFC 5681 §3.2 / RFC 6675 §5: fast retransmit, enter recovery.
                 counters.fastRetransmits++;
                 cc.onCongestion(now, flight, mss);
                 recover = sndMax;
+                highRxt = sndUna;
                 retransmitHead = true;
                 timing = false;
-                cc.setCwnd(cc.ssthresh() + 3 * mss);
+                // RFC 6675 §5 step 4.2: with SACK, cwnd = ssthresh and the pipe decides;
+                // without, RFC 5681 §3.2 step 3 inflates by the three segments that left.
+                cc.setCwnd(sackOn ? cc.ssthresh() : cc.ssthresh() + 3 * mss);
                 inRecovery = true;
-            } else if (dupAcks > 3 && inRecovery) {
+            } else if (dupAcks > 3 && inRecovery && !sackOn) {
                 cc.setCwnd(cc.cwnd() + mss); // RFC 5681 §3.2 step 4: inflate per duplicate
             }
         }
@@ -721,6 +742,15 @@ public final class TcpConnection {
                 return n;
             }
         }
+        if (inRecovery && sackOn) {
+            int n = retransmitNextHole(now, out, off);
+            if (n > 0) {
+                return n;
+            }
+            if (pipe() >= cc.cwnd()) {
+                return ackNow ? sendAck(now, out, off) : 0; // RFC 6675 §5 step (C): the pipe is full
+            }
+        }
         int n = sendData(now, out, off);
         if (n > 0) {
             return n;
@@ -739,7 +769,7 @@ public final class TcpConnection {
         if ((state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) && sndNxt == iss) {
             return Long.MIN_VALUE;
         }
-        if (state.isSynchronized() && state != TcpState.TIME_WAIT && dataReady()) {
+        if (state.isSynchronized() && state != TcpState.TIME_WAIT && (dataReady() || holeReady())) {
             return Long.MIN_VALUE;
         }
         return Math.min(Math.min(rtoAt, persistAt), Math.min(ackAt, timeWaitAt));
@@ -866,7 +896,84 @@ public final class TcpConnection {
         if (data <= 0 && !fin) {
             return 0;
         }
+        highRxt = SeqNum.max(highRxt, sndUna + Math.max(data, 0));
         return emit(now, out, off, sndUna, ACK | (fin ? FIN : 0), Math.max(data, 0));
+    }
+
+    /** RFC 6675 §4 Update(): records the SACK blocks of an acceptable ACK. */
+    private void updateScoreboard(TcpSegment seg, int ack) {
+        int una = SeqNum.max(ack, sndUna);
+        for (int i = 0; i < seg.sackCount(); i++) {
+            int l = SeqNum.max(seg.sackLeft(i), una);
+            int r = seg.sackRight(i);
+            // Only blocks above the cumulative ACK and within what we sent (RFC 2018 §4 D-SACKs are ignored).
+            if (SeqNum.lt(l, r) && SeqNum.le(r, sndMax)) {
+                scoreboard.add(l, r);
+            }
+        }
+        scoreboard.dropBelow(una);
+    }
+
+    /**
+     * RFC 6675 §4 SetPipe(), simplified: bytes in flight that the peer has not SACKed,
+     * less the holes below the highest SACKed byte that were not retransmitted yet
+     * (deemed lost, they are no longer in the network).
+     */
+    private int pipe() {
+        int outstanding = sndMax - sndUna - scoreboard.bytes();
+        int n = scoreboard.count();
+        if (n == 0) {
+            return outstanding;
+        }
+        int lost = 0;
+        int from = SeqNum.max(highRxt, sndUna);
+        for (int i = 0; i < n; i++) {
+            int l = scoreboard.left(i);
+            if (SeqNum.lt(from, l)) {
+                lost += l - from;
+            }
+            from = SeqNum.max(from, scoreboard.right(i));
+        }
+        return Math.max(0, outstanding - lost);
+    }
+
+    /** In SACK recovery, a hole could be retransmitted now. */
+    private boolean holeReady() {
+        return inRecovery && sackOn && pipe() < cc.cwnd() && nextHole() != NO_HOLE;
+    }
+
+    /**
+     * RFC 6675 §4 NextSeg() rule 1: the first byte above HighRxt that the peer lacks and
+     * that lies below a SACKed range, or {@link #NO_HOLE}; the hole ends at {@link #holeEnd}.
+     */
+    private long nextHole() {
+        int seq = SeqNum.max(highRxt, sndUna);
+        for (int i = 0; i < scoreboard.count(); i++) {
+            if (SeqNum.lt(seq, scoreboard.left(i))) {
+                holeEnd = scoreboard.left(i);
+                return Integer.toUnsignedLong(seq);
+            }
+            seq = SeqNum.max(seq, scoreboard.right(i));
+        }
+        return NO_HOLE;
+    }
+
+    /** Retransmits (part of) the next hole of the scoreboard while the pipe has room. */
+    private int retransmitNextHole(long now, byte[] out, int off) {
+        if (pipe() >= cc.cwnd()) {
+            return 0;
+        }
+        long hole = nextHole();
+        if (hole == NO_HOLE) {
+            return 0;
+        }
+        int seq = (int) hole;
+        int len = Math.min(Math.min(segmentRoom(), holeEnd - seq), dataEnd() - seq);
+        if (len <= 0) {
+            return 0;
+        }
+        highRxt = seq + len;
+        return emit(now, out, off, seq, ACK, len);
     }
 
     private void onRetransmitTimeout(long now) {
@@ -887,6 +994,7 @@ public final class TcpConnection {
             inRecovery = false;
             dupAcks = 0;
             recover = sndMax; // RFC 6582 §3.2 step 4: no fast retransmit for data sent before the timeout
+            scoreboard.clear(); // RFC 6675 §5.1: after a timeout, SACK information may be stale (reneging)
         }
         timing = false; // Karn: no sample from retransmitted data
         sndNxt = sndUna; // go back N: resend from the first unacknowledged byte (or the SYN)

@@ -137,16 +137,19 @@ class NetworkSimulationTest {
         List<String> failures = new ArrayList<>();
         long packets = 0;
         long retransmits = 0;
+        long virtualMs = 0;
         for (long seed = 1; seed <= 200; seed++) {
             try {
                 Outcome o = run(seed);
                 packets += o.packets();
                 retransmits += o.retransmits();
+                virtualMs += o.virtualMs();
             } catch (AssertionError | RuntimeException e) {
                 failures.add(e.getMessage());
             }
         }
-        System.out.printf("simulation: 200 seeds, %d packets, %d retransmissions%n", packets, retransmits);
+        System.out.printf("simulation: 200 seeds, %d packets, %d retransmissions, %.1f s of virtual time%n",
+                packets, retransmits, virtualMs / 1000.0);
         assertEquals(List.of(), failures, failures.size() + " of 200 seeds failed");
     }
 

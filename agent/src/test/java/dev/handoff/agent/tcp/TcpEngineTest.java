@@ -487,7 +487,7 @@ class TcpEngineTest {
 
         @Test
         void threeDuplicateAcksTriggerFastRetransmit() {
-            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().sack(false).build());
             TcpConnection c = fx.establish();
             c.send(bytes(5 * 1448, 1), 0, 5 * 1448);
             for (int i = 0; i < 5; i++) {
@@ -496,7 +496,7 @@ class TcpEngineTest {
             int una = ISS + 1 + 1448;
             fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(110, 0).send();
             fx.expectNothing();
-            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(111, 0).sack(una + 1448, una + 2896).send();
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(111, 0).send();
             fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(112, 0).send();
             fx.expectNothing();
             fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(113, 0).send();
@@ -509,6 +509,36 @@ class TcpEngineTest {
             // Full ACK ends recovery.
             fx.seg(ACK).seq(IRS + 1).ack(ISS + 1 + 5 * 1448).win(1000).ts(114, 0).send();
             assertFalse(c.inRecovery());
+        }
+
+        @Test
+        void withSackEveryHoleIsRetransmittedInOneRecovery() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            byte[] data = bytes(8 * 1448, 2);
+            c.send(data, 0, data.length);
+            for (int i = 0; i < 8; i++) {
+                fx.recv();
+            }
+            int una = ISS + 1;
+            // Segments 0 and 3 are lost; the peer SACKs 1-2 and 4-7 as they arrive.
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(110, 0).sack(una + 1448, una + 2 * 1448).send();
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(111, 0).sack(una + 1448, una + 3 * 1448).send();
+            fx.expectNothing();
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(112, 0).sack(una + 4 * 1448, una + 5 * 1448)
+                    .sack(una + 1448, una + 3 * 1448).send();
+            TcpSegment first = fx.recv();
+            assertEquals(una, first.seq(), "RFC 6675: the first hole first");
+            assertTrue(c.inRecovery());
+            fx.seg(ACK).seq(IRS + 1).ack(una).win(1000).ts(113, 0).sack(una + 4 * 1448, una + 8 * 1448)
+                    .sack(una + 1448, una + 3 * 1448).send();
+            TcpSegment second = fx.recv();
+            assertEquals(una + 3 * 1448, second.seq(), "then the next hole, without waiting for a partial ACK");
+            assertArrayEquals(Arrays.copyOfRange(data, 3 * 1448, 4 * 1448), payload(second));
+            fx.seg(ACK).seq(IRS + 1).ack(una + 8 * 1448).win(1000).ts(114, 0).send();
+            assertFalse(c.inRecovery());
+            assertEquals(1, fx.stack.counters().fastRetransmits);
+            assertEquals(0, fx.stack.counters().timeouts);
         }
 
         @Test
