@@ -507,23 +507,23 @@ public final class Host implements AutoCloseable {
             return;
         }
         arpRequested.put(destination, now);
-        byte[] f = new byte[EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH];
-        int p = EthernetFrame.writeHeader(f, 0, MacAddress.BROADCAST, link.mac(), EthernetFrame.TYPE_ARP);
-        ArpPacket.write(f, p, ArpPacket.OP_REQUEST, link.mac(), source, 0, destination);
-        link.send(f, 0, f.length);
-        counters.framesOut++;
+        sendArpRequest(source, destination);
         counters.arpRequests++;
     }
 
     private void gratuitousArp(int vip) {
-        // RFC 5227 §3 announcement: a request with sender and target both the address.
-        byte[] f = new byte[EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH];
-        int p = EthernetFrame.writeHeader(f, 0, MacAddress.BROADCAST, link.mac(), EthernetFrame.TYPE_ARP);
-        ArpPacket.write(f, p, ArpPacket.OP_REQUEST, link.mac(), vip, 0, vip);
-        link.send(f, 0, f.length);
-        counters.framesOut++;
+        sendArpRequest(vip, vip); // RFC 5227 §3 announcement: sender and target both the address
         counters.gratuitousArps++;
         events.accept("vip " + Ipv4Address.format(vip) + " announced on " + link.name());
+    }
+
+    /** Broadcasts an ARP request from {@code senderIp} (ours) for {@code targetIp}. */
+    private void sendArpRequest(int senderIp, int targetIp) {
+        byte[] f = new byte[EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH];
+        int p = EthernetFrame.writeHeader(f, 0, MacAddress.BROADCAST, link.mac(), EthernetFrame.TYPE_ARP);
+        ArpPacket.write(f, p, ArpPacket.OP_REQUEST, link.mac(), senderIp, 0, targetIp);
+        link.send(f, 0, f.length);
+        counters.framesOut++;
     }
 
     /** Wakes the link's receive when the next timer is due. */

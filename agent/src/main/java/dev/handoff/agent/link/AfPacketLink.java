@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.handoff.agent.wire.Checksum;
-import dev.handoff.agent.wire.MacAddress;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -17,8 +16,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * The real network through a raw AF_PACKET socket, called with Java's FFM API (no JNA,
@@ -125,7 +122,7 @@ public final class AfPacketLink implements PacketLink {
 
     /** Opens a packet socket on {@code iface}; throws LinkException saying what to do when it cannot. */
     public static AfPacketLink open(String iface) {
-        long mac = readMac(iface);
+        long mac = Interfaces.mac(iface);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment errno = a.allocate(CAPTURE);
             int ifindex = (int) IF_NAMETOINDEX.invokeExact(errno, a.allocateFrom(iface));
@@ -175,17 +172,6 @@ public final class AfPacketLink implements PacketLink {
         }
     }
 
-    private static long readMac(String iface) {
-        Path p = Path.of("/sys/class/net", iface, "address");
-        if (!Files.exists(p)) {
-            throw new LinkException("no interface '" + iface + "' here: check `ip link` (and the namespace you run in)");
-        }
-        try {
-            return MacAddress.parse(Files.readString(p).trim());
-        } catch (java.io.IOException e) {
-            throw new LinkException("cannot read the MAC of " + iface + " from " + p + ": " + e.getMessage(), e);
-        }
-    }
 
     @Override
     public int maxTcpPayload() {

@@ -1,9 +1,6 @@
 package dev.handoff.agent.link;
 
 import dev.handoff.agent.wire.Ipv4Address;
-import dev.handoff.agent.wire.MacAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Collection;
 import java.util.stream.Collectors;
 import org.pcap4j.core.BpfProgram;
@@ -48,7 +45,7 @@ public final class PcapLink implements PacketLink {
      * privileges are missing.
      */
     public static PcapLink open(String iface, Collection<Integer> addresses) {
-        long mac = readMac(iface);
+        long mac = Interfaces.mac(iface);
         PcapHandle handle;
         try {
             PcapNetworkInterface nif = org.pcap4j.core.Pcaps.getDevByName(iface);
@@ -91,17 +88,6 @@ public final class PcapLink implements PacketLink {
                 .collect(Collectors.joining(" or ")) + "))";
     }
 
-    private static long readMac(String iface) {
-        Path p = Path.of("/sys/class/net", iface, "address");
-        if (!Files.exists(p)) {
-            throw new LinkException("no interface '" + iface + "' here: check `ip link` (and the namespace you run in)");
-        }
-        try {
-            return MacAddress.parse(Files.readString(p).trim());
-        } catch (java.io.IOException e) {
-            throw new LinkException("cannot read the MAC of " + iface + " from " + p + ": " + e.getMessage(), e);
-        }
-    }
 
     @Override
     public void send(byte[] frame, int off, int len) {
