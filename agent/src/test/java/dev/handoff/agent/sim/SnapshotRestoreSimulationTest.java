@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.handoff.agent.tcp.EndpointState;
+import dev.handoff.agent.ici.IciCodec;
+import dev.handoff.agent.ici.IciLimits;
+import dev.handoff.proto.v1.Ici;
+import java.util.Set;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.tcp.TcpConnection;
 import dev.handoff.agent.tcp.TcpStack;
@@ -18,15 +21,17 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine's half of migration: an endpoint is dumped in the middle of a two-way
- * transfer over a lossy channel, its host is replaced by a fresh stack that restores the
- * dump (and continues the timestamp clock), and the peer never notices: every byte
+ * The engine's half of migration: an endpoint is dumped into an ICI in the middle of a
+ * two-way transfer over a lossy channel, its host is replaced by a fresh stack that
+ * validates and restores the ICI (continuing the timestamp clock), and the peer never notices: every byte
  * arrives both ways, and the peer's view of our TSval and window edge never goes back.
  */
 class SnapshotRestoreSimulationTest {
     static final int A = Ipv4Address.parse("10.0.0.1");
     static final int B = Ipv4Address.parse("10.0.0.2");
     static final int MB = 1 << 20;
+    /** Unix time of virtual time 0. */
+    static final long WALL_CLOCK_BASE = 1_790_000_000_000L;
 
     @Test
     void anEndpointMovedFiveTimesMidTransferLosesNothing() {
@@ -85,12 +90,22 @@ class SnapshotRestoreSimulationTest {
             if (appB != null && moves < 5 && appB.received() >= (moves + 1) * 600_000L
                     && appB.connection().state().isSynchronized() && appB.connection().state() != TcpState.TIME_WAIT) {
                 // Dump B's endpoint, put a fresh host at B's address, restore there.
+                // Dump B's endpoint into an ICI, send it as bytes, validate and restore it on a
+                // fresh host at B's address: the path a live migration takes.
                 TcpConnection old = appB.connection();
-                EndpointState dump = old.snapshot();
+                byte[] wire = IciCodec.encode(old.snapshot(), net.now(), WALL_CLOCK_BASE + net.now(), "stream",
+                        new byte[0], 1, true).toByteArray();
                 sb.detach(old);
                 long later = net.now() + 7; // the move takes 7 ms; the clock continues across it
                 sb = net.replaceHost(B, config, seed * 1000 + moves);
-                TcpConnection moved = sb.restore(later, dump, true);
+                IciCodec.Decoded d;
+                try {
+                    d = IciCodec.decode(Ici.parseFrom(wire), new IciLimits(config, ip -> ip == B, Set.of("stream"), 1 << 20),
+                            later, WALL_CLOCK_BASE + later);
+                } catch (Exception e) {
+                    throw new AssertionError("seed " + seed + " move " + moves + ": " + e.getMessage(), e);
+                }
+                TcpConnection moved = sb.restore(later, d.endpoint(), d.withCongestion());
                 moved.requestAck();
                 appB = appB.continueOn(moved);
                 moves++;
