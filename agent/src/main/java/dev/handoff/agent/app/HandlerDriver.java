@@ -3,6 +3,7 @@ package dev.handoff.agent.app;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.ConnectionAcceptor;
 import dev.handoff.agent.host.ConnectionDriver;
+import dev.handoff.agent.host.ConnectionRestorer;
 
 /** Turns the host's activity calls into handler events. */
 public final class HandlerDriver implements ConnectionDriver {
@@ -20,7 +21,11 @@ public final class HandlerDriver implements ConnectionDriver {
 
     /** An acceptor that gives every connection a fresh handler from {@code factory}. */
     public static ConnectionAcceptor acceptor(HandlerFactory factory) {
-        return c -> new HandlerDriver(factory.create(), c);
+        return c -> {
+            HandlerDriver d = new HandlerDriver(factory.create(), c);
+            d.application = factory.name();
+            return d;
+        };
     }
 
     @Override
@@ -45,5 +50,29 @@ public final class HandlerDriver implements ConnectionDriver {
     /** The handler driven. */
     public Handler handler() {
         return handler;
+    }
+
+    /** Name of the handler's application. */
+    private String application = "";
+
+    @Override
+    public String application() {
+        return application;
+    }
+
+    @Override
+    public byte[] snapshot() {
+        return handler.snapshot();
+    }
+
+    /** Re-creates handlers of {@code factory} from moved state; the restored handler gets onOpen again. */
+    public static ConnectionRestorer restorer(HandlerFactory factory) {
+        return (c, state) -> {
+            Handler h = factory.create();
+            h.restore(state);
+            HandlerDriver d = new HandlerDriver(h, c);
+            d.application = factory.name();
+            return d;
+        };
     }
 }

@@ -7,4 +7,14 @@ public interface ConnectionDriver {
 
     /** The connection is gone ({@code reason} says why); no more calls follow. */
     void onClosed(Connection c, String reason);
+
+    /** Name of the application, carried in the ICI so the destination can restore it. */
+    default String application() {
+        return "";
+    }
+
+    /** The application's state between two events, for a move; empty when it has none. */
+    default byte[] snapshot() {
+        return new byte[0];
+    }
 }

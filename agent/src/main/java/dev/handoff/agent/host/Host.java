@@ -1,6 +1,10 @@
 package dev.handoff.agent.host;
 
+import dev.handoff.agent.ici.IciCodec;
+import dev.handoff.agent.ici.IciLimits;
+import dev.handoff.agent.ici.InvalidIciException;
 import dev.handoff.agent.link.PacketLink;
+import dev.handoff.proto.v1.Ici;
 import dev.handoff.agent.tcp.SegmentSink;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.tcp.TcpConnection;
@@ -63,6 +67,12 @@ public final class Host implements AutoCloseable {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** Ports served, with their acceptors (loop thread only). */
     private final Map<Integer, ConnectionAcceptor> acceptors = new HashMap<>();
+    /** How to re-create the application of a connection moved here, by application name (loop thread only). */
+    private final Map<String, ConnectionRestorer> restorers = new HashMap<>();
+    /** VIPs whose connections may be moved here before the VIP is taken (loop thread only). */
+    private final java.util.Set<Integer> expected = new java.util.HashSet<>();
+    /** Connections moved away: their inbound frames go to the new owner's MAC (4-tuple key, loop thread only). */
+    private final Map<Long, Long> forwards = new HashMap<>();
     /** Connections handed to drivers (loop thread only). */
     private final Map<TcpConnection, Connection> connections = new IdentityHashMap<>();
     /** Where events (opened, closed) are reported, one line each. */
@@ -159,6 +169,92 @@ public final class Host implements AutoCloseable {
             vips = next;
             gratuitousArp(vip);
         });
+    }
+
+    /** Gives up a VIP: no more ARP answers for it, and its packets are no longer taken. */
+    public void removeVip(int vip) {
+        execute(() -> {
+            int[] current = vips;
+            vips = Arrays.stream(current).filter(v -> v != vip).toArray();
+        });
+    }
+
+    /**
+     * Accepts connections moved here for {@code vip} before the VIP itself arrives (it is
+     * taken with {@link #addVip} once the connections are in, so no segment finds none).
+     */
+    public void expectVip(int vip) {
+        execute(() -> expected.add(vip));
+    }
+
+    /** Lets connections of {@code application} be moved here; {@code restorer} re-creates their drivers. */
+    public void restoreWith(String application, ConnectionRestorer restorer) {
+        execute(() -> restorers.put(application, restorer));
+    }
+
+    /**
+     * Moves a connection out (DESIGN.md "Live migration" steps 2 and 5): between two events
+     * its endpoint and application are frozen and dumped into an ICI, the endpoint leaves this
+     * stack without a word to the peer, and frames for it that still arrive here are
+     * forwarded to {@code forwardToMac}, the new owner. Completes with the ICI.
+     */
+    public CompletableFuture<Ici> exportConnection(String id, long forwardToMac, long leaseEpoch) {
+        return call(() -> {
+            Connection c = null;
+            for (Connection x : connections.values()) {
+                if (x.id().equals(id)) {
+                    c = x;
+                }
+            }
+            if (c == null) {
+                throw new IllegalArgumentException("no connection " + id + " on host " + name);
+            }
+            TcpConnection t = c.tcp();
+            Ici ici = IciCodec.encode(t.snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
+                    c.driver.snapshot(), leaseEpoch, true);
+            stack.detach(t);
+            connections.remove(t);
+            c.closedNotified = true; // it lives on elsewhere: no close event here
+            forwards.put(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()), forwardToMac);
+            events.accept("moved out " + c.id() + " in=" + c.bytesIn() + " out=" + c.bytesOut());
+            return ici;
+        });
+    }
+
+    /**
+     * Moves a connection in (steps 4 and 6): validates the ICI, re-creates the endpoint and
+     * its application, and activates it at once (pending data or a window update goes out,
+     * waking the peer). A refused ICI changes nothing and fails the future with the reason.
+     */
+    public CompletableFuture<Connection> importConnection(Ici ici) {
+        return call(() -> {
+            IciLimits limits = new IciLimits(stack.config(), ip -> owns(ip) || expected.contains(ip),
+                    restorers.keySet(), 1 << 20);
+            IciCodec.Decoded d;
+            try {
+                d = IciCodec.decode(ici, limits, now(), System.currentTimeMillis());
+            } catch (InvalidIciException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            TcpConnection t = stack.restore(now(), d.endpoint(), d.withCongestion());
+            Connection c = new Connection(t, this, System.currentTimeMillis());
+            try {
+                c.driver = restorers.get(d.application()).restore(c, d.applicationState());
+            } catch (RuntimeException e) {
+                stack.detach(t);
+                throw new IllegalArgumentException("application state of " + c.id() + " refused: " + e.getMessage(), e);
+            }
+            connections.put(t, c);
+            forwards.remove(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()));
+            t.requestAck(); // activate: a window update (or pending data) wakes the peer now
+            stack.touch(t);
+            events.accept("moved in " + c.id());
+            return c;
+        });
+    }
+
+    private static long tupleKey(int remoteIp, int remotePort, int localPort) {
+        return ((long) remoteIp << 32) | ((long) remotePort << 16) | localPort;
     }
 
     /** The VIPs owned now. */
@@ -472,17 +568,56 @@ public final class Host implements AutoCloseable {
 
     private void onIpv4() throws MalformedPacketException {
         ip.wrap(eth.buffer(), eth.payloadOffset(), eth.payloadLength());
-        if (!owns(ip.destination())) {
-            counters.otherIp++;
+        if (!forwards.isEmpty() && forward()) {
             return;
         }
+        boolean owned = owns(ip.destination());
         if (ip.protocol() != Ipv4Packet.PROTOCOL_TCP) {
-            counters.notTcp++;
+            if (owned) {
+                counters.notTcp++;
+            } else {
+                counters.otherIp++;
+            }
+            return;
+        }
+        if (!owned && !hasConnectionFor()) {
+            counters.otherIp++; // never answer for an address we do not own
             return;
         }
         tcp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength(), ip.source(), ip.destination());
         neighbors.put(ip.source(), eth.source());
         stack.onSegment(now(), tcp);
+    }
+
+    /** A connection moved here (its VIP not taken yet, or staying elsewhere) owns this packet's 4-tuple. */
+    private boolean hasConnectionFor() {
+        if (ip.payloadLength() < 4) {
+            return false;
+        }
+        byte[] b = ip.buffer();
+        int tcpOff = ip.payloadOffset();
+        return stack.find(ip.destination(), dev.handoff.agent.wire.Bytes.u16(b, tcpOff + 2), ip.source(),
+                dev.handoff.agent.wire.Bytes.u16(b, tcpOff)) != null;
+    }
+
+    /** Sends a frame of a connection moved away on to its new owner; true if it was one. */
+    private boolean forward() {
+        if (ip.protocol() != Ipv4Packet.PROTOCOL_TCP || ip.payloadLength() < 4) {
+            return false;
+        }
+        byte[] b = ip.buffer();
+        int tcpOff = ip.payloadOffset();
+        Long mac = forwards.get(tupleKey(ip.source(), dev.handoff.agent.wire.Bytes.u16(b, tcpOff),
+                dev.handoff.agent.wire.Bytes.u16(b, tcpOff + 2)));
+        if (mac == null) {
+            return false;
+        }
+        int frameStart = eth.payloadOffset() - EthernetFrame.HEADER_LENGTH;
+        dev.handoff.agent.wire.Bytes.put48(b, frameStart, mac);
+        dev.handoff.agent.wire.Bytes.put48(b, frameStart + 6, link.mac());
+        link.send(b, frameStart, EthernetFrame.HEADER_LENGTH + eth.payloadLength());
+        counters.forwarded++;
+        return true;
     }
 
     private void sendSegment(int source, int destination, int len, int gsoSize) {

@@ -28,6 +28,8 @@ public final class HostCounters {
     public long gratuitousArps;
     /** ARP requests sent to learn a peer's MAC. */
     public long arpRequests;
+    /** Frames of connections moved away, forwarded to their new owner. */
+    public long forwarded;
     /** Segments dropped because the peer's MAC was not known yet (TCP retransmits them). */
     public long noNeighbor;
 

@@ -1,0 +1,142 @@
+package dev.handoff.agent.host;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.handoff.agent.app.EchoHandler;
+import dev.handoff.agent.app.HandlerDriver;
+import dev.handoff.agent.app.TcpSocket;
+import dev.handoff.agent.link.MemorySwitch;
+import dev.handoff.agent.tcp.TcpConfig;
+import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.wire.MacAddress;
+import dev.handoff.proto.v1.Ici;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A connection moves between two hosts in the middle of an echo transfer, back and forth,
+ * through real ICIs, with its VIP following it by gratuitous ARP and frames that reach the
+ * old owner forwarded: the client's stream comes back intact and it never sees a reset.
+ */
+class HostMigrationTest {
+    static final int VIP = Ipv4Address.parse("10.9.0.100");
+    static final int CLIENT = Ipv4Address.parse("10.9.0.2");
+    static final long MAC_A = MacAddress.parse("02:00:00:00:00:0a");
+    static final long MAC_B = MacAddress.parse("02:00:00:00:00:0b");
+
+    final CopyOnWriteArrayList<String> events = new CopyOnWriteArrayList<>();
+    Host a;
+    Host b;
+    Host client;
+
+    @AfterEach
+    void stop() {
+        for (Host h : new Host[] {client, a, b}) {
+            if (h != null) {
+                h.shutdown(500);
+            }
+        }
+    }
+
+    Host server(MemorySwitch sw, String name, long mac, long seed) {
+        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(seed), events::add);
+        h.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
+        h.restoreWith("echo", HandlerDriver.restorer(EchoHandler.FACTORY));
+        h.start();
+        return h;
+    }
+
+    /** Moves the only connection of {@code from} to {@code to}, VIP included. */
+    static void move(Host from, Host to, long toMac) throws Exception {
+        List<Connection> conns = from.connections().get();
+        assertEquals(1, conns.size(), "one connection to move");
+        to.expectVip(VIP);
+        Ici ici = from.exportConnection(conns.getFirst().id(), toMac, 1).get();
+        Ici overTheWire = Ici.parseFrom(ici.toByteArray());
+        to.importConnection(overTheWire).get();
+        from.removeVip(VIP);
+        to.addVip(VIP); // gratuitous ARP: the client's next segments go to the new owner
+    }
+
+    @Test
+    void anEchoConnectionMovesBackAndForthMidTransfer() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        a = server(sw, "a", MAC_A, 1);
+        a.addVip(VIP);
+        b = server(sw, "b", MAC_B, 2);
+        client = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
+                new SplittableRandom(3), events::add);
+        client.addVip(CLIENT);
+        client.start();
+
+        byte[] data = new byte[6 << 20];
+        new SplittableRandom(4).nextBytes(data);
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try (InputStream in = s.getInputStream()) {
+                in.transferTo(got);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                OutputStream out = s.getOutputStream();
+                for (int off = 0; off < data.length; off += 256 * 1024) {
+                    out.write(data, off, 256 * 1024);
+                    Thread.sleep(5); // keep the transfer going across the moves
+                }
+                s.close();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Host from = a;
+        Host to = b;
+        long toMac = MAC_B;
+        for (int i = 0; i < 6; i++) {
+            Thread.sleep(30);
+            move(from, to, toMac);
+            Host t = from;
+            from = to;
+            to = t;
+            toMac = toMac == MAC_B ? MAC_A : MAC_B;
+        }
+        writer.join(60_000);
+        reader.join(60_000);
+        assertArrayEquals(data, got.toByteArray(), "every byte came back, in order, across six moves");
+        assertEquals(0, client.tcpCounters().resetsReceived, "the client never saw a reset");
+        assertTrue(events.stream().filter(e -> e.startsWith("moved in")).count() == 6, events.toString());
+    }
+
+    @Test
+    void aRefusedIciChangesNothing() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        a = server(sw, "a", MAC_A, 1);
+        a.addVip(VIP);
+        b = server(sw, "b", MAC_B, 2);
+        client = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
+                new SplittableRandom(3), events::add);
+        client.addVip(CLIENT);
+        client.start();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        Thread.sleep(50);
+        Ici ici = a.exportConnection(a.connections().get().getFirst().id(), MAC_B, 1).get();
+        // b neither owns nor expects the VIP: the ICI is refused, b holds no connection.
+        ExecutionException e = assertThrows(ExecutionException.class, () -> b.importConnection(ici).get());
+        assertTrue(e.getCause().getMessage().contains("local_ip"), e.getCause().getMessage());
+        assertEquals(0, b.connections().get().size());
+        s.close();
+    }
+}
