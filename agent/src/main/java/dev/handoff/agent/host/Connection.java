@@ -112,6 +112,11 @@ public final class Connection {
         return bytesOut;
     }
 
+    /** Name of the application driving it. */
+    public String application() {
+        return driver == null ? "" : driver.application();
+    }
+
     /** When the connection was opened, ms since the epoch. */
     public long openedAt() {
         return openedAt;

@@ -71,6 +71,10 @@ public final class Host implements AutoCloseable {
     private final Map<String, ConnectionRestorer> restorers = new HashMap<>();
     /** VIPs whose connections may be moved here before the VIP is taken (loop thread only). */
     private final java.util.Set<Integer> expected = new java.util.HashSet<>();
+    /** Network (masked) whose addresses connections may be moved here for, with {@link #acceptPrefix}. */
+    private volatile int acceptNetwork;
+    /** Prefix length of {@link #acceptNetwork}; -1 accepts none. */
+    private volatile int acceptPrefix = -1;
     /** Connections moved away: their inbound frames go to the new owner's MAC (4-tuple key, loop thread only). */
     private final Map<Long, Long> forwards = new HashMap<>();
     /** Connections handed to drivers (loop thread only). */
@@ -187,6 +191,30 @@ public final class Host implements AutoCloseable {
         execute(() -> expected.add(vip));
     }
 
+    /**
+     * Accepts connections moved here for any address of {@code network}/{@code prefix}
+     * (the interface's subnet) without owning it: their peers keep reaching the VIP's owner,
+     * which forwards their frames here.
+     */
+    public void acceptMovedConnectionsIn(int network, int prefix) {
+        acceptNetwork = prefix == 0 ? 0 : network & (-1 << (32 - prefix));
+        acceptPrefix = prefix;
+    }
+
+    private boolean mayTake(int address) {
+        int p = acceptPrefix;
+        if (p < 0) {
+            return false;
+        }
+        int mask = p == 0 ? 0 : -1 << (32 - p);
+        return (address & mask) == acceptNetwork;
+    }
+
+    /** The MAC address of this host's link. */
+    public long mac() {
+        return link.mac();
+    }
+
     /** Lets connections of {@code application} be moved here; {@code restorer} re-creates their drivers. */
     public void restoreWith(String application, ConnectionRestorer restorer) {
         execute(() -> restorers.put(application, restorer));
@@ -228,7 +256,7 @@ public final class Host implements AutoCloseable {
      */
     public CompletableFuture<Connection> importConnection(Ici ici) {
         return call(() -> {
-            IciLimits limits = new IciLimits(stack.config(), ip -> owns(ip) || expected.contains(ip),
+            IciLimits limits = new IciLimits(stack.config(), ip -> owns(ip) || expected.contains(ip) || mayTake(ip),
                     restorers.keySet(), 1 << 20);
             IciCodec.Decoded d;
             try {
@@ -329,6 +357,11 @@ public final class Host implements AutoCloseable {
     /** TCP counters. */
     public TcpCounters tcpCounters() {
         return stack.counters();
+    }
+
+    /** Connections with a driver now; call on the loop thread (inside {@link #call}). */
+    public List<Connection> connectionsNow() {
+        return List.copyOf(connections.values());
     }
 
     /** Connections with a driver, as a list made on the loop thread. */

@@ -26,6 +26,7 @@ import java.nio.ByteOrder;
  * checksum the kernel left partial are completed here. {@link #wakeup} writes an eventfd
  * that {@code poll} watches beside the socket.
  */
+@SuppressWarnings("restricted") // FFM downcalls: the launcher and tests enable native access
 public final class AfPacketLink implements PacketLink {
     /** Linux constants (x86-64 and arm64 agree). */
     private static final int AF_PACKET = 17;
@@ -257,7 +258,7 @@ public final class AfPacketLink implements PacketLink {
                 long ignored = (long) READ.invokeExact(recvErrno, eventFd, counter, 8L); // consume the wakeup
             }
             for (int i = 0; i < BATCH && !closed; i++) {
-                long n = (long) RECV.invokeExact(recvErrno, fd, recvBuf, (long) recvBuf.byteSize(), MSG_DONTWAIT);
+                long n = (long) RECV.invokeExact(recvErrno, fd, recvBuf, recvBuf.byteSize(), MSG_DONTWAIT);
                 if (n < 0) {
                     int e = (int) ERRNO.get(recvErrno, 0L);
                     if (e == EAGAIN || e == EINTR) {
