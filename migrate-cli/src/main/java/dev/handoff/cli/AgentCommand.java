@@ -2,6 +2,10 @@ package dev.handoff.cli;
 
 import dev.handoff.agent.app.EchoHandler;
 import dev.handoff.agent.app.HandlerDriver;
+import dev.handoff.agent.app.HandlerFactory;
+import dev.handoff.agent.rpc.AgentServer;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
 import dev.handoff.agent.app.HttpFileHandler;
 import dev.handoff.agent.app.StreamHandler;
 import dev.handoff.agent.host.Host;
@@ -28,7 +32,7 @@ import picocli.CommandLine.Option;
             "cleanly. Logs one line per connection opened and closed. Needs root (or CAP_NET_RAW).",
             "",
             "Example:",
-            "  sudo handoff agent --name a --interface eth0 --vip 10.77.0.100/24 --files /srv/www",
+            "  sudo handoff agent --name a --interface eth0 --vip 10.77.0.100/24 --files /srv/www --control 10.77.0.11:7700",
             "  curl http://10.77.0.100/some-file      # from another host on the LAN"})
 final class AgentCommand implements Callable<Integer> {
     @Option(names = "--name", required = true, paramLabel = "NAME", description = "Name of this agent, for logs.")
@@ -38,9 +42,16 @@ final class AgentCommand implements Callable<Integer> {
             description = "Network interface to own the VIP on, e.g. eth0.")
     String iface;
 
-    @Option(names = "--vip", required = true, paramLabel = "ADDR/PREFIX",
-            description = "Virtual IPv4 address the agent owns, with its subnet prefix, e.g. 10.77.0.100/24.")
-    String vip;
+    @Option(names = "--vip", paramLabel = "ADDR/PREFIX",
+            description = "Virtual IPv4 address the agent owns, with its subnet prefix, e.g. 10.77.0.100/24."
+                    + " Repeatable. Without one the agent owns no VIP at first and takes connections moved to it"
+                    + " for any address of its interface's subnet.")
+    List<String> vipSpecs = new java.util.ArrayList<>();
+
+    @Option(names = "--control", paramLabel = "ADDR:PORT",
+            description = "Serve the control API (gRPC: list, migrate, import; health; reflection) on this address,"
+                    + " e.g. 10.77.0.11:7700. Plaintext until TLS lands (issue \"Security\").")
+    String control;
 
     @Option(names = "--files", paramLabel = "DIR", description = "Serve this directory over HTTP/1.1 (GET, HEAD, Range).")
     Path files;
@@ -80,9 +91,14 @@ final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        VipSpec v;
+        List<VipSpec> vips = new java.util.ArrayList<>();
+        int[] subnet;
+        HostPort controlAddress;
         try {
-            v = VipSpec.parse(vip);
+            controlAddress = control == null ? null : HostPort.parse("--control", control);
+            for (String spec : vipSpecs) {
+                vips.add(VipSpec.parse(spec));
+            }
             checkPort("--http-port", httpPort);
             if (echoPort != null) {
                 checkPort("--echo-port", echoPort);
@@ -96,13 +112,17 @@ final class AgentCommand implements Callable<Integer> {
             Preflight.requireRawSockets();
             Preflight.requireLibpcap();
             Preflight.requireInterface(iface);
-            Preflight.requireVipNotOnKernel(v.address());
+            for (VipSpec v : vips) {
+                Preflight.requireVipNotOnKernel(v.address());
+            }
+            subnet = vips.isEmpty() ? Preflight.interfaceSubnet(iface)
+                    : new int[] {vips.getFirst().address(), vips.getFirst().prefix()};
         } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println("handoff agent: " + e.getMessage());
             return 2;
         }
         PacketLink link = switch (linkKind) {
-            case "pcap" -> PcapLink.open(iface, List.of(v.address()));
+            case "pcap" -> PcapLink.open(iface, vips.stream().map(VipSpec::address).toList());
             case "af-packet" -> AfPacketLink.open(iface);
             default -> {
                 System.err.println("handoff agent: --link must be pcap or af-packet, got '" + linkKind + "'");
@@ -118,15 +138,18 @@ final class AgentCommand implements Callable<Integer> {
         DateTimeFormatter time = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
         Host host = new Host(name, link, TcpConfig.defaults(), new SecureRandom(),
                 line -> System.out.println(time.format(LocalTime.now()) + " " + name + " " + line));
-        host.addVip(v.address());
+        for (VipSpec v : vips) {
+            host.addVip(v.address());
+        }
+        host.acceptMovedConnectionsIn(subnet[0], subnet[1]);
         if (files != null) {
-            host.serve(httpPort, HandlerDriver.acceptor(HttpFileHandler.factory(files)));
+            serve(host, httpPort, HttpFileHandler.factory(files));
         }
         if (echoPort != null) {
-            host.serve(echoPort, HandlerDriver.acceptor(EchoHandler.FACTORY));
+            serve(host, echoPort, EchoHandler.FACTORY);
         }
         if (streamPort != null) {
-            host.serve(streamPort, HandlerDriver.acceptor(StreamHandler.factory(streamSeed, streamBytes)));
+            serve(host, streamPort, StreamHandler.factory(streamSeed, streamBytes));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println(time.format(LocalTime.now()) + " " + name + " stopping: closing connections");
@@ -135,12 +158,30 @@ final class AgentCommand implements Callable<Integer> {
             System.out.println(time.format(LocalTime.now()) + " " + name + " host counters: " + host.counters());
         }, "shutdown"));
         host.start();
-        System.out.println(time.format(LocalTime.now()) + " " + name + " serving " + v + " on " + iface
+        AgentServer server = null;
+        if (controlAddress != null) {
+            server = AgentServer.start(NettyServerBuilder.forAddress(
+                    new InetSocketAddress(controlAddress.host(), controlAddress.port())), host, null);
+            System.out.println(time.format(LocalTime.now()) + " " + name + " control API on " + control);
+        }
+        System.out.println(time.format(LocalTime.now()) + " " + name + " serving " + (vips.isEmpty() ? "no VIP yet" : vips) + " on " + iface
                 + (files != null ? ", files from " + files + " on port " + httpPort : "")
                 + (echoPort != null ? ", echo on port " + echoPort : "")
                 + (streamPort != null ? ", stream on port " + streamPort : ""));
-        host.awaitTermination();
+        try {
+            host.awaitTermination();
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
         return 0;
+    }
+
+    /** Serves {@code factory} on {@code port} and lets its connections be moved here. */
+    private static void serve(Host host, int port, HandlerFactory factory) {
+        host.serve(port, HandlerDriver.acceptor(factory));
+        host.restoreWith(factory.name(), HandlerDriver.restorer(factory));
     }
 
     private static void checkPort(String option, int port) {

@@ -41,12 +41,15 @@ final class BenchCommand implements Callable<Integer> {
             Path file = RandomFiles.write(Path.of("/dev/shm").resolve("handoff-bench-" + ProcessHandle.current().pid()), bytes, 7);
             try {
                 double kernel = median(runs, () -> kernelGoodput(net, file, bytes));
-                try (AgentProcess pcap = AgentProcess.start(net.hostB(), dir, "--name", "bench-pcap", "--link", "pcap",
+                AgentProcess pcap = AgentProcess.start(net.hostB(), dir, "--name", "bench-pcap", "--link", "pcap",
                         "--interface", Topology.IFACE, "--vip", "10.77.0.101/" + Topology.PREFIX, "--stream-port", "9000",
-                        "--stream-bytes", Long.toString(bytes))) {
+                        "--stream-bytes", Long.toString(bytes));
+                try {
                     double viaPcap = median(runs, () -> clientGoodput(net, "10.77.0.101", bytes));
                     System.out.printf("goodput: agent on the pcap link %.2f Gbit/s, kernel %.2f Gbit/s, ratio %.2f%n",
                             viaPcap, kernel, viaPcap / kernel);
+                } finally {
+                    pcap.close();
                 }
                 double agent;
                 try (AgentProcess a = AgentProcess.start(net.hostA(), dir, "--name", "bench", "--interface", Topology.IFACE,

@@ -7,9 +7,11 @@ import picocli.CommandLine.Command;
 @Command(name = "handoff", mixinStandardHelpOptions = true, version = "handoff 0.1.0",
         description = {"Passes live TCP connections between hosts and resurrects them after a host dies.",
             "",
-            "Commands: agent (run an agent on an interface), demo (see it work). Moves and fail-over arrive with their issues.",
+            "Commands: agent (run an agent), conns (list its connections), move (pass one to another agent),",
+            "demo (see it work), bench (measure against the kernel), relay (impair a path). Fail-over arrives with its issue.",
             "Example: handoff demo --megabytes 16"},
-        subcommands = {AgentCommand.class, DemoCommand.class, BenchCommand.class, RelayCommand.class, ProbeCommand.class})
+        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, DemoCommand.class, BenchCommand.class,
+            RelayCommand.class, ProbeCommand.class})
 public final class Handoff implements Runnable {
 
     /** picocli's view of this command, for printing usage. */

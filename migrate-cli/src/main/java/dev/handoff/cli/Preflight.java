@@ -62,6 +62,24 @@ final class Preflight {
         }
     }
 
+    /** The IPv4 network and prefix of {@code iface}'s first address: where moved connections may come from. */
+    static int[] interfaceSubnet(String iface) {
+        try {
+            NetworkInterface nif = NetworkInterface.getByName(iface);
+            if (nif != null) {
+                for (var a : nif.getInterfaceAddresses()) {
+                    if (a.getAddress() instanceof Inet4Address) {
+                        return new int[] {Ipv4Address.parse(a.getAddress().getHostAddress()), a.getNetworkPrefixLength()};
+                    }
+                }
+            }
+        } catch (SocketException e) {
+            throw new IllegalStateException("cannot read the addresses of " + iface + ": " + e.getMessage(), e);
+        }
+        throw new IllegalStateException("without --vip the agent takes moved connections for the subnet of " + iface
+                + ", but it has no IPv4 address: give it one (ip addr add ... dev " + iface + ") or pass --vip");
+    }
+
     /** The VIP is not configured on this host's kernel (which would answer its segments with RST). */
     static void requireVipNotOnKernel(int vip) {
         try {

@@ -72,6 +72,9 @@ public final class HandlerDriver implements ConnectionDriver {
             h.restore(state);
             HandlerDriver d = new HandlerDriver(h, c);
             d.application = factory.name();
+            // Whether the handler was waiting for room is not part of its state: offer it
+            // room once; a handler with nothing to write turns the calls off again.
+            d.channel.wantWrite(true);
             return d;
         };
     }

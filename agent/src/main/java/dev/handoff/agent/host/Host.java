@@ -220,13 +220,17 @@ public final class Host implements AutoCloseable {
         execute(() -> restorers.put(application, restorer));
     }
 
+    /** A connection frozen and dumped for a move. @param ici its ICI @param peerMac the peer's next-hop MAC here, or -1 */
+    public record Export(Ici ici, long peerMac) {
+    }
+
     /**
      * Moves a connection out (DESIGN.md "Live migration" steps 2 and 5): between two events
      * its endpoint and application are frozen and dumped into an ICI, the endpoint leaves this
      * stack without a word to the peer, and frames for it that still arrive here are
      * forwarded to {@code forwardToMac}, the new owner. Completes with the ICI.
      */
-    public CompletableFuture<Ici> exportConnection(String id, long forwardToMac, long leaseEpoch) {
+    public CompletableFuture<Export> exportConnection(String id, long forwardToMac, long leaseEpoch) {
         return call(() -> {
             Connection c = null;
             for (Connection x : connections.values()) {
@@ -245,16 +249,17 @@ public final class Host implements AutoCloseable {
             c.closedNotified = true; // it lives on elsewhere: no close event here
             forwards.put(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()), forwardToMac);
             events.accept("moved out " + c.id() + " in=" + c.bytesIn() + " out=" + c.bytesOut());
-            return ici;
+            return new Export(ici, neighbors.get(t.remoteIp()));
         });
     }
 
     /**
      * Moves a connection in (steps 4 and 6): validates the ICI, re-creates the endpoint and
      * its application, and activates it at once (pending data or a window update goes out,
-     * waking the peer). A refused ICI changes nothing and fails the future with the reason.
+     * waking the peer). {@code peerMac} (or -1) is the peer's next hop as the origin knew it.
+     * A refused ICI changes nothing and fails the future with the reason.
      */
-    public CompletableFuture<Connection> importConnection(Ici ici) {
+    public CompletableFuture<Connection> importConnection(Ici ici, long peerMac) {
         return call(() -> {
             IciLimits limits = new IciLimits(stack.config(), ip -> owns(ip) || expected.contains(ip) || mayTake(ip),
                     restorers.keySet(), 1 << 20);
@@ -273,6 +278,9 @@ public final class Host implements AutoCloseable {
                 throw new IllegalArgumentException("application state of " + c.id() + " refused: " + e.getMessage(), e);
             }
             connections.put(t, c);
+            if (peerMac != -1) {
+                neighbors.put(t.remoteIp(), peerMac); // frames forwarded to us carry the forwarder's MAC
+            }
             forwards.remove(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()));
             t.requestAck(); // activate: a window update (or pending data) wakes the peer now
             stack.touch(t);
@@ -618,7 +626,11 @@ public final class Host implements AutoCloseable {
             return;
         }
         tcp.wrap(ip.buffer(), ip.payloadOffset(), ip.payloadLength(), ip.source(), ip.destination());
-        neighbors.put(ip.source(), eth.source());
+        // Learn the peer's next hop from a SYN or first contact only: frames another agent
+        // forwards to us carry that agent's MAC, which must not replace the peer's.
+        if (owned && ((tcp.flags() & TcpSegment.SYN) != 0 || neighbors.get(ip.source()) == -1)) {
+            neighbors.put(ip.source(), eth.source());
+        }
         stack.onSegment(now(), tcp);
     }
 

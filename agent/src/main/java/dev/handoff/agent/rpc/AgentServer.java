@@ -16,6 +16,8 @@ import java.util.function.Function;
 
 /** The agent's gRPC server: the control API plus health and reflection. */
 public final class AgentServer implements AutoCloseable {
+    /** Largest message accepted: two 4 MB queues plus headroom. */
+    static final int MAX_MESSAGE = 16 << 20;
     /** The running server. */
     private final Server server;
     /** Channels this agent opened to others. */
@@ -37,7 +39,10 @@ public final class AgentServer implements AutoCloseable {
         Function<String, Channel> dial = channels != null ? channels
                 : address -> opened.computeIfAbsent(address, a -> ManagedChannelBuilder.forTarget(a).usePlaintext().build());
         HealthStatusManager health = new HealthStatusManager();
-        Server s = builder.addService(new AgentServiceImpl(host, dial))
+        // An ICI carries the send and receive queues: up to the buffer limits (4 MB each by
+        // default) in one message until imports are streamed in chunks.
+        Server s = builder.maxInboundMessageSize(MAX_MESSAGE)
+                .addService(new AgentServiceImpl(host, dial))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build().start();

@@ -6,7 +6,6 @@ import dev.handoff.proto.v1.AgentServiceGrpc;
 import dev.handoff.proto.v1.ConnectionInfo;
 import dev.handoff.proto.v1.DescribeRequest;
 import dev.handoff.proto.v1.DescribeResponse;
-import dev.handoff.proto.v1.Ici;
 import dev.handoff.proto.v1.ImportRequest;
 import dev.handoff.proto.v1.ImportResponse;
 import dev.handoff.proto.v1.ListConnectionsRequest;
@@ -83,16 +82,16 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             return;
         }
         long start = System.nanoTime();
-        Ici ici;
+        Host.Export export;
         try {
-            ici = host.exportConnection(request.getConnectionId(), d.getMac(), 0).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            export = host.exportConnection(request.getConnectionId(), d.getMac(), 0).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
             out.onError(failure(e, "freezing " + request.getConnectionId()));
             return;
         }
         try {
             ImportResponse r = destination.withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
-                    .import_(ImportRequest.newBuilder().setIci(ici).build());
+                    .import_(ImportRequest.newBuilder().setIci(export.ici()).setPeerMac(export.peerMac()).build());
             long freezeUs = (System.nanoTime() - start) / 1000;
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
                     .setDestinationConnectionId(r.getConnectionId()).build());
@@ -100,7 +99,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         } catch (StatusRuntimeException e) {
             // Never none: the destination did not take it, so it runs here again.
             try {
-                host.importConnection(ici).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+                host.importConnection(export.ici(), export.peerMac()).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException | ExecutionException | TimeoutException back) {
                 out.onError(Status.INTERNAL.withDescription("move failed (" + e.getStatus()
                         + ") and the connection could not be restored here: " + back).asRuntimeException());
@@ -115,7 +114,8 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     @Override
     public void import_(ImportRequest request, StreamObserver<ImportResponse> out) {
         try {
-            Connection c = host.importConnection(request.getIci()).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            long mac = request.getPeerMac() == 0 ? -1 : request.getPeerMac();
+            Connection c = host.importConnection(request.getIci(), mac).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
             out.onNext(ImportResponse.newBuilder().setConnectionId(c.id()).build());
             out.onCompleted();
         } catch (InterruptedException | ExecutionException | TimeoutException e) {

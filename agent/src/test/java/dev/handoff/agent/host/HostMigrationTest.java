@@ -61,9 +61,9 @@ class HostMigrationTest {
         List<Connection> conns = from.connections().get();
         assertEquals(1, conns.size(), "one connection to move");
         to.expectVip(VIP);
-        Ici ici = from.exportConnection(conns.getFirst().id(), toMac, 1).get();
-        Ici overTheWire = Ici.parseFrom(ici.toByteArray());
-        to.importConnection(overTheWire).get();
+        Host.Export export = from.exportConnection(conns.getFirst().id(), toMac, 1).get();
+        Ici overTheWire = Ici.parseFrom(export.ici().toByteArray());
+        to.importConnection(overTheWire, export.peerMac()).get();
         from.removeVip(VIP);
         to.addVip(VIP); // gratuitous ARP: the client's next segments go to the new owner
     }
@@ -132,9 +132,9 @@ class HostMigrationTest {
         client.start();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         Thread.sleep(50);
-        Ici ici = a.exportConnection(a.connections().get().getFirst().id(), MAC_B, 1).get();
+        Ici ici = a.exportConnection(a.connections().get().getFirst().id(), MAC_B, 1).get().ici();
         // b neither owns nor expects the VIP: the ICI is refused, b holds no connection.
-        ExecutionException e = assertThrows(ExecutionException.class, () -> b.importConnection(ici).get());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> b.importConnection(ici, -1).get());
         assertTrue(e.getCause().getMessage().contains("local_ip"), e.getCause().getMessage());
         assertEquals(0, b.connections().get().size());
         s.close();

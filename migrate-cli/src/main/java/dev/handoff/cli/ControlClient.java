@@ -1,0 +1,29 @@
+package dev.handoff.cli;
+
+import dev.handoff.proto.v1.AgentServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.util.concurrent.TimeUnit;
+
+/** A connection to an agent's control API for one operator command; every call has a deadline. */
+final class ControlClient implements AutoCloseable {
+    /** Deadline of each call, seconds. */
+    static final long DEADLINE_SECONDS = 15;
+
+    /** The channel. */
+    private final ManagedChannel channel;
+
+    ControlClient(HostPort agent) {
+        this.channel = ManagedChannelBuilder.forAddress(agent.host(), agent.port()).usePlaintext().build();
+    }
+
+    /** A stub whose next call must finish within the deadline. */
+    AgentServiceGrpc.AgentServiceBlockingStub stub() {
+        return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        channel.shutdownNow();
+    }
+}
