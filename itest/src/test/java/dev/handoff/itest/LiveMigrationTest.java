@@ -39,7 +39,7 @@ class LiveMigrationTest {
              AgentProcess b = AgentProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
                      "--files", www.toString(), "--control", B)) {
             Path got = dir.resolve("got.bin");
-            Process curl = new ProcessBuilder(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", "4M", "-o",
+            Process curl = new ProcessBuilder(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", "2M", "-o",
                     got.toString(), "http://" + Topology.VIP + "/64m.bin")).redirectErrorStream(true).start();
             String id = null;
             for (int i = 0; i < 50 && id == null; i++) {

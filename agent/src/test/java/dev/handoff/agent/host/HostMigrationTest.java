@@ -90,12 +90,16 @@ class HostMigrationTest {
                 throw new RuntimeException(e);
             }
         });
+        java.util.concurrent.CountDownLatch movesDone = new java.util.concurrent.CountDownLatch(1);
         Thread writer = Thread.ofVirtual().start(() -> {
             try {
                 OutputStream out = s.getOutputStream();
                 for (int off = 0; off < data.length; off += 256 * 1024) {
+                    if (off + 256 * 1024 >= data.length) {
+                        movesDone.await(); // the last chunk waits until every move is done
+                    }
                     out.write(data, off, 256 * 1024);
-                    Thread.sleep(5); // keep the transfer going across the moves
+                    Thread.sleep(10); // data keeps flowing while the connection moves
                 }
                 s.close();
             } catch (Exception e) {
@@ -105,13 +109,17 @@ class HostMigrationTest {
         Host from = a;
         Host to = b;
         long toMac = MAC_B;
-        for (int i = 0; i < 6; i++) {
-            Thread.sleep(30);
-            move(from, to, toMac);
-            Host t = from;
-            from = to;
-            to = t;
-            toMac = toMac == MAC_B ? MAC_A : MAC_B;
+        try {
+            for (int i = 0; i < 6; i++) {
+                Thread.sleep(30);
+                move(from, to, toMac);
+                Host t = from;
+                from = to;
+                to = t;
+                toMac = toMac == MAC_B ? MAC_A : MAC_B;
+            }
+        } finally {
+            movesDone.countDown();
         }
         writer.join(60_000);
         reader.join(60_000);

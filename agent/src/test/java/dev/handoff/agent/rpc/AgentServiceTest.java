@@ -95,12 +95,16 @@ class AgentServiceTest {
                 throw new RuntimeException(e);
             }
         });
+        java.util.concurrent.CountDownLatch movesDone = new java.util.concurrent.CountDownLatch(1);
         Thread writer = Thread.ofVirtual().start(() -> {
             try {
                 OutputStream out = s.getOutputStream();
                 for (int off = 0; off < data.length; off += 128 * 1024) {
+                    if (off + 128 * 1024 >= data.length) {
+                        movesDone.await(); // the last chunk waits until every move is done
+                    }
                     out.write(data, off, 128 * 1024);
-                    Thread.sleep(10); // the transfer outlasts the four moves
+                    Thread.sleep(10); // data keeps flowing while the connection moves
                 }
                 s.close();
             } catch (Exception e) {
@@ -110,14 +114,18 @@ class AgentServiceTest {
         Thread.sleep(30);
         String id = stubA.withDeadlineAfter(5, TimeUnit.SECONDS).listConnections(ListConnectionsRequest.getDefaultInstance())
                 .getConnections(0).getId();
-        for (int i = 0; i < 4; i++) {
-            var from = i % 2 == 0 ? stubA : stubB;
-            String to = i % 2 == 0 ? "agent-b" : "agent-a";
-            MigrateResponse r = from.withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination(to).build());
-            assertEquals(id, r.getDestinationConnectionId());
-            assertTrue(r.getFreezeUs() > 0);
-            Thread.sleep(40);
+        try {
+            for (int i = 0; i < 4; i++) {
+                var from = i % 2 == 0 ? stubA : stubB;
+                String to = i % 2 == 0 ? "agent-b" : "agent-a";
+                MigrateResponse r = from.withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination(to).build());
+                assertEquals(id, r.getDestinationConnectionId());
+                assertTrue(r.getFreezeUs() > 0);
+                Thread.sleep(40);
+            }
+        } finally {
+            movesDone.countDown();
         }
         writer.join(60_000);
         reader.join(60_000);
