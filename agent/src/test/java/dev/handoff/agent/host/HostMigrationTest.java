@@ -13,9 +13,6 @@ import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.proto.v1.Ici;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -56,6 +53,14 @@ class HostMigrationTest {
         return h;
     }
 
+    Host client(MemorySwitch sw) {
+        Host h = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
+                new SplittableRandom(3), events::add);
+        h.addVip(CLIENT);
+        h.start();
+        return h;
+    }
+
     /** Moves the only connection of {@code from} to {@code to}, VIP included. */
     static void move(Host from, Host to, long toMac) throws Exception {
         List<Connection> conns = from.connections().get();
@@ -74,38 +79,10 @@ class HostMigrationTest {
         a = server(sw, "a", MAC_A, 1);
         a.addVip(VIP);
         b = server(sw, "b", MAC_B, 2);
-        client = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
-                new SplittableRandom(3), events::add);
-        client.addVip(CLIENT);
-        client.start();
+        client = client(sw);
 
-        byte[] data = new byte[6 << 20];
-        new SplittableRandom(4).nextBytes(data);
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        Thread reader = Thread.ofVirtual().start(() -> {
-            try (InputStream in = s.getInputStream()) {
-                in.transferTo(got);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        java.util.concurrent.CountDownLatch movesDone = new java.util.concurrent.CountDownLatch(1);
-        Thread writer = Thread.ofVirtual().start(() -> {
-            try {
-                OutputStream out = s.getOutputStream();
-                for (int off = 0; off < data.length; off += 256 * 1024) {
-                    if (off + 256 * 1024 >= data.length) {
-                        movesDone.await(); // the last chunk waits until every move is done
-                    }
-                    out.write(data, off, 256 * 1024);
-                    Thread.sleep(10); // data keeps flowing while the connection moves
-                }
-                s.close();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        EchoDuringMoves echo = new EchoDuringMoves(s, 6 << 20, 256 * 1024, 4);
         Host from = a;
         Host to = b;
         long toMac = MAC_B;
@@ -119,11 +96,10 @@ class HostMigrationTest {
                 toMac = toMac == MAC_B ? MAC_A : MAC_B;
             }
         } finally {
-            movesDone.countDown();
+            echo.movesDone();
         }
-        writer.join(60_000);
-        reader.join(60_000);
-        assertArrayEquals(data, got.toByteArray(), "every byte came back, in order, across six moves");
+        byte[][] sentAndGot = echo.finish();
+        assertArrayEquals(sentAndGot[0], sentAndGot[1], "every byte came back, in order, across six moves");
         assertEquals(0, client.tcpCounters().resetsReceived, "the client never saw a reset");
         assertTrue(events.stream().filter(e -> e.startsWith("moved in")).count() == 6, events.toString());
     }
@@ -134,10 +110,7 @@ class HostMigrationTest {
         a = server(sw, "a", MAC_A, 1);
         a.addVip(VIP);
         b = server(sw, "b", MAC_B, 2);
-        client = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
-                new SplittableRandom(3), events::add);
-        client.addVip(CLIENT);
-        client.start();
+        client = client(sw);
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         Thread.sleep(50);
         Ici ici = a.exportConnection(a.connections().get().getFirst().id(), MAC_B, 1).get().ici();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.handoff.agent.app.EchoHandler;
 import dev.handoff.agent.app.HandlerDriver;
 import dev.handoff.agent.app.TcpSocket;
+import dev.handoff.agent.host.EchoDuringMoves;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.tcp.TcpConfig;
@@ -23,9 +24,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -84,33 +83,8 @@ class AgentServiceTest {
         var stubA = serve("agent-a", a);
         var stubB = serve("agent-b", b);
 
-        byte[] data = new byte[8 << 20];
-        new SplittableRandom(9).nextBytes(data);
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        Thread reader = Thread.ofVirtual().start(() -> {
-            try (InputStream in = s.getInputStream()) {
-                in.transferTo(got);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        java.util.concurrent.CountDownLatch movesDone = new java.util.concurrent.CountDownLatch(1);
-        Thread writer = Thread.ofVirtual().start(() -> {
-            try {
-                OutputStream out = s.getOutputStream();
-                for (int off = 0; off < data.length; off += 128 * 1024) {
-                    if (off + 128 * 1024 >= data.length) {
-                        movesDone.await(); // the last chunk waits until every move is done
-                    }
-                    out.write(data, off, 128 * 1024);
-                    Thread.sleep(10); // data keeps flowing while the connection moves
-                }
-                s.close();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        EchoDuringMoves echo = new EchoDuringMoves(s, 8 << 20, 128 * 1024, 9);
         Thread.sleep(30);
         String id = stubA.withDeadlineAfter(5, TimeUnit.SECONDS).listConnections(ListConnectionsRequest.getDefaultInstance())
                 .getConnections(0).getId();
@@ -125,11 +99,10 @@ class AgentServiceTest {
                 Thread.sleep(40);
             }
         } finally {
-            movesDone.countDown();
+            echo.movesDone();
         }
-        writer.join(60_000);
-        reader.join(60_000);
-        assertArrayEquals(data, got.toByteArray());
+        byte[][] sentAndGot = echo.finish();
+        assertArrayEquals(sentAndGot[0], sentAndGot[1]);
         assertTrue(a.counters().forwarded > 0, "frames that reached a while b held the connection were forwarded");
     }
 
