@@ -53,6 +53,15 @@ class HostMigrationTest {
         return h;
     }
 
+    /** a owns the VIP and serves echo, b serves echo too but owns nothing, the client owns its address. */
+    void startHosts() {
+        MemorySwitch sw = new MemorySwitch();
+        a = server(sw, "a", MAC_A, 1);
+        a.addVip(VIP);
+        b = server(sw, "b", MAC_B, 2);
+        client = client(sw);
+    }
+
     Host client(MemorySwitch sw) {
         Host h = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
                 new SplittableRandom(3), events::add);
@@ -75,11 +84,7 @@ class HostMigrationTest {
 
     @Test
     void anEchoConnectionMovesBackAndForthMidTransfer() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        a = server(sw, "a", MAC_A, 1);
-        a.addVip(VIP);
-        b = server(sw, "b", MAC_B, 2);
-        client = client(sw);
+        startHosts();
 
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         EchoDuringMoves echo = new EchoDuringMoves(s, 6 << 20, 256 * 1024, 4);
@@ -106,11 +111,7 @@ class HostMigrationTest {
 
     @Test
     void aRefusedIciChangesNothing() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        a = server(sw, "a", MAC_A, 1);
-        a.addVip(VIP);
-        b = server(sw, "b", MAC_B, 2);
-        client = client(sw);
+        startHosts();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         Thread.sleep(50);
         Ici ici = a.exportConnection(a.connections().get().getFirst().id(), MAC_B, 1).get().ici();
