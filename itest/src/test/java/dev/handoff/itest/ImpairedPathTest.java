@@ -3,7 +3,7 @@ package dev.handoff.itest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.handoff.cli.AgentProcess;
+import dev.handoff.cli.HandoffProcess;
 import dev.handoff.cli.Topology;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,7 @@ class ImpairedPathTest {
     static Path dir;
     static Path www;
     static Topology net;
-    static AgentProcess agent;
+    static HandoffProcess agent;
     static Process relay;
     static Path relayLog;
 
@@ -46,7 +46,7 @@ class ImpairedPathTest {
             assertTrue(relay.isAlive() && System.currentTimeMillis() < deadline, "relay did not start: " + Files.readString(relayLog));
             Thread.sleep(50);
         }
-        agent = AgentProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
+        agent = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
                 "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7");
     }
 

@@ -3,7 +3,7 @@ package dev.handoff.itest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.handoff.cli.AgentProcess;
+import dev.handoff.cli.HandoffProcess;
 import dev.handoff.cli.Topology;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +30,7 @@ class LinuxPeerTest {
     Path dir;
     Path www;
     Topology net;
-    AgentProcess agent;
+    HandoffProcess agent;
 
     /** The agent's link: this class tests pcap, a subclass the AF_PACKET link. */
     String link() {
@@ -45,7 +45,7 @@ class LinuxPeerTest {
         Shell.randomFile(www, "256m.bin", 256L << 20, 2);
         Shell.randomFile(www, "3m.bin", 3 << 20, 3);
         net = Topology.create();
-        agent = AgentProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
+        agent = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
                 "--vip", VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--link", link());
     }
 
@@ -173,7 +173,7 @@ class LinuxPeerTest {
         // A second agent (host-b, its own VIP) so that its counters speak of this test only.
         String vipB = "10.77.0.101";
         Topology.run(Topology.in(net.peer(), "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 8192 16384"));
-        try (AgentProcess b = AgentProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
+        try (HandoffProcess b = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
                 "--vip", vipB + "/" + Topology.PREFIX, "--files", www.toString(), "--link", link())) {
             Path out = dir.resolve("slow.bin");
             // curl blocks on a full pipe for 2 s: it stops reading, the kernel's buffer fills.

@@ -89,6 +89,11 @@ final class AgentCommand implements Callable<Integer> {
             description = "On SIGTERM/SIGINT, wait this long for connections to close cleanly (default ${DEFAULT-VALUE}).")
     long graceMs;
 
+    @Option(names = "--no-congestion-state",
+            description = "Moved-out connections start the destination in slow start instead of carrying cwnd, ssthresh "
+                    + "and RTT estimates (carry them only when agents share an L2 segment, the default setup).")
+    boolean noCongestionState;
+
     @Override
     public Integer call() throws Exception {
         List<VipSpec> vips = new java.util.ArrayList<>();
@@ -138,6 +143,7 @@ final class AgentCommand implements Callable<Integer> {
         DateTimeFormatter time = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
         Host host = new Host(name, link, TcpConfig.defaults(), new SecureRandom(),
                 line -> System.out.println(time.format(LocalTime.now()) + " " + name + " " + line));
+        host.carryCongestionState(!noCongestionState);
         for (VipSpec v : vips) {
             host.addVip(v.address());
         }

@@ -41,7 +41,7 @@ final class BenchCommand implements Callable<Integer> {
             Path file = RandomFiles.write(Path.of("/dev/shm").resolve("handoff-bench-" + ProcessHandle.current().pid()), bytes, 7);
             try {
                 double kernel = median(runs, () -> kernelGoodput(net, file, bytes));
-                AgentProcess pcap = AgentProcess.start(net.hostB(), dir, "--name", "bench-pcap", "--link", "pcap",
+                HandoffProcess pcap = HandoffProcess.start(net.hostB(), dir, "--name", "bench-pcap", "--link", "pcap",
                         "--interface", Topology.IFACE, "--vip", "10.77.0.101/" + Topology.PREFIX, "--stream-port", "9000",
                         "--stream-bytes", Long.toString(bytes));
                 try {
@@ -52,7 +52,7 @@ final class BenchCommand implements Callable<Integer> {
                     pcap.close();
                 }
                 double agent;
-                try (AgentProcess a = AgentProcess.start(net.hostA(), dir, "--name", "bench", "--interface", Topology.IFACE,
+                try (HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "bench", "--interface", Topology.IFACE,
                         "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000", "--stream-bytes",
                         Long.toString(bytes), "--echo-port", "7")) {
                     agent = median(runs, () -> clientGoodput(net, Topology.VIP, bytes));
@@ -130,7 +130,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static String launcher() {
-        return System.getProperty("handoff.launcher", Path.of(AgentProcess.class.getProtectionDomain().getCodeSource()
+        return System.getProperty("handoff.launcher", Path.of(HandoffProcess.class.getProtectionDomain().getCodeSource()
                 .getLocation().getPath()).resolveSibling("handoff").toString());
     }
 

@@ -43,10 +43,10 @@ final class ConnsCommand implements Callable<Integer> {
             for (int i = 0; i < conns.size(); i++) {
                 ConnectionInfo x = conns.get(i);
                 sb.append(i == 0 ? "" : ",").append(String.format(
-                        "{\"id\":\"%s\",\"vip\":\"%s\",\"port\":%d,\"peer\":\"%s\",\"peerPort\":%d,\"state\":\"%s\","
-                                + "\"bytesIn\":%d,\"bytesOut\":%d,\"ageMs\":%d,\"application\":\"%s\"}",
-                        x.getId(), Ipv4Address.format(x.getVip()), x.getPort(), Ipv4Address.format(x.getPeer()),
-                        x.getPeerPort(), x.getState(), x.getBytesIn(), x.getBytesOut(), x.getAgeMs(), x.getApplication()));
+                        "{\"id\":%s,\"vip\":\"%s\",\"port\":%d,\"peer\":\"%s\",\"peerPort\":%d,\"state\":\"%s\","
+                                + "\"bytesIn\":%d,\"bytesOut\":%d,\"ageMs\":%d,\"application\":%s}",
+                        Json.string(x.getId()), Ipv4Address.format(x.getVip()), x.getPort(), Ipv4Address.format(x.getPeer()),
+                        x.getPeerPort(), x.getState(), x.getBytesIn(), x.getBytesOut(), x.getAgeMs(), Json.string(x.getApplication())));
             }
             System.out.println(sb.append("]"));
             return 0;

@@ -22,6 +22,11 @@ final class ControlClient implements AutoCloseable {
         return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
     }
 
+    /** The channel, for calls that set their own deadline (streams). */
+    ManagedChannel channel() {
+        return channel;
+    }
+
     @Override
     public void close() {
         channel.shutdownNow();

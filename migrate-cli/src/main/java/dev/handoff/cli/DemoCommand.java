@@ -51,7 +51,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Moves the download between the agents with the operator's commands, printing each move. */
     private void moveAround(Topology net) throws Exception {
-        String launcher = Path.of(AgentProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+        String launcher = Path.of(HandoffProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI())
                 .resolveSibling("handoff").toString();
         String id = null;
         for (int i = 0; i < 100 && id == null; i++) {
@@ -99,8 +99,8 @@ final class DemoCommand implements Callable<Integer> {
         }
         Path dir = Files.createTempDirectory("handoff-demo");
         Topology net = null;
-        AgentProcess agent = null;
-        AgentProcess other = null;
+        HandoffProcess agent = null;
+        HandoffProcess other = null;
         Thread cleanup = null;
         try {
             System.out.printf("1. generating a %d MB file to serve%n", megabytes);
@@ -109,9 +109,9 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("2. building namespaces: peer, host-a, host-b on a bridge (10.77.0.0/24)");
             net = Topology.create();
             Topology made = net;
-            AgentProcess[] started = new AgentProcess[2];
+            HandoffProcess[] started = new HandoffProcess[2];
             cleanup = new Thread(() -> {
-                for (AgentProcess p : started) {
+                for (HandoffProcess p : started) {
                     if (p != null) {
                         p.close();
                     }
@@ -120,12 +120,12 @@ final class DemoCommand implements Callable<Integer> {
             }, "demo-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             System.out.println("3. starting agent a in host-a, owning VIP " + Topology.VIP + " (not configured on any kernel)");
-            agent = AgentProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
+            agent = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
                     "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--control", CONTROL_A);
             started[0] = agent;
             if (moves > 0) {
                 System.out.println("   and agent b in host-b, owning no VIP, ready to take moved connections");
-                other = AgentProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
+                other = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
                         "--files", www.toString(), "--control", CONTROL_B);
                 started[1] = other;
             }
@@ -157,7 +157,7 @@ final class DemoCommand implements Callable<Integer> {
                     moves > 0 ? ", paced by curl --limit-rate so the moves fit; --moves 0 for full speed" : "");
             agent.stop();
             System.out.println("5. the agents' logs:");
-            for (AgentProcess p : new AgentProcess[] {agent, other}) {
+            for (HandoffProcess p : new HandoffProcess[] {agent, other}) {
                 if (p == null) {
                     continue;
                 }

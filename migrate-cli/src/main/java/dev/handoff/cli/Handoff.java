@@ -8,10 +8,11 @@ import picocli.CommandLine.Command;
         description = {"Passes live TCP connections between hosts and resurrects them after a host dies.",
             "",
             "Commands: agent (run an agent), conns (list its connections), move (pass one to another agent),",
+            "move-vip (pass a VIP with all its connections), events (follow an agent's events),",
             "demo (see it work), bench (measure against the kernel), relay (impair a path). Fail-over arrives with its issue.",
             "Example: handoff demo --megabytes 16"},
-        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, DemoCommand.class, BenchCommand.class,
-            RelayCommand.class, ProbeCommand.class})
+        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, MoveVipCommand.class, EventsCommand.class, AuditCommand.class,
+            DemoCommand.class, BenchCommand.class, RelayCommand.class, ProbeCommand.class})
 public final class Handoff implements Runnable {
 
     /** picocli's view of this command, for printing usage. */

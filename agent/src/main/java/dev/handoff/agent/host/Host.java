@@ -4,7 +4,7 @@ import dev.handoff.agent.ici.IciCodec;
 import dev.handoff.agent.ici.IciLimits;
 import dev.handoff.agent.ici.InvalidIciException;
 import dev.handoff.agent.link.PacketLink;
-import dev.handoff.proto.v1.Ici;
+import dev.handoff.agent.tcp.EndpointState;
 import dev.handoff.agent.tcp.SegmentSink;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.tcp.TcpConnection;
@@ -12,12 +12,15 @@ import dev.handoff.agent.tcp.TcpCounters;
 import dev.handoff.agent.tcp.TcpStack;
 import dev.handoff.agent.tcp.TcpState;
 import dev.handoff.agent.wire.ArpPacket;
+import dev.handoff.agent.wire.Bytes;
 import dev.handoff.agent.wire.EthernetFrame;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.Ipv4Packet;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.agent.wire.MalformedPacketException;
 import dev.handoff.agent.wire.TcpSegment;
+import dev.handoff.proto.v1.Ici;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -26,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -75,12 +79,18 @@ public final class Host implements AutoCloseable {
     private volatile int acceptNetwork;
     /** Prefix length of {@link #acceptNetwork}; -1 accepts none. */
     private volatile int acceptPrefix = -1;
-    /** Connections moved away: their inbound frames go to the new owner's MAC (4-tuple key, loop thread only). */
-    private final Map<Long, Long> forwards = new HashMap<>();
+    /** Connections moved away: their inbound frames go to the new owner (4-tuple key, loop thread only). */
+    private final Map<Long, Forward> forwards = new HashMap<>();
+    /** VIPs moved away with their connections: every frame for them goes to the new owner (loop thread only). */
+    private final Map<Integer, Forward> vipForwards = new HashMap<>();
     /** Connections handed to drivers (loop thread only). */
     private final Map<TcpConnection, Connection> connections = new IdentityHashMap<>();
-    /** Where events (opened, closed) are reported, one line each. */
-    private final Consumer<String> events;
+    /** Where events (opened, closed, moved) are reported: the host's log. */
+    private final Consumer<HostEvent> events;
+    /** Further listeners (control API watchers); called on the loop thread, must not block. */
+    private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
+    /** Moved-out ICIs carry cwnd/ssthresh/srtt/rttvar (destination on the same L2 segment). */
+    private volatile boolean carryCongestion = true;
     /** Outgoing frame buffer: Ethernet + IPv4 headers, then the TCP segment. */
     private final byte[] out;
     /** Reused parsers. */
@@ -138,8 +148,8 @@ public final class Host implements AutoCloseable {
         }
     };
 
-    /** A host on {@code link} with TCP settings {@code config}; {@code events} receives one line per connection event. */
-    public Host(String name, PacketLink link, TcpConfig config, RandomGenerator random, Consumer<String> events) {
+    /** A host on {@code link} with TCP settings {@code config}; {@code events} receives every {@link HostEvent}. */
+    public Host(String name, PacketLink link, TcpConfig config, RandomGenerator random, Consumer<HostEvent> events) {
         this.name = name;
         this.link = link;
         this.stack = new TcpStack(config, random);
@@ -161,25 +171,33 @@ public final class Host implements AutoCloseable {
 
     /** Takes a VIP: answers ARP for it from now on and announces it with a gratuitous ARP. */
     public void addVip(int vip) {
-        execute(() -> {
-            int[] current = vips;
-            for (int v : current) {
-                if (v == vip) {
-                    return;
-                }
-            }
-            int[] next = Arrays.copyOf(current, current.length + 1);
-            next[current.length] = vip;
-            vips = next;
-            gratuitousArp(vip);
-        });
+        execute(() -> takeVip(vip));
+    }
+
+    private void takeVip(int vip) {
+        expected.remove(vip);
+        Forward f = vipForwards.remove(vip);
+        if (f != null) {
+            release(f, false); // it came back: frames held for its leaving are ours again
+        }
+        if (owns(vip)) {
+            return;
+        }
+        int[] current = vips;
+        int[] next = Arrays.copyOf(current, current.length + 1);
+        next[current.length] = vip;
+        vips = next;
+        gratuitousArp(vip);
+        emit(HostEvent.VIP_TAKEN, Ipv4Address.format(vip), "on " + link.name());
     }
 
     /** Gives up a VIP: no more ARP answers for it, and its packets are no longer taken. */
     public void removeVip(int vip) {
         execute(() -> {
-            int[] current = vips;
-            vips = Arrays.stream(current).filter(v -> v != vip).toArray();
+            if (owns(vip)) {
+                vips = Arrays.stream(vips).filter(v -> v != vip).toArray();
+                emit(HostEvent.VIP_RELEASED, Ipv4Address.format(vip), "");
+            }
         });
     }
 
@@ -220,15 +238,40 @@ public final class Host implements AutoCloseable {
         execute(() -> restorers.put(application, restorer));
     }
 
-    /** A connection frozen and dumped for a move. @param ici its ICI @param peerMac the peer's next-hop MAC here, or -1 */
+    /**
+     * A connection frozen and dumped for a move.
+     *
+     * @param ici its ICI
+     * @param peerMac the peer's next-hop MAC here, or -1
+     */
     public record Export(Ici ici, long peerMac) {
+        /** The key of its 4-tuple in the forwarding table. */
+        long key() {
+            return tupleKey(ici.getRemoteIp(), ici.getRemotePort(), ici.getLocalPort());
+        }
+    }
+
+    /** An ICI to import, with the peer's next-hop MAC as the origin knew it (or -1). */
+    public record Import(Ici ici, long peerMac) {
+    }
+
+    /** Sends moved-out ICIs with (true) or without (false) the congestion state; on by default. */
+    public void carryCongestionState(boolean carry) {
+        carryCongestion = carry;
+    }
+
+    /** Listens to this host's events besides its log; the listener runs on the loop and must not block. */
+    public Runnable addListener(Consumer<HostEvent> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
     }
 
     /**
      * Moves a connection out (DESIGN.md "Live migration" steps 2 and 5): between two events
-     * its endpoint and application are frozen and dumped into an ICI, the endpoint leaves this
-     * stack without a word to the peer, and frames for it that still arrive here are
-     * forwarded to {@code forwardToMac}, the new owner. Completes with the ICI.
+     * its endpoint and application are frozen and dumped into an ICI, and the endpoint leaves
+     * this stack without a word to the peer. Frames for it that still arrive here are held
+     * until {@link #finishMove} says whether the destination took it: then they go on to
+     * {@code forwardToMac}, the new owner, or back into the connection re-created here.
      */
     public CompletableFuture<Export> exportConnection(String id, long forwardToMac, long leaseEpoch) {
         return call(() -> {
@@ -241,52 +284,155 @@ public final class Host implements AutoCloseable {
             if (c == null) {
                 throw new IllegalArgumentException("no connection " + id + " on host " + name);
             }
-            TcpConnection t = c.tcp();
-            Ici ici = IciCodec.encode(t.snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
-                    c.driver.snapshot(), leaseEpoch, true);
-            stack.detach(t);
-            connections.remove(t);
-            c.closedNotified = true; // it lives on elsewhere: no close event here
-            forwards.put(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()), forwardToMac);
-            events.accept("moved out " + c.id() + " in=" + c.bytesIn() + " out=" + c.bytesOut());
-            return new Export(ici, neighbors.get(t.remoteIp()));
+            Export e = export(c, leaseEpoch);
+            forwards.put(e.key(), new Forward(forwardToMac));
+            return e;
         });
     }
 
     /**
-     * Moves a connection in (steps 4 and 6): validates the ICI, re-creates the endpoint and
-     * its application, and activates it at once (pending data or a window update goes out,
-     * waking the peer). {@code peerMac} (or -1) is the peer's next hop as the origin knew it.
-     * A refused ICI changes nothing and fails the future with the reason.
+     * Moves a VIP out with every established connection on it: the VIP is no longer
+     * answered for, every frame addressed to it is held (then forwarded or replayed, see
+     * {@link #finishMove}), and each connection is frozen and dumped. Connections still in
+     * their handshake stay behind and are reset by the new owner when the peer completes it.
+     */
+    public CompletableFuture<List<Export>> exportVip(int vip, long forwardToMac, long leaseEpoch) {
+        return call(() -> {
+            if (!owns(vip)) {
+                throw new IllegalArgumentException(Ipv4Address.format(vip) + " is not a VIP of host " + name);
+            }
+            vips = Arrays.stream(vips).filter(v -> v != vip).toArray();
+            vipForwards.put(vip, new Forward(forwardToMac));
+            List<Export> out = new ArrayList<>();
+            for (Connection c : List.copyOf(connections.values())) {
+                if (c.tcp().localIp() == vip) {
+                    out.add(export(c, leaseEpoch));
+                }
+            }
+            emit(HostEvent.VIP_RELEASED, Ipv4Address.format(vip), out.size() + " connections");
+            return out;
+        });
+    }
+
+    private Export export(Connection c, long leaseEpoch) {
+        TcpConnection t = c.tcp();
+        Ici ici = IciCodec.encode(t.snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
+                c.driver.snapshot(), leaseEpoch, carryCongestion);
+        stack.detach(t);
+        connections.remove(t);
+        c.closedNotified = true; // it lives on elsewhere: no close event here
+        emit(HostEvent.MOVED_OUT, c.id(), "in=" + c.bytesIn() + " out=" + c.bytesOut());
+        return new Export(ici, neighbors.get(t.remoteIp()));
+    }
+
+    /**
+     * Ends a move begun with {@link #exportConnection} or {@link #exportVip} ({@code vip}, else
+     * 0). When the destination took the connections ({@code delivered}), the frames held for
+     * them go on to it and so will later ones. Otherwise they are re-created here, the VIP is
+     * taken back, and the held frames are fed to them: never two owners, never none, no frame lost.
+     */
+    public CompletableFuture<Void> finishMove(List<Export> exports, int vip, boolean delivered, String reason) {
+        return call(() -> {
+            List<Forward> ended = new ArrayList<>();
+            if (vip != 0) {
+                ended.add(delivered ? vipForwards.get(vip) : vipForwards.remove(vip));
+            }
+            for (Export e : exports) {
+                ended.add(delivered ? forwards.get(e.key()) : forwards.remove(e.key()));
+            }
+            if (!delivered) {
+                List<Import> back = exports.stream().map(e -> new Import(e.ici(), e.peerMac())).toList();
+                for (Connection c : importAll(back, vip)) {
+                    emit(HostEvent.MOVE_FAILED, c.id(), reason);
+                }
+            }
+            for (Forward f : ended) {
+                if (f != null) {
+                    release(f, delivered);
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Moves a connection in (steps 4 and 6); see {@link #importConnections}.
      */
     public CompletableFuture<Connection> importConnection(Ici ici, long peerMac) {
-        return call(() -> {
-            IciLimits limits = new IciLimits(stack.config(), ip -> owns(ip) || expected.contains(ip) || mayTake(ip),
-                    restorers.keySet(), 1 << 20);
+        return importConnections(List.of(new Import(ici, peerMac)), 0).thenApply(List::getFirst);
+    }
+
+    /**
+     * Moves connections in (DESIGN.md "Live migration" steps 4 and 6): validates every ICI
+     * first, then re-creates each endpoint and its application and activates it at once
+     * (pending data or a window update goes out, waking the peer). With {@code takeVip} (else
+     * 0) the VIP is taken and announced once they are all in. One refused ICI refuses them all
+     * and changes nothing; the future fails with the reason.
+     */
+    public CompletableFuture<List<Connection>> importConnections(List<Import> imports, int takeVip) {
+        return call(() -> importAll(imports, takeVip));
+    }
+
+    private List<Connection> importAll(List<Import> imports, int takeVip) {
+        IciLimits limits = new IciLimits(stack.config(),
+                ip -> owns(ip) || ip == takeVip || expected.contains(ip) || mayTake(ip), restorers.keySet(), 1 << 20);
+        List<IciCodec.Decoded> decoded = new ArrayList<>(imports.size());
+        java.util.Set<Long> tuples = new java.util.HashSet<>();
+        for (Import i : imports) {
             IciCodec.Decoded d;
             try {
-                d = IciCodec.decode(ici, limits, now(), System.currentTimeMillis());
+                d = IciCodec.decode(i.ici(), limits, now(), System.currentTimeMillis());
             } catch (InvalidIciException e) {
-                throw new IllegalArgumentException(e.getMessage(), e);
+                throw new IllegalArgumentException(imports.size() == 1 ? e.getMessage()
+                        : "connection " + (decoded.size() + 1) + " of " + imports.size() + ": " + e.getMessage(), e);
             }
-            TcpConnection t = stack.restore(now(), d.endpoint(), d.withCongestion());
-            Connection c = new Connection(t, this, System.currentTimeMillis());
-            try {
-                c.driver = restorers.get(d.application()).restore(c, d.applicationState());
-            } catch (RuntimeException e) {
-                stack.detach(t);
-                throw new IllegalArgumentException("application state of " + c.id() + " refused: " + e.getMessage(), e);
+            EndpointState s = d.endpoint();
+            if (stack.find(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort()) != null
+                    || !tuples.add(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()))) {
+                throw new IllegalArgumentException("connection " + Ipv4Address.format(s.localIp()) + ":" + s.localPort()
+                        + "-" + Ipv4Address.format(s.remoteIp()) + ":" + s.remotePort() + " already exists on host " + name);
             }
-            connections.put(t, c);
-            if (peerMac != -1) {
-                neighbors.put(t.remoteIp(), peerMac); // frames forwarded to us carry the forwarder's MAC
+            decoded.add(d);
+        }
+        List<Connection> in = new ArrayList<>(imports.size());
+        try {
+            for (int k = 0; k < decoded.size(); k++) {
+                in.add(create(decoded.get(k), imports.get(k).peerMac()));
             }
+        } catch (IllegalArgumentException e) {
+            for (Connection c : in) {
+                stack.detach(c.tcp());
+                connections.remove(c.tcp());
+            }
+            throw e;
+        }
+        for (Connection c : in) {
+            TcpConnection t = c.tcp();
             forwards.remove(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()));
             t.requestAck(); // activate: a window update (or pending data) wakes the peer now
             stack.touch(t);
-            events.accept("moved in " + c.id());
-            return c;
-        });
+            emit(HostEvent.MOVED_IN, c.id(), "");
+        }
+        if (takeVip != 0) {
+            takeVip(takeVip);
+        }
+        return in;
+    }
+
+    private Connection create(IciCodec.Decoded d, long peerMac) {
+        TcpConnection t = stack.restore(now(), d.endpoint(), d.withCongestion());
+        Connection c = new Connection(t, this, System.currentTimeMillis());
+        try {
+            c.driver = restorers.get(d.application()).restore(c, d.applicationState());
+        } catch (RuntimeException e) {
+            stack.detach(t);
+            throw new IllegalArgumentException("application state of " + c.id() + " refused: " + e.getMessage(), e);
+        }
+        connections.put(t, c);
+        if (peerMac != -1) {
+            neighbors.put(t.remoteIp(), peerMac); // frames forwarded to us carry the forwarder's MAC
+        }
+        return c;
     }
 
     private static long tupleKey(int remoteIp, int remotePort, int localPort) {
@@ -320,7 +466,7 @@ public final class Host implements AutoCloseable {
             Connection c = new Connection(t, this, System.currentTimeMillis());
             c.driver = driver;
             connections.put(t, c);
-            events.accept("open " + c.id());
+            emit(HostEvent.OPENED, c.id(), "");
             return c;
         });
     }
@@ -425,9 +571,6 @@ public final class Host implements AutoCloseable {
 
     private void loop() {
         try {
-            for (int vip : vips) {
-                gratuitousArp(vip);
-            }
             while (running) {
                 runTasks();
                 long now = now();
@@ -450,7 +593,7 @@ public final class Host implements AutoCloseable {
             }
         } catch (RuntimeException | Error e) {
             failure = e;
-            events.accept("host " + name + " stopped on an error: " + e);
+            emit(HostEvent.ERROR, name, "host stopped on an error: " + e);
         } finally {
             running = false;
             waker.stop();
@@ -502,7 +645,7 @@ public final class Host implements AutoCloseable {
             while ((t = stack.accept(e.getKey())) != null) {
                 Connection c = new Connection(t, this, System.currentTimeMillis());
                 connections.put(t, c);
-                events.accept("open " + c.id());
+                emit(HostEvent.OPENED, c.id(), "");
                 c.driver = e.getValue().accept(c);
                 stack.touch(t);
             }
@@ -519,7 +662,7 @@ public final class Host implements AutoCloseable {
             c.driver.onActivity(c);
         } catch (RuntimeException e) {
             // One application's bug costs its own connection, never the host's others.
-            events.accept("driver of " + c.id() + " failed, resetting it: " + e);
+            emit(HostEvent.ERROR, c.id(), "driver failed, resetting the connection: " + e);
             c.abort();
             closed(c);
         }
@@ -532,11 +675,11 @@ public final class Host implements AutoCloseable {
         c.closedNotified = true;
         connections.remove(c.tcp());
         String reason = c.tcp().closeReason() != null ? c.tcp().closeReason() : "closed";
-        events.accept("close " + c.id() + " in=" + c.bytesIn() + " out=" + c.bytesOut() + " (" + reason + ")");
+        emit(HostEvent.CLOSED, c.id(), "in=" + c.bytesIn() + " out=" + c.bytesOut() + " (" + reason + ")");
         try {
             c.driver.onClosed(c, reason);
         } catch (RuntimeException e) {
-            events.accept("driver of " + c.id() + " failed while closing: " + e);
+            emit(HostEvent.ERROR, c.id(), "driver failed while closing: " + e);
         }
     }
 
@@ -609,7 +752,7 @@ public final class Host implements AutoCloseable {
 
     private void onIpv4() throws MalformedPacketException {
         ip.wrap(eth.buffer(), eth.payloadOffset(), eth.payloadLength());
-        if (!forwards.isEmpty() && forward()) {
+        if ((!forwards.isEmpty() || !vipForwards.isEmpty()) && forward()) {
             return;
         }
         boolean owned = owns(ip.destination());
@@ -641,28 +784,55 @@ public final class Host implements AutoCloseable {
         }
         byte[] b = ip.buffer();
         int tcpOff = ip.payloadOffset();
-        return stack.find(ip.destination(), dev.handoff.agent.wire.Bytes.u16(b, tcpOff + 2), ip.source(),
-                dev.handoff.agent.wire.Bytes.u16(b, tcpOff)) != null;
+        return stack.find(ip.destination(), Bytes.u16(b, tcpOff + 2), ip.source(), Bytes.u16(b, tcpOff)) != null;
     }
 
-    /** Sends a frame of a connection moved away on to its new owner; true if it was one. */
+    /** Sends a frame of a connection or VIP moved away on to its new owner (or holds it); true if it was one. */
     private boolean forward() {
-        if (ip.protocol() != Ipv4Packet.PROTOCOL_TCP || ip.payloadLength() < 4) {
-            return false;
+        Forward f = null;
+        if (!forwards.isEmpty() && ip.protocol() == Ipv4Packet.PROTOCOL_TCP && ip.payloadLength() >= 4) {
+            byte[] b = ip.buffer();
+            int tcpOff = ip.payloadOffset();
+            f = forwards.get(tupleKey(ip.source(), Bytes.u16(b, tcpOff), Bytes.u16(b, tcpOff + 2)));
         }
-        byte[] b = ip.buffer();
-        int tcpOff = ip.payloadOffset();
-        Long mac = forwards.get(tupleKey(ip.source(), dev.handoff.agent.wire.Bytes.u16(b, tcpOff),
-                dev.handoff.agent.wire.Bytes.u16(b, tcpOff + 2)));
-        if (mac == null) {
+        if (f == null && !vipForwards.isEmpty()) {
+            f = vipForwards.get(ip.destination());
+        }
+        if (f == null) {
             return false;
         }
         int frameStart = eth.payloadOffset() - EthernetFrame.HEADER_LENGTH;
-        dev.handoff.agent.wire.Bytes.put48(b, frameStart, mac);
-        dev.handoff.agent.wire.Bytes.put48(b, frameStart + 6, link.mac());
-        link.send(b, frameStart, EthernetFrame.HEADER_LENGTH + eth.payloadLength());
-        counters.forwarded++;
+        int frameLength = EthernetFrame.HEADER_LENGTH + eth.payloadLength();
+        if (f.held != null) {
+            f.hold(ip.buffer(), frameStart, frameLength);
+            counters.held++;
+        } else {
+            sendOn(f.mac, ip.buffer(), frameStart, frameLength);
+        }
         return true;
+    }
+
+    /** Ends holding: held frames go on to the new owner ({@code onward}) or are taken here as if just received. */
+    private void release(Forward f, boolean onward) {
+        ArrayDeque<byte[]> held = f.held;
+        f.held = null;
+        if (held == null) {
+            return;
+        }
+        for (byte[] frame : held) {
+            if (onward) {
+                sendOn(f.mac, frame, 0, frame.length);
+            } else {
+                onFrame(frame, 0, frame.length);
+            }
+        }
+    }
+
+    private void sendOn(long mac, byte[] frame, int off, int len) {
+        Bytes.put48(frame, off, mac);
+        Bytes.put48(frame, off + 6, link.mac());
+        link.send(frame, off, len);
+        counters.forwarded++;
     }
 
     private void sendSegment(int source, int destination, int len, int gsoSize) {
@@ -694,7 +864,6 @@ public final class Host implements AutoCloseable {
     private void gratuitousArp(int vip) {
         sendArpRequest(vip, vip); // RFC 5227 §3 announcement: sender and target both the address
         counters.gratuitousArps++;
-        events.accept("vip " + Ipv4Address.format(vip) + " announced on " + link.name());
     }
 
     /** Broadcasts an ARP request from {@code senderIp} (ours) for {@code targetIp}. */
@@ -704,6 +873,37 @@ public final class Host implements AutoCloseable {
         ArpPacket.write(f, p, ArpPacket.OP_REQUEST, link.mac(), senderIp, 0, targetIp);
         link.send(f, 0, f.length);
         counters.framesOut++;
+    }
+
+    private void emit(String kind, String subject, String detail) {
+        HostEvent e = new HostEvent(kind, subject, detail);
+        events.accept(e);
+        for (Consumer<HostEvent> l : listeners) {
+            l.accept(e);
+        }
+    }
+
+    /** Where frames of something moved away go: held while the move is under way, then sent on. */
+    private static final class Forward {
+        /** Most bytes held for one move; beyond it frames are dropped and TCP recovers. */
+        private static final int MAX_HELD_BYTES = 16 << 20;
+        /** The new owner's MAC. */
+        final long mac;
+        /** Frames held until the move ends (copies); null once released. */
+        ArrayDeque<byte[]> held = new ArrayDeque<>();
+        /** Bytes in {@link #held}. */
+        private int heldBytes;
+
+        Forward(long mac) {
+            this.mac = mac;
+        }
+
+        void hold(byte[] b, int off, int len) {
+            if (heldBytes + len <= MAX_HELD_BYTES) {
+                held.add(Arrays.copyOfRange(b, off, off + len));
+                heldBytes += len;
+            }
+        }
     }
 
     /** Wakes the link's receive when the next timer is due. */

@@ -30,6 +30,8 @@ public final class HostCounters {
     public long arpRequests;
     /** Frames of connections moved away, forwarded to their new owner. */
     public long forwarded;
+    /** Frames of connections being moved, held until the move ended. */
+    public long held;
     /** Segments dropped because the peer's MAC was not known yet (TCP retransmits them). */
     public long noNeighbor;
 

@@ -85,6 +85,16 @@ public final class TcpSegment {
 
     /** Points this view at a segment, checking lengths, options and checksum; returns this view. */
     public TcpSegment wrap(byte[] buf, int off, int len, int sourceIp, int destinationIp) throws MalformedPacketException {
+        return wrap(buf, off, len, sourceIp, destinationIp, true);
+    }
+
+    /**
+     * Points this view at a segment, checking lengths and options, and the checksum when
+     * {@code verifyChecksum} (a capture of a sender that offloads checksums sees partial
+     * sums, so an observer turns it off); returns this view.
+     */
+    public TcpSegment wrap(byte[] buf, int off, int len, int sourceIp, int destinationIp, boolean verifyChecksum)
+            throws MalformedPacketException {
         if (len < MIN_HEADER_LENGTH) {
             throw new MalformedPacketException(TRUNCATED, "TCP segment of " + len + " bytes, header needs " + MIN_HEADER_LENGTH);
         }
@@ -95,8 +105,8 @@ public final class TcpSegment {
         if (hl > len) {
             throw new MalformedPacketException(TRUNCATED, "TCP data offset " + hl + " > segment length " + len);
         }
-        long sum = Checksum.pseudoHeader(sourceIp, destinationIp, Ipv4Packet.PROTOCOL_TCP, len);
-        if (Checksum.finish(Checksum.add(sum, buf, off, len)) != 0) {
+        if (verifyChecksum && Checksum.finish(Checksum.add(
+                Checksum.pseudoHeader(sourceIp, destinationIp, Ipv4Packet.PROTOCOL_TCP, len), buf, off, len)) != 0) {
             throw new MalformedPacketException(BAD_CHECKSUM, "TCP checksum does not verify");
         }
         this.buf = buf;

@@ -41,12 +41,12 @@ class HostBadInputTest {
     void strayAndMalformedFramesAreCountedAndDisturbNothing() throws Exception {
         MemorySwitch sw = new MemorySwitch();
         CopyOnWriteArrayList<String> events = new CopyOnWriteArrayList<>();
-        Host server = new Host("server", sw.port("server", SERVER_MAC), TcpConfig.defaults(), new SplittableRandom(1), events::add);
+        Host server = new Host("server", sw.port("server", SERVER_MAC), TcpConfig.defaults(), new SplittableRandom(1), e -> events.add(e.toString()));
         server.addVip(VIP);
         server.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
         server.start();
         Host client = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
-                new SplittableRandom(2), events::add);
+                new SplittableRandom(2), e -> events.add(e.toString()));
         client.addVip(CLIENT);
         client.start();
         PacketLink attacker = sw.port("attacker", ATTACKER_MAC);

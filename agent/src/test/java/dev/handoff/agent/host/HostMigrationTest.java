@@ -8,11 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.handoff.agent.app.EchoHandler;
 import dev.handoff.agent.app.HandlerDriver;
 import dev.handoff.agent.app.TcpSocket;
+import dev.handoff.agent.audit.TransparencyAudit;
 import dev.handoff.agent.link.MemorySwitch;
+import dev.handoff.agent.link.TapLink;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.proto.v1.Ici;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -32,6 +35,8 @@ class HostMigrationTest {
     static final long MAC_B = MacAddress.parse("02:00:00:00:00:0b");
 
     final CopyOnWriteArrayList<String> events = new CopyOnWriteArrayList<>();
+    /** Checks what the client sees (its link is tapped). */
+    final TransparencyAudit audit = new TransparencyAudit(ip -> ip == VIP);
     Host a;
     Host b;
     Host client;
@@ -46,7 +51,7 @@ class HostMigrationTest {
     }
 
     Host server(MemorySwitch sw, String name, long mac, long seed) {
-        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(seed), events::add);
+        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(seed), e -> events.add(e.toString()));
         h.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
         h.restoreWith("echo", HandlerDriver.restorer(EchoHandler.FACTORY));
         h.start();
@@ -63,8 +68,9 @@ class HostMigrationTest {
     }
 
     Host client(MemorySwitch sw) {
-        Host h = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
-                new SplittableRandom(3), events::add);
+        // The client's link is tapped by the transparency audit: it sees what the peer sees.
+        Host h = new Host("client", new TapLink(sw.port("client", MacAddress.parse("02:00:00:00:00:02")), audit::onFrame),
+                TcpConfig.defaults(), new SplittableRandom(3), e -> events.add(e.toString()));
         h.addVip(CLIENT);
         h.start();
         return h;
@@ -78,6 +84,7 @@ class HostMigrationTest {
         Host.Export export = from.exportConnection(conns.getFirst().id(), toMac, 1).get();
         Ici overTheWire = Ici.parseFrom(export.ici().toByteArray());
         to.importConnection(overTheWire, export.peerMac()).get();
+        from.finishMove(List.of(export), 0, true, "").get(); // frames held during the move go on to the new owner
         from.removeVip(VIP);
         to.addVip(VIP); // gratuitous ARP: the client's next segments go to the new owner
     }
@@ -106,7 +113,9 @@ class HostMigrationTest {
         byte[][] sentAndGot = echo.finish();
         assertArrayEquals(sentAndGot[0], sentAndGot[1], "every byte came back, in order, across six moves");
         assertEquals(0, client.tcpCounters().resetsReceived, "the client never saw a reset");
-        assertTrue(events.stream().filter(e -> e.startsWith("moved in")).count() == 6, events.toString());
+        assertEquals(0, audit.violationCount(), audit.report());
+        assertTrue(audit.report().contains("senderSwitches=6"), audit.report());
+        assertTrue(events.stream().filter(e -> e.startsWith(HostEvent.MOVED_IN)).count() == 6, events.toString());
     }
 
     @Test
@@ -114,11 +123,48 @@ class HostMigrationTest {
         startHosts();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         Thread.sleep(50);
-        Ici ici = a.exportConnection(a.connections().get().getFirst().id(), MAC_B, 1).get().ici();
+        Host.Export export = a.exportConnection(a.connections().get().getFirst().id(), MAC_B, 1).get();
+        s.getOutputStream().write("sent while frozen".getBytes()); // held by a during the move
         // b neither owns nor expects the VIP: the ICI is refused, b holds no connection.
-        ExecutionException e = assertThrows(ExecutionException.class, () -> b.importConnection(ici, -1).get());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> b.importConnection(export.ici(), -1).get());
         assertTrue(e.getCause().getMessage().contains("local_ip"), e.getCause().getMessage());
         assertEquals(0, b.connections().get().size());
+        // The move is undone: the connection runs at a again and the held bytes reach it.
+        a.finishMove(List.of(export), 0, false, "refused").get();
+        assertEquals(1, a.connections().get().size());
+        assertEquals("sent while frozen", new String(s.getInputStream().readNBytes(17)));
+        assertTrue(events.stream().anyMatch(x -> x.startsWith(HostEvent.MOVE_FAILED)), events.toString());
         s.close();
+    }
+
+    @Test
+    void aVipMovesWithAllItsConnections() throws Exception {
+        startHosts();
+        List<TcpSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sockets.add(TcpSocket.connect(client, CLIENT, VIP, 7, 5000));
+        }
+        Thread.sleep(50);
+        List<Host.Export> exports = a.exportVip(VIP, MAC_B, 1).get();
+        assertEquals(20, exports.size());
+        sockets.getFirst().getOutputStream().write("held".getBytes()); // reaches a while nobody owns the VIP
+        List<Host.Import> imports = exports.stream().map(x -> new Host.Import(x.ici(), x.peerMac())).toList();
+        b.importConnections(imports, VIP).get();
+        a.finishMove(exports, VIP, true, "").get();
+        assertEquals(0, a.vips().length);
+        assertArrayEquals(new int[] {VIP}, b.vips());
+        assertEquals(20, b.connections().get().size());
+        for (int i = 0; i < sockets.size(); i++) {
+            TcpSocket s = sockets.get(i);
+            String word = i == 0 ? "held" : "";
+            String more = "conn " + i;
+            s.getOutputStream().write(more.getBytes());
+            String want = word + more;
+            assertEquals(want, new String(s.getInputStream().readNBytes(want.length())));
+        }
+        for (TcpSocket s : sockets) {
+            s.close();
+        }
+        assertEquals(0, audit.violationCount(), audit.report());
     }
 }

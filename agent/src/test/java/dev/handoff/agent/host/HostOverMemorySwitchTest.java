@@ -37,14 +37,14 @@ class HostOverMemorySwitchTest {
     Host client;
 
     void start(MemorySwitch sw, PacketLink serverLink, PacketLink clientLink, Path files) {
-        server = new Host("server", serverLink, TcpConfig.defaults(), new SplittableRandom(1), events::add);
+        server = new Host("server", serverLink, TcpConfig.defaults(), new SplittableRandom(1), e -> events.add(e.toString()));
         server.addVip(SERVER_VIP);
         server.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
         if (files != null) {
             server.serve(80, HandlerDriver.acceptor(HttpFileHandler.factory(files)));
         }
         server.start();
-        client = new Host("client", clientLink, TcpConfig.defaults(), new SplittableRandom(2), events::add);
+        client = new Host("client", clientLink, TcpConfig.defaults(), new SplittableRandom(2), e -> events.add(e.toString()));
         client.addVip(CLIENT_IP);
         client.start();
     }

@@ -5,30 +5,46 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import dev.handoff.agent.app.EchoHandler;
 import dev.handoff.agent.app.HandlerDriver;
 import dev.handoff.agent.app.TcpSocket;
+import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.EchoDuringMoves;
 import dev.handoff.agent.host.Host;
+import dev.handoff.agent.host.HostEvent;
 import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.proto.v1.AgentServiceGrpc;
+import dev.handoff.proto.v1.DescribeRequest;
+import dev.handoff.proto.v1.Event;
+import dev.handoff.proto.v1.ImportChunk;
+import dev.handoff.proto.v1.ImportResponse;
 import dev.handoff.proto.v1.ListConnectionsRequest;
 import dev.handoff.proto.v1.MigrateRequest;
 import dev.handoff.proto.v1.MigrateResponse;
+import dev.handoff.proto.v1.MoveVipRequest;
+import dev.handoff.proto.v1.MoveVipResponse;
+import dev.handoff.proto.v1.WatchEventsRequest;
 import io.grpc.Channel;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +65,7 @@ class AgentServiceTest {
     }
 
     Host host(MemorySwitch sw, String name, long mac, boolean echo) {
-        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(mac), events::add);
+        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(mac), e -> events.add(e.toString()));
         if (echo) {
             h.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
             h.restoreWith("echo", HandlerDriver.restorer(EchoHandler.FACTORY));
@@ -139,5 +155,141 @@ class AgentServiceTest {
             n += in.read(back, n, 10 - n);
         }
         assertEquals("still here", new String(back));
+    }
+
+    @Test
+    void moveVipTakesEveryConnectionAndTheVipWhileAWatcherSeesIt() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
+        a.addVip(VIP);
+        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), true);
+        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
+        client.addVip(CLIENT);
+        var stubA = serve("agent-a3", a);
+        var stubB = serve("agent-b3", b);
+        List<TcpSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            sockets.add(TcpSocket.connect(client, CLIENT, VIP, 7, 5000));
+        }
+        EchoDuringMoves busy = new EchoDuringMoves(TcpSocket.connect(client, CLIENT, VIP, 7, 5000), 4 << 20, 64 * 1024, 3);
+        BlockingQueue<Event> seen = new LinkedBlockingQueue<>();
+        Context.CancellableContext watch = Context.current().withCancellation();
+        closing.add(() -> watch.cancel(null));
+        watch.run(() -> AgentServiceGrpc.newStub(channel("agent-b3")).watchEvents(WatchEventsRequest.getDefaultInstance(),
+                new StreamObserver<>() {
+                    @Override
+                    public void onNext(Event e) {
+                        seen.add(e);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }));
+        Thread.sleep(50);
+        MoveVipResponse r;
+        try {
+            r = stubA.withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .moveVip(MoveVipRequest.newBuilder().setVip(VIP).setDestination("agent-b3").build());
+        } finally {
+            busy.movesDone();
+        }
+        assertEquals(101, r.getConnections());
+        assertEquals(0, a.vips().length);
+        assertEquals(VIP, stubB.describe(DescribeRequest.getDefaultInstance()).getVips(0));
+        assertEquals(101, stubB.listConnections(ListConnectionsRequest.getDefaultInstance()).getConnectionsCount());
+        byte[][] sentAndGot = busy.finish();
+        assertArrayEquals(sentAndGot[0], sentAndGot[1]);
+        for (int i = 0; i < sockets.size(); i++) {
+            byte[] word = ("still " + i).getBytes();
+            sockets.get(i).getOutputStream().write(word);
+            assertArrayEquals(word, sockets.get(i).getInputStream().readNBytes(word.length));
+        }
+        List<String> kinds = new ArrayList<>();
+        for (Event e; (e = seen.poll(2, TimeUnit.SECONDS)) != null && kinds.size() < 102; ) {
+            kinds.add(e.getKind());
+        }
+        assertEquals(101, kinds.stream().filter(HostEvent.MOVED_IN::equals).count(), kinds.toString());
+        assertTrue(kinds.contains(HostEvent.VIP_TAKEN), kinds.toString());
+    }
+
+    @Test
+    void aVipMoveRefusedByTheDestinationLeavesEverythingAtTheOrigin() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
+        a.addVip(VIP);
+        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), false); // no echo: refuses them all
+        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
+        client.addVip(CLIENT);
+        var stubA = serve("agent-a4", a);
+        serve("agent-b4", b);
+        List<TcpSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            sockets.add(TcpSocket.connect(client, CLIENT, VIP, 7, 5000));
+        }
+        Thread.sleep(30);
+        StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> stubA.withDeadlineAfter(10, TimeUnit.SECONDS)
+                .moveVip(MoveVipRequest.newBuilder().setVip(VIP).setDestination("agent-b4").build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
+        assertTrue(refused.getStatus().getDescription().contains("VIP and its connections stay here"), refused.getStatus().getDescription());
+        assertArrayEquals(new int[] {VIP}, a.vips());
+        assertEquals(0, b.vips().length);
+        assertEquals(0, b.connections().get().size());
+        for (TcpSocket s : sockets) {
+            s.getOutputStream().write("ok".getBytes());
+            assertEquals("ok", new String(s.getInputStream().readNBytes(2)));
+        }
+    }
+
+    @Test
+    void importsAreChunkedAndAnIncompleteOneIsRefused() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
+        serve("agent-a5", a);
+        CompletableFuture<ImportResponse> answer = new CompletableFuture<>();
+        StreamObserver<ImportChunk> in = AgentServiceGrpc.newStub(channel("agent-a5")).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .import_(new StreamObserver<>() {
+                    @Override
+                    public void onNext(ImportResponse r) {
+                        answer.complete(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        answer.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        in.onNext(ImportChunk.newBuilder().setData(ByteString.copyFrom(new byte[IciTransfer.CHUNK])).build());
+        in.onCompleted();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> answer.get(5, TimeUnit.SECONDS));
+        assertEquals(Status.Code.INVALID_ARGUMENT, Status.fromThrowable(e.getCause()).getCode());
+        assertTrue(e.getCause().getMessage().contains("ici_complete"), e.getCause().getMessage());
+        assertEquals(0, a.connections().get().size());
+    }
+
+    @Test
+    void theCongestionStateTravelsUnlessTurnedOff() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
+        a.addVip(VIP);
+        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
+        client.addVip(CLIENT);
+        TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        Thread.sleep(30);
+        List<Connection> conns = a.connections().get();
+        Host.Export with = a.exportConnection(conns.get(0).id(), 2, 0).get();
+        a.carryCongestionState(false);
+        Host.Export without = a.exportConnection(conns.get(1).id(), 2, 0).get();
+        assertTrue(with.ici().hasCongestion());
+        assertTrue(!without.ici().hasCongestion());
     }
 }

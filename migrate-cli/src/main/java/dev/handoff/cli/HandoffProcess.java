@@ -8,40 +8,48 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A real {@code handoff agent} process in a namespace, its log in a file. */
-public final class AgentProcess implements AutoCloseable {
+/** A real {@code handoff} process (an agent, an audit) in a namespace, its output in a log file. */
+public final class HandoffProcess implements AutoCloseable {
     /** The running process. */
     private final Process process;
     /** Its stdout and stderr. */
     private final Path log;
 
-    private AgentProcess(Process process, Path log) {
+    private HandoffProcess(Process process, Path log) {
         this.process = process;
         this.log = log;
     }
 
+    /** Starts {@code handoff agent ARGS} in {@code ns} and waits until it serves. */
+    public static HandoffProcess start(String ns, Path logDir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("agent"));
+        cmd.addAll(List.of(args));
+        return launch(ns, logDir, " serving ", cmd.toArray(String[]::new));
+    }
+
     /**
-     * Starts {@code handoff agent ARGS} in {@code ns} and waits until it serves. The
-     * launcher is the {@code handoff.launcher} system property, else the script beside the
-     * running jar.
+     * Starts {@code handoff ARGS} in {@code ns} and waits until its output shows {@code ready}.
+     * The launcher is the {@code handoff.launcher} system property, else the script beside
+     * the running jar.
      */
-    public static AgentProcess start(String ns, Path logDir, String... args) throws IOException, InterruptedException {
+    public static HandoffProcess launch(String ns, Path logDir, String ready, String... args)
+            throws IOException, InterruptedException {
         String launcher = System.getProperty("handoff.launcher", besideThisJar());
         if (launcher == null || !Files.isExecutable(Path.of(launcher))) {
             throw new IllegalStateException("the handoff launcher is missing (" + launcher + "): build it with"
                     + " ./mvnw -DskipTests package (it is migrate-cli/target/handoff)");
         }
-        List<String> cmd = new ArrayList<>(List.of(launcher, "agent"));
+        List<String> cmd = new ArrayList<>(List.of(launcher));
         cmd.addAll(List.of(args));
-        Path log = Files.createTempFile(logDir, "agent-", ".log");
+        Path log = Files.createTempFile(logDir, args[0] + "-", ".log");
         Process p = new ProcessBuilder(Topology.in(ns, cmd.toArray(String[]::new)))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        AgentProcess a = new AgentProcess(p, log);
+        HandoffProcess a = new HandoffProcess(p, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!a.log().contains(" serving ")) {
+        while (!a.log().contains(ready)) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
                 p.destroyForcibly();
-                throw new IllegalStateException("agent did not start:\n" + a.log());
+                throw new IllegalStateException("handoff " + args[0] + " did not start:\n" + a.log());
             }
             Thread.sleep(50);
         }
@@ -50,19 +58,19 @@ public final class AgentProcess implements AutoCloseable {
 
     private static String besideThisJar() {
         try {
-            Path jar = Path.of(AgentProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path jar = Path.of(HandoffProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return jar.resolveSibling("handoff").toString();
         } catch (java.net.URISyntaxException | RuntimeException e) {
             return null;
         }
     }
 
-    /** Process id of the agent (the launcher execs java, so it is the JVM's). */
+    /** Process id (the launcher execs java, so it is the JVM's). */
     public long pid() {
         return process.pid();
     }
 
-    /** Everything the agent printed so far. */
+    /** Everything the process printed so far. */
     public String log() throws IOException {
         return Files.readString(log, StandardCharsets.UTF_8);
     }

@@ -1,0 +1,33 @@
+package dev.handoff.agent.host;
+
+/**
+ * Something that happened on a host, for its log and for watchers of the control API.
+ *
+ * @param kind what happened: one of the {@code KIND_*} names
+ * @param subject the connection id (local:port-remote:port), a VIP, or the host's name
+ * @param detail the rest, free text (counts, reasons); empty when there is none
+ */
+public record HostEvent(String kind, String subject, String detail) {
+    /** A connection was accepted or opened here. */
+    public static final String OPENED = "open";
+    /** A connection ended here (detail: counts and reason). */
+    public static final String CLOSED = "close";
+    /** A connection left for another agent. */
+    public static final String MOVED_OUT = "moved-out";
+    /** A connection arrived from another agent. */
+    public static final String MOVED_IN = "moved-in";
+    /** A move did not happen; the connection runs here (detail: reason). */
+    public static final String MOVE_FAILED = "move-failed";
+    /** This host took a VIP and announced it. */
+    public static final String VIP_TAKEN = "vip-taken";
+    /** This host gave up a VIP. */
+    public static final String VIP_RELEASED = "vip-released";
+    /** An application or the host failed (detail: the error). */
+    public static final String ERROR = "error";
+
+    /** One log line: kind, subject, detail. */
+    @Override
+    public String toString() {
+        return detail.isEmpty() ? kind + " " + subject : kind + " " + subject + " " + detail;
+    }
+}

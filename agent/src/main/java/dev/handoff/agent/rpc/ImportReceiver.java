@@ -1,0 +1,105 @@
+package dev.handoff.agent.rpc;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.handoff.agent.host.Connection;
+import dev.handoff.agent.host.Host;
+import dev.handoff.proto.v1.Ici;
+import dev.handoff.proto.v1.ImportChunk;
+import dev.handoff.proto.v1.ImportResponse;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** The receiving side of one {@code Import} call: assembles ICIs from chunks, then imports them all at once. */
+final class ImportReceiver implements StreamObserver<ImportChunk> {
+    /** Largest serialized ICI accepted: two 16 MB queues, out-of-order data and state, with room. */
+    static final int MAX_ICI_BYTES = 64 << 20;
+    /** Most connections in one import. */
+    static final int MAX_ICIS = 100_000;
+
+    /** Where the connections go. */
+    private final Host host;
+    /** The answer. */
+    private final StreamObserver<ImportResponse> out;
+    /** ICIs complete so far. */
+    private final List<Host.Import> imports = new ArrayList<>();
+    /** Bytes of the ICI being assembled (a rope of the chunks, not copied). */
+    private ByteString current = ByteString.EMPTY;
+    /** The VIP to take at the end, or 0. */
+    private int takeVip;
+    /** An error was already sent: ignore the rest. */
+    private boolean failed;
+
+    ImportReceiver(Host host, StreamObserver<ImportResponse> out) {
+        this.host = host;
+        this.out = out;
+    }
+
+    @Override
+    public void onNext(ImportChunk c) {
+        if (failed) {
+            return;
+        }
+        if (current.size() + c.getData().size() > MAX_ICI_BYTES) {
+            fail(Status.RESOURCE_EXHAUSTED, "ICI " + (imports.size() + 1) + " exceeds " + MAX_ICI_BYTES + " bytes");
+            return;
+        }
+        if (c.getTakeVip() != 0) {
+            takeVip = c.getTakeVip();
+        }
+        current = current.concat(c.getData());
+        if (!c.getIciComplete()) {
+            return;
+        }
+        if (imports.size() == MAX_ICIS) {
+            fail(Status.RESOURCE_EXHAUSTED, "more than " + MAX_ICIS + " connections in one import");
+            return;
+        }
+        try {
+            Ici ici = Ici.parseFrom(current);
+            imports.add(new Host.Import(ici, c.getPeerMac() == 0 ? -1 : c.getPeerMac()));
+        } catch (InvalidProtocolBufferException e) {
+            fail(Status.INVALID_ARGUMENT, "ICI " + (imports.size() + 1) + " is not a valid message: " + e.getMessage());
+            return;
+        }
+        current = ByteString.EMPTY;
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        failed = true; // the origin gave up: nothing was created, nothing to undo
+    }
+
+    @Override
+    public void onCompleted() {
+        if (failed) {
+            return;
+        }
+        if (!current.isEmpty()) {
+            fail(Status.INVALID_ARGUMENT, "the last ICI was not completed (ici_complete missing)");
+            return;
+        }
+        if (imports.isEmpty()) {
+            fail(Status.INVALID_ARGUMENT, "no ICI sent");
+            return;
+        }
+        try {
+            List<Connection> in = host.importConnections(imports, takeVip)
+                    .get(AgentServiceImpl.DEADLINE_MS, TimeUnit.MILLISECONDS);
+            out.onNext(ImportResponse.newBuilder().addAllConnectionIds(in.stream().map(Connection::id).toList()).build());
+            out.onCompleted();
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            out.onError(AgentServiceImpl.failure(e, "importing " + imports.size() + " connection(s)"));
+        }
+    }
+
+    private void fail(Status status, String why) {
+        failed = true;
+        out.onError(status.withDescription(why).asRuntimeException());
+    }
+}

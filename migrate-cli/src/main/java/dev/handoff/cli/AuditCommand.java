@@ -1,0 +1,122 @@
+package dev.handoff.cli;
+
+import dev.handoff.agent.audit.TransparencyAudit;
+import dev.handoff.agent.link.PcapWriter;
+import dev.handoff.agent.wire.Ipv4Address;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.pcap4j.core.BpfProgram;
+import org.pcap4j.core.NotOpenException;
+import org.pcap4j.core.PcapHandle;
+import org.pcap4j.core.PcapNativeException;
+import org.pcap4j.core.PcapNetworkInterface;
+import org.pcap4j.core.PcapStat;
+import org.pcap4j.core.RawPacketListener;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code handoff audit}: the transparency audit on a live interface. Run it where the peer
+ * is (its namespace); it captures every TCP frame in and out, checks them with
+ * {@link TransparencyAudit}, and on SIGTERM writes its report, with the frames the capture
+ * lost (an audit that lost frames says so: its verdict is incomplete).
+ */
+@Command(name = "audit", mixinStandardHelpOptions = true, hidden = true,
+        description = {"Captures on an interface (the peer's) and checks that moved connections look like one ordinary",
+            "TCP endpoint (DESIGN.md \"Transparency audit\"). Writes the report on SIGTERM/SIGINT.",
+            "Example: handoff audit --interface eth0 --ours 10.77.0.100 --report audit.txt"})
+final class AuditCommand implements Callable<Integer> {
+    /** Longest frame captured whole: GSO frames on a veth reach 64 KB and more. */
+    private static final int SNAPLEN = 262144;
+    /** Kernel capture buffer. */
+    private static final int BUFFER_BYTES = 256 << 20;
+
+    @Option(names = "--interface", required = true, paramLabel = "IFACE", description = "Interface to capture on (the peer's).")
+    String iface;
+
+    @Option(names = "--ours", required = true, split = ",", paramLabel = "ADDR",
+            description = "Addresses of our side (the VIPs), comma-separated; their connections are audited.")
+    List<String> ours;
+
+    @Option(names = "--report", required = true, paramLabel = "FILE", description = "Where to write the report.")
+    Path report;
+
+    @Option(names = "--pcap", paramLabel = "FILE", description = "Also write every captured frame to this .pcap file.")
+    Path pcap;
+
+    @Override
+    public Integer call() throws Exception {
+        Set<Integer> addresses = new HashSet<>();
+        try {
+            for (String a : ours) {
+                addresses.add(Ipv4Address.parse(a.strip()));
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("handoff audit: --ours: " + e.getMessage());
+            return 2;
+        }
+        PcapHandle handle;
+        try {
+            if (org.pcap4j.core.Pcaps.getDevByName(iface) == null) {
+                System.err.println("handoff audit: no interface '" + iface + "' here (check `ip link`)");
+                return 2;
+            }
+            handle = new PcapHandle.Builder(iface).snaplen(SNAPLEN)
+                    .promiscuousMode(PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS).immediateMode(true)
+                    .bufferSize(BUFFER_BYTES).timeoutMillis(100).direction(PcapHandle.PcapDirection.INOUT).build();
+            handle.setFilter("tcp", BpfProgram.BpfCompileMode.OPTIMIZE);
+        } catch (PcapNativeException | NotOpenException e) {
+            System.err.println("handoff audit: cannot capture on " + iface + ": " + e.getMessage() + " (run as root)");
+            return 1;
+        }
+        TransparencyAudit audit = new TransparencyAudit(addresses::contains);
+        PcapWriter writer = pcap == null ? null : new PcapWriter(pcap);
+        CountDownLatch reported = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                handle.breakLoop();
+                reported.await(30, TimeUnit.SECONDS);
+            } catch (NotOpenException | InterruptedException e) {
+                System.err.println("handoff audit: stopping: " + e);
+            }
+        }, "audit-stop"));
+        System.out.println("auditing " + ours + " on " + iface);
+        System.out.flush();
+        RawPacketListener listener = frame -> {
+            audit.onFrame(frame, 0, frame.length);
+            if (writer != null) {
+                writer.frame(frame, 0, frame.length);
+            }
+        };
+        try {
+            handle.loop(-1, listener);
+        } catch (InterruptedException e) {
+            // breakLoop: the capture ends here
+        }
+        try {
+            PcapStat stats = handle.getStats();
+            String text = audit.report() + "captureReceived=" + stats.getNumPacketsReceived() + " captureDropped="
+                    + stats.getNumPacketsDropped() + " interfaceDropped=" + stats.getNumPacketsDroppedByIf() + "\n";
+            Files.writeString(report, text);
+            System.out.println("audit: " + audit.violationCount() + " violations, capture dropped "
+                    + stats.getNumPacketsDropped() + "; report in " + report);
+        } catch (IOException | PcapNativeException | NotOpenException e) {
+            System.err.println("handoff audit: writing the report " + report + ": " + e);
+            return 1;
+        } finally {
+            if (writer != null) {
+                writer.close();
+            }
+            handle.close();
+            reported.countDown();
+        }
+        return 0;
+    }
+}
