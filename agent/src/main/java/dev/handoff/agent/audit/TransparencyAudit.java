@@ -22,7 +22,8 @@ import java.util.function.IntPredicate;
  *   <li>our sequence space continuous: no data beyond what we sent before (a gap);</li>
  *   <li>retransmitted bytes identical to the bytes first sent at those offsets;</li>
  *   <li>our TSval never decreasing;</li>
- *   <li>the right edge of the window we advertise never retracting (RFC 9293 3.8.6);</li>
+ *   <li>the right edge of the window we advertise never retracting (RFC 9293 3.8.6) by a
+ *       window unit or more (RFC 7323 Appendix F);</li>
  *   <li>no second SYN from our side with another ISN or other options (wscale, MSS,
  *       SACK-permitted fixed at the handshake);</li>
  *   <li>our ACK never above what the peer sent;</li>
@@ -135,7 +136,9 @@ public final class TransparencyAudit {
         if (tcp.has(TcpSegment.ACK) && f.peerSyn && !tcp.has(TcpSegment.SYN)) {
             // RFC 7323 §2.2: the window of a SYN is never scaled; edges are compared from the first non-SYN on.
             int edge = tcp.ack() + (tcp.window() << f.ourShift);
-            if (f.haveEdge && SeqNum.lt(edge, f.rightEdge)) {
+            // RFC 7323 Appendix F: with scaling, a full buffer forces rounding down by less than
+            // one unit (2^shift bytes); anything more is a retraction.
+            if (f.haveEdge && SeqNum.diff(f.rightEdge, edge) >= (1 << f.ourShift)) {
                 violation(key, "window right edge retracted by " + SeqNum.diff(f.rightEdge, edge) + " bytes (ack "
                         + Integer.toUnsignedString(tcp.ack()) + ", window " + tcp.window() + ")");
             }

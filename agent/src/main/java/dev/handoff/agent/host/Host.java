@@ -492,15 +492,38 @@ public final class Host implements AutoCloseable {
 
     /** Runs {@code work} on the loop thread and returns its result. */
     public <T> CompletableFuture<T> call(Supplier<T> work) {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        execute(() -> {
+        Call<T> c = new Call<>(work);
+        execute(c);
+        if (ended.getCount() == 0) {
+            c.refuse(); // the loop is gone: nobody would ever answer
+        }
+        return c.result;
+    }
+
+    /** Work from another thread with a result; failed, not lost, if the loop ends first. */
+    private final class Call<T> implements Runnable {
+        /** What to run on the loop. */
+        private final Supplier<T> work;
+        /** Its result. */
+        final CompletableFuture<T> result = new CompletableFuture<>();
+
+        Call(Supplier<T> work) {
+            this.work = work;
+        }
+
+        @Override
+        public void run() {
             try {
-                f.complete(work.get());
+                result.complete(work.get());
             } catch (RuntimeException | Error e) {
-                f.completeExceptionally(e);
+                result.completeExceptionally(e);
             }
-        });
-        return f;
+        }
+
+        void refuse() {
+            result.completeExceptionally(new IllegalStateException("host " + name + " has stopped"
+                    + (failure != null ? " on an error: " + failure : "")));
+        }
     }
 
     /** Frame counters (read from another thread: a snapshot, not exact). */
@@ -599,6 +622,12 @@ public final class Host implements AutoCloseable {
             waker.stop();
             link.close();
             ended.countDown();
+            // Calls queued before the count-down are refused here, later ones by call() itself.
+            for (Runnable t; (t = tasks.poll()) != null; ) {
+                if (t instanceof Call<?> c) {
+                    c.refuse();
+                }
+            }
         }
     }
 

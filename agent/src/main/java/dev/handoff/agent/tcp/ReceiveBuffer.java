@@ -73,6 +73,10 @@ final class ReceiveBuffer {
         }
         int delta = seq - rcvNxt;
         if (unread + delta + len > ring.length) {
+            if (unread + delta + len > limit) {
+                throw new IllegalStateException("segment [" + delta + ", +" + len + ") past RCV.NXT with " + unread
+                        + " unread overflows the " + limit + "-byte buffer");
+            }
             grow(unread + delta + len);
         }
         Rings.copyIn(src, off, ring, (readPos + unread + delta) % ring.length, len);

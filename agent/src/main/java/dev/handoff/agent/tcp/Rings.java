@@ -29,6 +29,9 @@ final class Rings {
      * {@code limit}), with the bytes from {@code start} moved, in order, to position 0.
      */
     static byte[] grow(byte[] ring, int start, int needed, int limit) {
+        if (needed > limit) {
+            throw new IllegalStateException("a ring of at most " + limit + " bytes cannot hold " + needed);
+        }
         int size = Math.min(limit, Math.max(ring.length, MIN_SIZE));
         while (size < needed) {
             size = (int) Math.min(limit, 2L * size);

@@ -610,6 +610,7 @@ public final class TcpConnection {
             len -= skip;
         }
         len = Math.min(len, rcvAdvEdge - seq); // never beyond the window we advertised
+        len = Math.min(len, receiveRoom() - (seq - rcvNxt)); // nor beyond the buffer (see windowField)
         if (len <= 0) {
             ackNow = true; // a pure duplicate: tell the peer where we are at once
             return;
@@ -1014,7 +1015,12 @@ public final class TcpConnection {
         return Math.min(recvBuffer.rangeCount(), tsOn ? 3 : 4);
     }
 
-    /** The window field to send; moves the advertised edge right only, never left. */
+    /** Bytes past RCV.NXT the receive buffer can still take (the window can never exceed it). */
+    private int receiveRoom() {
+        return recvBuffer.capacity() - recvBuffer.unread();
+    }
+
+    /** The window field to send; moves the advertised edge right only (but see RFC 7323 Appendix F below). */
     private int windowField(boolean synSegment) {
         int free = Math.max(0, config.receiveBufferSize() - recvBuffer.unread());
         int shift = synSegment ? 0 : rcvShift;
@@ -1031,6 +1037,14 @@ public final class TcpConnection {
         int wnd = Math.max(0, rcvAdvEdge - rcvNxt);
         // Round up so that the edge the peer computes is never left of the one we advertised.
         int field = (int) Math.min(0xffff, ((long) wnd + (1L << shift) - 1) >>> shift);
+        // RFC 7323 Appendix F: rounding up on every ACK while the application reads nothing
+        // lets the edge creep right by up to 2^shift - 1 bytes per ACK, past the buffer (a peer
+        // sending tiny segments could make it grow without bound). Never advertise beyond
+        // what the buffer can hold: round down then, moving the edge left by less than one unit.
+        int room = receiveRoom();
+        if (((long) field << shift) > room) {
+            field = room >>> shift;
+        }
         int advertised = rcvNxt + (field << shift);
         if (SeqNum.gt(advertised, rcvAdvEdge)) {
             rcvAdvEdge = advertised;

@@ -9,11 +9,16 @@ import dev.handoff.agent.app.EchoHandler;
 import dev.handoff.agent.app.HandlerDriver;
 import dev.handoff.agent.app.TcpSocket;
 import dev.handoff.agent.audit.TransparencyAudit;
+import dev.handoff.agent.link.DroppingLink;
 import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.link.TapLink;
 import dev.handoff.agent.tcp.TcpConfig;
+import dev.handoff.agent.wire.Bytes;
+import dev.handoff.agent.wire.EthernetFrame;
 import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.wire.Ipv4Packet;
 import dev.handoff.agent.wire.MacAddress;
+import dev.handoff.agent.wire.TcpSegment;
 import dev.handoff.proto.v1.Ici;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +45,8 @@ class HostMigrationTest {
     Host a;
     Host b;
     Host client;
+    /** The client's link, which tests make drop chosen frames. */
+    DroppingLink clientLink;
 
     @AfterEach
     void stop() {
@@ -69,7 +76,8 @@ class HostMigrationTest {
 
     Host client(MemorySwitch sw) {
         // The client's link is tapped by the transparency audit: it sees what the peer sees.
-        Host h = new Host("client", new TapLink(sw.port("client", MacAddress.parse("02:00:00:00:00:02")), audit::onFrame),
+        clientLink = new DroppingLink(sw.port("client", MacAddress.parse("02:00:00:00:00:02")));
+        Host h = new Host("client", new TapLink(clientLink, audit::onFrame),
                 TcpConfig.defaults(), new SplittableRandom(3), e -> events.add(e.toString()));
         h.addVip(CLIENT);
         h.start();
@@ -78,10 +86,16 @@ class HostMigrationTest {
 
     /** Moves the only connection of {@code from} to {@code to}, VIP included. */
     static void move(Host from, Host to, long toMac) throws Exception {
+        move(from, to, toMac, ici -> { });
+    }
+
+    /** Moves the only connection, first showing its ICI to {@code check}. */
+    static void move(Host from, Host to, long toMac, java.util.function.Consumer<Ici> check) throws Exception {
         List<Connection> conns = from.connections().get();
         assertEquals(1, conns.size(), "one connection to move");
         to.expectVip(VIP);
         Host.Export export = from.exportConnection(conns.getFirst().id(), toMac, 1).get();
+        check.accept(export.ici());
         Ici overTheWire = Ici.parseFrom(export.ici().toByteArray());
         to.importConnection(overTheWire, export.peerMac()).get();
         from.finishMove(List.of(export), 0, true, "").get(); // frames held during the move go on to the new owner
@@ -165,6 +179,94 @@ class HostMigrationTest {
         for (TcpSocket s : sockets) {
             s.close();
         }
+        assertEquals(0, audit.violationCount(), audit.report());
+    }
+
+    /** A TCP frame from the client: its payload length, flags and sequence number. */
+    record Seen(int payload, int flags, int seq) {
+        static Seen of(byte[] f) {
+            if (f.length < 54 || Bytes.u16(f, 12) != EthernetFrame.TYPE_IPV4 || f[23] != Ipv4Packet.PROTOCOL_TCP) {
+                return new Seen(-1, 0, 0);
+            }
+            int ipHeader = (f[14] & 0xf) * 4;
+            int tcp = 14 + ipHeader;
+            int tcpHeader = ((f[tcp + 12] & 0xf0) >>> 4) * 4;
+            return new Seen(Bytes.u16(f, 16) - ipHeader - tcpHeader, f[tcp + 13] & 0x3f, Bytes.i32(f, tcp + 4));
+        }
+    }
+
+    @Test
+    void aMoveWhileThePeerAdvertisesAZeroWindow() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        byte[] sent = new byte[24 << 20];
+        new SplittableRandom(7).nextBytes(sent);
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                s.getOutputStream().write(sent); // the client reads nothing yet: every buffer fills up
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        for (int i = 0; i < 200 && a.call(() -> a.connectionsNow().getFirst().tcp().sndWnd()).get() != 0; i++) {
+            Thread.sleep(25); // until the client's receive buffer is full
+        }
+        move(a, b, MAC_B, ici -> assertEquals(0, ici.getSndWnd(), "the peer's window is zero at the dump"));
+        byte[] got = s.getInputStream().readNBytes(sent.length);
+        writer.join();
+        assertArrayEquals(sent, got);
+        assertEquals(0, audit.violationCount(), audit.report());
+    }
+
+    @Test
+    void aMoveWithOutOfOrderDataQueued() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        int[] hole = {0, 0}; // data frames seen, sequence number of the dropped one
+        clientLink.dropWhen(f -> {
+            Seen x = Seen.of(f);
+            if (x.payload() <= 0) {
+                return false;
+            }
+            if (++hole[0] == 3) {
+                hole[1] = x.seq();
+            }
+            return hole[0] >= 3 && x.seq() == hole[1]; // the third data segment and its retransmissions
+        });
+        byte[] sent = new byte[256 * 1024];
+        new SplittableRandom(8).nextBytes(sent);
+        s.getOutputStream().write(sent);
+        Thread.sleep(300);
+        move(a, b, MAC_B, ici -> assertTrue(ici.getOutOfOrderCount() > 0, "segments after the hole are queued"));
+        clientLink.dropWhen(f -> false);
+        assertArrayEquals(sent, s.getInputStream().readNBytes(sent.length));
+        assertEquals(0, audit.violationCount(), audit.report());
+    }
+
+    @Test
+    void aMoveWhileOurFinIsNotAcknowledged() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        s.getOutputStream().write("bye".getBytes());
+        assertEquals("bye", new String(s.getInputStream().readNBytes(3)));
+        boolean[] finSent = {false};
+        clientLink.dropWhen(f -> {
+            Seen x = Seen.of(f);
+            if ((x.flags() & TcpSegment.FIN) != 0) {
+                finSent[0] = true;
+                return false;
+            }
+            return finSent[0]; // every ACK of the server's FIN is lost
+        });
+        s.close(); // client FIN; echo closes too: its FIN goes unacknowledged
+        Thread.sleep(300);
+        move(a, b, MAC_B, ici -> assertEquals(dev.handoff.proto.v1.TcpState.TCP_STATE_LAST_ACK, ici.getState()));
+        clientLink.dropWhen(f -> false);
+        for (int i = 0; i < 100 && !b.connections().get().isEmpty(); i++) {
+            Thread.sleep(50); // b retransmits its FIN; the client's ACK closes it
+        }
+        assertEquals(0, b.connections().get().size(), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.startsWith(HostEvent.CLOSED)), events.toString());
         assertEquals(0, audit.violationCount(), audit.report());
     }
 }

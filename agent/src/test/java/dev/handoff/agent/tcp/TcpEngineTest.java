@@ -278,6 +278,41 @@ class TcpEngineTest {
 
     @Nested
     class DataTransfer {
+        /**
+         * RFC 7323 Appendix F: with window scaling, rounding the window up on every ACK while
+         * the application reads nothing would push the edge past the buffer. Odd-sized
+         * segments, each ACKed, until the window closes: the edge the peer sees never passes
+         * the buffer, never moves left by a whole unit, and every byte it allows is stored.
+         */
+        @Test
+        void aReceiverThatReadsNothingNeverAdvertisesBeyondItsBuffer() {
+            int buffer = 256 * 1024; // needs window scale 3: rounding units of 8 bytes
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().receiveBufferSize(buffer).build());
+            TcpConnection c = fx.establish();
+            int seq = IRS + 1;
+            int peerTs = 102;
+            int lastEdge = 0;
+            int segments = 0;
+            for (int window = Integer.MAX_VALUE; window > 0; segments++) {
+                int len = Math.min(1001, window);
+                fx.seg(ACK).seq(seq).ack(ISS + 1).ts(peerTs++, fx.tsNow()).data(new byte[len]).send();
+                seq += len;
+                fx.advance(TcpConfig.defaults().delayedAckMs());
+                TcpSegment ack = fx.recv();
+                assertEquals(seq, ack.ack(), "everything received is acknowledged");
+                int edge = ack.ack() + (ack.window() << 3);
+                window = edge - seq;
+                assertTrue(window <= buffer + 8 - c.available(), "edge beyond the buffer after " + segments + " segments");
+                if (segments > 0) {
+                    assertTrue(edge - lastEdge > -8, "edge moved left by a whole unit: " + (edge - lastEdge));
+                }
+                lastEdge = edge;
+                assertTrue(segments < 1000, "the window never closed");
+            }
+            assertEquals(seq - IRS - 1, c.available(), "every byte sent within the window was stored");
+            assertTrue(c.available() >= buffer, "the whole buffer was offered: " + c.available());
+        }
+
         @Test
         void delayedAckFiresAt40msNotBefore() {
             EngineFixture fx = new EngineFixture(TcpConfig.defaults());
