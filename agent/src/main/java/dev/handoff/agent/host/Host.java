@@ -50,6 +50,8 @@ import java.util.random.RandomGenerator;
 public final class Host implements AutoCloseable {
     /** Timer rounds poll every connection; between them only touched ones are polled. */
     private static final long NEVER = TcpConnection.NEVER;
+    /** Largest application state a moved connection may carry, bytes. */
+    public static final int MAX_APPLICATION_STATE = 1 << 20;
     /** Least time between two ARP requests for one address, ms. */
     private static final long ARP_RETRY_MS = 200;
 
@@ -375,7 +377,7 @@ public final class Host implements AutoCloseable {
 
     private List<Connection> importAll(List<Import> imports, int takeVip) {
         IciLimits limits = new IciLimits(stack.config(),
-                ip -> owns(ip) || ip == takeVip || expected.contains(ip) || mayTake(ip), restorers.keySet(), 1 << 20);
+                ip -> owns(ip) || ip == takeVip || expected.contains(ip) || mayTake(ip), restorers.keySet(), MAX_APPLICATION_STATE);
         List<IciCodec.Decoded> decoded = new ArrayList<>(imports.size());
         java.util.Set<Long> tuples = new java.util.HashSet<>();
         for (Import i : imports) {

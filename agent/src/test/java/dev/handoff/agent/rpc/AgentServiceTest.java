@@ -13,6 +13,8 @@ import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.EchoDuringMoves;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.HostEvent;
+import dev.handoff.agent.ici.IciBreakages;
+import dev.handoff.agent.ici.IciLimits;
 import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
@@ -39,6 +41,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -291,5 +294,37 @@ class AgentServiceTest {
         Host.Export without = a.exportConnection(conns.get(1).id(), 2, 0).get();
         assertTrue(with.ici().hasCongestion());
         assertTrue(!without.ici().hasCongestion());
+    }
+
+    @Test
+    void everyIciRuleIsEnforcedAtImportAndARefusalChangesNothing() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
+        a.addVip(VIP);
+        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), true);
+        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
+        client.addVip(CLIENT);
+        var stubA = serve("agent-a7", a);
+        serve("agent-b7", b);
+        TcpSocket atB = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        TcpSocket atA = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        Thread.sleep(30);
+        List<Connection> conns = a.connections().get();
+        stubA.withDeadlineAfter(10, TimeUnit.SECONDS).migrate(MigrateRequest.newBuilder()
+                .setConnectionId(conns.get(0).id()).setDestination("agent-b7").build());
+        Host.Export export = a.exportConnection(conns.get(1).id(), 2, 0).get();
+        IciLimits limits = new IciLimits(TcpConfig.defaults(), ip -> true, Set.of("echo"), Host.MAX_APPLICATION_STATE);
+        for (IciBreakages.Breakage broken : IciBreakages.all(limits)) {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> IciTransfer.send(channel("agent-b7"),
+                    List.of(new Host.Export(broken.apply(export.ici()), -1)), 0, 5000), broken.field());
+            assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+            assertTrue(e.getStatus().getDescription().contains("ICI field " + broken.field() + ":"), e.getStatus().getDescription());
+            assertEquals(1, b.connections().get().size(), "b's connections are untouched after the rule on " + broken.field());
+        }
+        a.finishMove(List.of(export), 0, false, "test over").get();
+        for (TcpSocket s : List.of(atB, atA)) {
+            s.getOutputStream().write("alive".getBytes());
+            assertEquals("alive", new String(s.getInputStream().readNBytes(5)));
+        }
     }
 }
