@@ -89,6 +89,11 @@ final class AgentCommand implements Callable<Integer> {
             description = "On SIGTERM/SIGINT, wait this long for connections to close cleanly (default ${DEFAULT-VALUE}).")
     long graceMs;
 
+    @Option(names = "--send-buffer", defaultValue = "4194304", paramLabel = "BYTES",
+            description = "Send buffer per connection: bytes an application may queue, and the most a move carries in "
+                    + "its ICI (default ${DEFAULT-VALUE}; 65536..67108864). Agents that exchange connections need the same size or larger.")
+    int sendBuffer;
+
     @Option(names = "--no-congestion-state",
             description = "Moved-out connections start the destination in slow start instead of carrying cwnd, ssthresh "
                     + "and RTT estimates (carry them only when agents share an L2 segment, the default setup).")
@@ -110,6 +115,9 @@ final class AgentCommand implements Callable<Integer> {
             }
             if (streamPort != null) {
                 checkPort("--stream-port", streamPort);
+            }
+            if (sendBuffer < 65536 || sendBuffer > 64 << 20) {
+                throw new IllegalArgumentException("--send-buffer must be 65536..67108864 bytes, got " + sendBuffer);
             }
             if (files == null && echoPort == null && streamPort == null) {
                 throw new IllegalArgumentException("nothing to serve: give --files DIR, --echo-port PORT or --stream-port PORT");
@@ -141,7 +149,7 @@ final class AgentCommand implements Callable<Integer> {
             link = new PcapFileLink(link, pcap);
         }
         DateTimeFormatter time = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
-        Host host = new Host(name, link, TcpConfig.defaults(), new SecureRandom(),
+        Host host = new Host(name, link, TcpConfig.defaults().toBuilder().sendBufferSize(sendBuffer).build(), new SecureRandom(),
                 line -> System.out.println(time.format(LocalTime.now()) + " " + name + " " + line));
         host.carryCongestionState(!noCongestionState);
         for (VipSpec v : vips) {

@@ -59,7 +59,7 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf("goodput: agent on the af-packet link %.2f Gbit/s, kernel %.2f Gbit/s, ratio %.2f"
                             + " (%d MB, median of %d)%n", agent, kernel, agent / kernel, megabytes, runs);
                     String agentRtt = latency(net, Topology.VIP, 7);
-                    try (Background echo = Background.start(Topology.in(net.hostA(), launcher(), "probe", "echo-server", "7007"))) {
+                    try (Background echo = Background.start(Topology.in(net.hostA(), HandoffProcess.launcher(), "probe", "echo-server", "7007"))) {
                         echo.awaitOutput("listening", 30);
                         String kernelRtt = latency(net, Topology.HOST_A_IP, 7007);
                         System.out.println("latency: agent " + agentRtt + ", kernel " + kernelRtt);
@@ -67,7 +67,7 @@ final class BenchCommand implements Callable<Integer> {
                     long pid = a.pid();
                     long before = rssKb(pid);
                     try (Background hold = Background.start(Topology.in(net.peer(), "sh", "-c",
-                            "ulimit -n " + (connections + 1000) + "; exec " + launcher() + " probe hold --count " + connections
+                            "ulimit -n " + (connections + 1000) + "; exec " + HandoffProcess.launcher() + " probe hold --count " + connections
                                     + " " + Topology.VIP + " 7"))) {
                         hold.awaitOutput("held ", 300);
                         Thread.sleep(2000);
@@ -124,14 +124,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static String latency(Topology net, String host, int port) throws IOException {
-        String out = Topology.run(Topology.in(net.peer(), launcher(), "probe", "latency", "--count", "20000",
+        String out = Topology.run(Topology.in(net.peer(), HandoffProcess.launcher(), "probe", "latency", "--count", "20000",
                 host, Integer.toString(port)));
         return out.strip().replace("rtt_us ", "rtt µs ");
-    }
-
-    private static String launcher() {
-        return System.getProperty("handoff.launcher", Path.of(HandoffProcess.class.getProtectionDomain().getCodeSource()
-                .getLocation().getPath()).resolveSibling("handoff").toString());
     }
 
     private static long rssKb(long pid) throws IOException {
@@ -141,45 +136,5 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         throw new IOException("no VmRSS for process " + pid);
-    }
-
-    /** A process running in the background, killed on close. */
-    private static final class Background implements AutoCloseable {
-        private final Process process;
-        private final Path output;
-
-        private Background(Process process, Path output) {
-            this.process = process;
-            this.output = output;
-        }
-
-        static Background start(List<String> command) throws IOException {
-            Path out = Files.createTempFile("bench-bg", ".log");
-            Process p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
-                    .redirectOutput(out.toFile()).start();
-            return new Background(p, out);
-        }
-
-        void awaitOutput(String text, int seconds) throws IOException, InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (!Files.readString(output).contains(text)) {
-                if (!process.isAlive() || System.nanoTime() > deadline) {
-                    throw new IOException("background command did not print '" + text + "':\n" + Files.readString(output));
-                }
-                Thread.sleep(100);
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            try {
-                process.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Files.deleteIfExists(output);
-        }
     }
 }

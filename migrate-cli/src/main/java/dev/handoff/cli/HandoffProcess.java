@@ -34,7 +34,7 @@ public final class HandoffProcess implements AutoCloseable {
      */
     public static HandoffProcess launch(String ns, Path logDir, String ready, String... args)
             throws IOException, InterruptedException {
-        String launcher = System.getProperty("handoff.launcher", besideThisJar());
+        String launcher = launcher();
         if (launcher == null || !Files.isExecutable(Path.of(launcher))) {
             throw new IllegalStateException("the handoff launcher is missing (" + launcher + "): build it with"
                     + " ./mvnw -DskipTests package (it is migrate-cli/target/handoff)");
@@ -54,6 +54,11 @@ public final class HandoffProcess implements AutoCloseable {
             Thread.sleep(50);
         }
         return a;
+    }
+
+    /** The handoff launcher: the {@code handoff.launcher} system property, else the script beside the running jar. */
+    static String launcher() {
+        return System.getProperty("handoff.launcher", besideThisJar());
     }
 
     private static String besideThisJar() {

@@ -17,8 +17,8 @@ import java.util.concurrent.TimeoutException;
 
 /** The receiving side of one {@code Import} call: assembles ICIs from chunks, then imports them all at once. */
 final class ImportReceiver implements StreamObserver<ImportChunk> {
-    /** Largest serialized ICI accepted: two 16 MB queues, out-of-order data and state, with room. */
-    static final int MAX_ICI_BYTES = 64 << 20;
+    /** Largest serialized ICI accepted: a 64 MB send queue (the largest --send-buffer), the receive side and state, with room. */
+    static final int MAX_ICI_BYTES = 96 << 20;
     /** Most connections in one import. */
     static final int MAX_ICIS = 100_000;
 

@@ -1,0 +1,223 @@
+package dev.handoff.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code handoff bench-moves}: the live-migration benchmarks, between two agent processes in
+ * the namespace topology with real Linux peers: freeze times, the peer's retransmissions
+ * caused by moves, goodput with and without moves, and the time to move a VIP with many
+ * connections.
+ */
+@Command(name = "bench-moves", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Measures live migration between two agents (host-a, host-b) with real Linux peers, in one run:",
+            "  freeze   move time (freeze at the origin to activation at the destination), p50/p99, for an idle",
+            "           echo connection and for downloads with 1 MB and 4 MB send buffers full (paced by curl)",
+            "  retrans  the peer's TCP retransmissions (nstat TcpRetransSegs in its namespace) during 50 moves of",
+            "           an echo stream it sends into, and of a download",
+            "  goodput  a full-speed curl download with no moves, then with a move every 100 ms",
+            "  vip      time to move a VIP with --connections idle connections, there and back",
+            "Needs root. Example: sudo scripts/bench-moves --moves 200"})
+final class MigrationBenchCommand implements Callable<Integer> {
+    /** Control addresses of the two agents. */
+    private static final String A = Topology.HOST_A_IP + ":7700";
+    private static final String B = Topology.HOST_B_IP + ":7700";
+
+    @Option(names = "--megabytes", defaultValue = "4096", description = "Size of the file downloaded (at full speed for goodput, paced for freeze times), MB; at least 512 (default ${DEFAULT-VALUE}).")
+    int megabytes;
+
+    @Option(names = "--moves", defaultValue = "200", description = "Moves per freeze measurement (default ${DEFAULT-VALUE}).")
+    int moves;
+
+    @Option(names = "--connections", defaultValue = "1000", description = "Idle connections on the moved VIP (default ${DEFAULT-VALUE}).")
+    int connections;
+
+    @Override
+    public Integer call() throws Exception {
+        if (megabytes < 512 || moves < 10 || connections < 1) {
+            System.err.println("bench-moves: want --megabytes >= 512, --moves >= 10, --connections >= 1");
+            return 2;
+        }
+        Path dir = Files.createTempDirectory("handoff-bench-moves");
+        Path www = Files.createDirectories(dir.resolve("www"));
+        RandomFiles.write(www.resolve("big.bin"), (long) megabytes << 20, 5);
+        try {
+            freezeAndRetransmissions(dir, www, 4 << 20);
+            freezeWithDownload(dir, www, 1 << 20);
+            goodput(dir, www);
+            vipMove(dir, www);
+        } finally {
+            RandomFiles.deleteTree(dir);
+        }
+        return 0;
+    }
+
+    /** Two agents serving files and echo; a owns the VIP. */
+    private static HandoffProcess[] agents(Topology net, Path dir, Path www, int sendBuffer) throws Exception {
+        String buffer = Integer.toString(sendBuffer);
+        HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE, "--vip",
+                Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--control", A,
+                "--send-buffer", buffer);
+        HandoffProcess b = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
+                "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer);
+        return new HandoffProcess[] {a, b};
+    }
+
+    /** Idle echo, echo stream with retransmissions counted, download with 4 MB in flight. */
+    private void freezeAndRetransmissions(Path dir, Path www, int sendBuffer) throws Exception {
+        try (Topology net = Topology.create()) {
+            HandoffProcess[] ab = agents(net, dir, www, sendBuffer);
+            try {
+                try (Background hold = Background.start(Topology.in(net.peer(), HandoffProcess.launcher(), "probe", "hold",
+                        "--count", "1", Topology.VIP, "7"))) {
+                    hold.awaitOutput("held 1", 60);
+                    System.out.println("freeze, idle echo connection: " + moveRepeatedly(net, onlyConnection(net), moves, 20));
+                }
+                Path in = RandomFiles.write(dir.resolve("echo-in.bin"), 64L << 20, 3);
+                long before = peerRetransmissions(net);
+                try (Background echo = Background.start(Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
+                        + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null"))) {
+                    String stats = moveRepeatedly(net, onlyConnection(net), 50, 100);
+                    echo.waitFor(120);
+                    System.out.println("echo stream into the agent (3 MB/s), 50 moves: " + stats + "; peer retransmissions "
+                            + (peerRetransmissions(net) - before));
+                }
+                before = peerRetransmissions(net);
+                try (Background curl = download(net, "25M")) {
+                    String stats = moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100);
+                    System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): " + stats
+                            + "; peer retransmissions " + (peerRetransmissions(net) - before));
+                }
+            } finally {
+                ab[1].close();
+                ab[0].close();
+            }
+        }
+    }
+
+    private void freezeWithDownload(Path dir, Path www, int sendBuffer) throws Exception {
+        try (Topology net = Topology.create()) {
+            HandoffProcess[] ab = agents(net, dir, www, sendBuffer);
+            try (Background curl = download(net, "25M")) {
+                System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): "
+                        + moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100));
+            } finally {
+                ab[1].close();
+                ab[0].close();
+            }
+        }
+    }
+
+    /** The same download at full speed, without moves and with a move every 100 ms. */
+    private void goodput(Path dir, Path www) throws Exception {
+        try (Topology net = Topology.create()) {
+            HandoffProcess[] ab = agents(net, dir, www, 4 << 20);
+            try {
+                double still = curlGoodput(net, null);
+                double moving = curlGoodput(net, "100");
+                System.out.printf("goodput, %d MB download: %.2f Gbit/s without moves, %.2f Gbit/s with a move every 100 ms"
+                        + " (ratio %.2f)%n", megabytes, still, moving, moving / still);
+            } finally {
+                ab[1].close();
+                ab[0].close();
+            }
+        }
+    }
+
+    private void vipMove(Path dir, Path www) throws Exception {
+        try (Topology net = Topology.create()) {
+            HandoffProcess[] ab = agents(net, dir, www, 4 << 20);
+            try (Background hold = Background.start(Topology.in(net.peer(), "sh", "-c", "ulimit -n " + (connections + 1000)
+                    + "; exec " + HandoffProcess.launcher() + " probe hold --count " + connections + " " + Topology.VIP + " 7"))) {
+                hold.awaitOutput("held " + connections, 300);
+                for (String[] leg : new String[][] {{A, B}, {B, A}}) {
+                    System.out.println("vip: " + operator(net, "move-vip", Topology.VIP, "--agent", leg[0], "--to", leg[1]).strip());
+                }
+            } finally {
+                ab[1].close();
+                ab[0].close();
+            }
+        }
+    }
+
+    private Background download(Topology net, String rate) throws IOException {
+        return Background.start(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", rate, "-o", "/dev/null",
+                "http://" + Topology.VIP + "/big.bin"));
+    }
+
+    /** Gbit/s of a curl download of the big file, with moves every {@code intervalMs} (or none). */
+    private double curlGoodput(Topology net, String intervalMs) throws Exception {
+        long t = System.nanoTime();
+        try (Background curl = Background.start(Topology.in(net.peer(), "curl", "-sS", "--fail", "-o", "/dev/null", "-w",
+                "%{size_download}", "http://" + Topology.VIP + "/big.bin"))) {
+            Background mover = null;
+            if (intervalMs != null) {
+                String id = onlyConnection(net);
+                mover = Background.start(Topology.in(net.hostA(), HandoffProcess.launcher(), "move", id, "--agent", A, "--to", B,
+                        "--repeat", "100000", "--interval-ms", intervalMs));
+            }
+            if (!curl.waitFor(600)) {
+                throw new IOException("the download did not finish in 10 minutes");
+            }
+            double seconds = (System.nanoTime() - t) / 1e9;
+            if (mover != null) {
+                mover.close();
+            }
+            long got = Long.parseLong(curl.output().strip());
+            if (got != (long) megabytes << 20) {
+                throw new IOException("downloaded " + got + " bytes of " + ((long) megabytes << 20) + ": " + curl.output());
+            }
+            return got * 8 / seconds / 1e9;
+        }
+    }
+
+    /** Moves the connection back and forth {@code n} times; returns the freeze summary line. */
+    private static String moveRepeatedly(Topology net, String id, int n, int intervalMs) throws IOException {
+        String out = operator(net, "move", id, "--agent", A, "--to", B, "--repeat", Integer.toString(n),
+                "--interval-ms", Integer.toString(intervalMs));
+        Matcher m = Pattern.compile("moves=\\d+ freeze_ms .*").matcher(out);
+        if (!m.find()) {
+            throw new IOException("no freeze summary from handoff move:\n" + out);
+        }
+        return m.group();
+    }
+
+    /** The id of the only connection at agent a, once it shows. */
+    private static String onlyConnection(Topology net) throws IOException, InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            String json = operator(net, "conns", "--agent", A, "--json");
+            Matcher m = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(json);
+            if (m.find()) {
+                return m.group(1);
+            }
+            Thread.sleep(50);
+        }
+        throw new IOException("no connection showed at agent a");
+    }
+
+    /** Runs a handoff operator command in host-a's namespace. */
+    private static String operator(Topology net, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(HandoffProcess.launcher()));
+        cmd.addAll(List.of(args));
+        return Topology.run(Topology.in(net.hostA(), cmd.toArray(String[]::new)));
+    }
+
+    /** TcpRetransSegs of the peer's namespace. */
+    private static long peerRetransmissions(Topology net) throws IOException {
+        String out = Topology.run(Topology.in(net.peer(), "nstat", "-az", "TcpRetransSegs"));
+        Matcher m = Pattern.compile("TcpRetransSegs\\s+(\\d+)").matcher(out);
+        if (!m.find()) {
+            throw new IOException("nstat printed no TcpRetransSegs:\n" + out);
+        }
+        return Long.parseLong(m.group(1));
+    }
+}
