@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench-moves", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Measures live migration between two agents (host-a, host-b) with real Linux peers, in one run:",
-            "  freeze   move time (freeze at the origin to activation at the destination), p50/p99, for an idle",
+            "  freeze   move time (freeze at the origin to activation at the destination), p50/p99 after 300",
+            "           warm-up moves, for an idle",
             "           echo connection and for downloads with 1 MB and 4 MB send buffers full (paced by curl)",
             "  retrans  the peer's TCP retransmissions (nstat TcpRetransSegs in its namespace) during 50 moves of",
             "           an echo stream it sends into, and of a download",
@@ -31,6 +32,8 @@ final class MigrationBenchCommand implements Callable<Integer> {
     /** Control addresses of the two agents. */
     private static final String A = Topology.HOST_A_IP + ":7700";
     private static final String B = Topology.HOST_B_IP + ":7700";
+    /** Moves made before measuring, so that the agents' move paths are compiled. */
+    private static final int WARM_UP = 300;
 
     @Option(names = "--megabytes", defaultValue = "4096", description = "Size of the file downloaded (at full speed for goodput, paced for freeze times), MB; at least 512 (default ${DEFAULT-VALUE}).")
     int megabytes;
@@ -80,7 +83,9 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 try (Background hold = Background.start(Topology.in(net.peer(), HandoffProcess.launcher(), "probe", "hold",
                         "--count", "1", Topology.VIP, "7"))) {
                     hold.awaitOutput("held 1", 60);
-                    System.out.println("freeze, idle echo connection: " + moveRepeatedly(net, onlyConnection(net), moves, 20));
+                    String id = onlyConnection(net);
+                    System.out.println("warm-up (JIT), idle echo connection: " + moveRepeatedly(net, id, WARM_UP, 5));
+                    System.out.println("freeze, idle echo connection: " + moveRepeatedly(net, id, moves, 20));
                 }
                 Path in = RandomFiles.write(dir.resolve("echo-in.bin"), 64L << 20, 3);
                 long before = peerRetransmissions(net);
@@ -107,6 +112,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
     private void freezeWithDownload(Path dir, Path www, int sendBuffer) throws Exception {
         try (Topology net = Topology.create()) {
             HandoffProcess[] ab = agents(net, dir, www, sendBuffer);
+            warmUp(net);
             try (Background curl = download(net, "25M")) {
                 System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): "
                         + moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100));
@@ -122,6 +128,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
         try (Topology net = Topology.create()) {
             HandoffProcess[] ab = agents(net, dir, www, 4 << 20);
             try {
+                warmUp(net);
                 double still = curlGoodput(net, null);
                 double moving = curlGoodput(net, "100");
                 System.out.printf("goodput, %d MB download: %.2f Gbit/s without moves, %.2f Gbit/s with a move every 100 ms"
@@ -136,6 +143,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
     private void vipMove(Path dir, Path www) throws Exception {
         try (Topology net = Topology.create()) {
             HandoffProcess[] ab = agents(net, dir, www, 4 << 20);
+            warmUp(net);
             try (Background hold = Background.start(Topology.in(net.peer(), "sh", "-c", "ulimit -n " + (connections + 1000)
                     + "; exec " + HandoffProcess.launcher() + " probe hold --count " + connections + " " + Topology.VIP + " 7"))) {
                 hold.awaitOutput("held " + connections, 300);
@@ -146,6 +154,15 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 ab[1].close();
                 ab[0].close();
             }
+        }
+    }
+
+    /** Moves an idle connection {@link #WARM_UP} times so that both agents' move paths are compiled (JIT) before measuring. */
+    private static void warmUp(Topology net) throws IOException, InterruptedException {
+        try (Background hold = Background.start(Topology.in(net.peer(), HandoffProcess.launcher(), "probe", "hold",
+                "--count", "1", Topology.VIP, "7"))) {
+            hold.awaitOutput("held 1", 60);
+            moveRepeatedly(net, onlyConnection(net), WARM_UP, 5);
         }
     }
 

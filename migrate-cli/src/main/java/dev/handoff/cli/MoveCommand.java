@@ -60,7 +60,8 @@ final class MoveCommand implements Callable<Integer> {
                 MigrateResponse r = (out ? there : back).stub().migrate(MigrateRequest.newBuilder()
                         .setConnectionId(connection).setDestination(out ? to : agent).build());
                 freezeUs[done] = r.getFreezeUs();
-                System.out.printf("moved %s to %s, freeze %.3f ms%n", connection, out ? to : agent, r.getFreezeUs() / 1000.0);
+                System.out.printf("moved %s to %s, freeze %.3f ms, ICI %d bytes%n", connection, out ? to : agent,
+                        r.getFreezeUs() / 1000.0, r.getIciBytes());
                 if (repeat > 1 && done + 1 < repeat) {
                     Thread.sleep(intervalMs);
                 }

@@ -50,6 +50,8 @@ import java.util.random.RandomGenerator;
 public final class Host implements AutoCloseable {
     /** Timer rounds poll every connection; between them only touched ones are polled. */
     private static final long NEVER = TcpConnection.NEVER;
+    /** How long frames are held for an import announced by {@link #prepareImport}, ms. */
+    public static final long PREPARE_MS = 5000;
     /** Largest application state a moved connection may carry, bytes. */
     public static final int MAX_APPLICATION_STATE = 1 << 20;
     /** Least time between two ARP requests for one address, ms. */
@@ -65,6 +67,8 @@ public final class Host implements AutoCloseable {
     private volatile int[] vips = new int[0];
     /** Peers' MACs. */
     private final Neighbors neighbors = new Neighbors();
+    /** Frames waiting for ARP to resolve their next hop. */
+    private final AwaitingArp awaitingArp = new AwaitingArp();
     /** When an ARP request for an address was last sent (ms, as a MAC-less table). */
     private final Neighbors arpRequested = new Neighbors();
     /** Frame counters. */
@@ -172,8 +176,11 @@ public final class Host implements AutoCloseable {
     }
 
     /** Takes a VIP: answers ARP for it from now on and announces it with a gratuitous ARP. */
-    public void addVip(int vip) {
-        execute(() -> takeVip(vip));
+    public CompletableFuture<Void> addVip(int vip) {
+        return call(() -> {
+            takeVip(vip);
+            return null;
+        });
     }
 
     private void takeVip(int vip) {
@@ -347,6 +354,9 @@ public final class Host implements AutoCloseable {
                 for (Connection c : importAll(back, vip)) {
                     emit(HostEvent.MOVE_FAILED, c.id(), reason);
                 }
+                if (vip != 0) {
+                    takeVip(vip);
+                }
             }
             for (Forward f : ended) {
                 if (f != null) {
@@ -367,17 +377,58 @@ public final class Host implements AutoCloseable {
     /**
      * Moves connections in (DESIGN.md "Live migration" steps 4 and 6): validates every ICI
      * first, then re-creates each endpoint and its application and activates it at once
-     * (pending data or a window update goes out, waking the peer). With {@code takeVip} (else
-     * 0) the VIP is taken and announced once they are all in. One refused ICI refuses them all
-     * and changes nothing; the future fails with the reason.
+     * (pending data or a window update goes out, waking the peer). {@code vip} (else 0) is
+     * the VIP they belong to, expected here ({@link #expectVip}) and taken later with
+     * {@link #addVip}. One refused ICI refuses them all and changes nothing; the future fails
+     * with the reason.
      */
-    public CompletableFuture<List<Connection>> importConnections(List<Import> imports, int takeVip) {
-        return call(() -> importAll(imports, takeVip));
+    public CompletableFuture<List<Connection>> importConnections(List<Import> imports, int vip) {
+        return call(() -> importAll(imports, vip));
     }
 
-    private List<Connection> importAll(List<Import> imports, int takeVip) {
+    /**
+     * Before a connection this host forwards comes back to it ({@code hold}): its frames are
+     * held here instead of being forwarded to the origin, which is about to freeze it, and
+     * are fed to it once imported; so the peer's segments reach it in order and the move
+     * costs the peer no retransmission. Without an import within {@link #PREPARE_MS}, or on
+     * {@code hold == false}, held frames go on to the origin again. Completes with whether
+     * this host forwards that connection (false: nothing to do).
+     */
+    public CompletableFuture<Boolean> prepareImport(String connectionId, boolean hold) {
+        return call(() -> {
+            Forward f = forwards.get(keyOf(connectionId));
+            if (f == null) {
+                return false;
+            }
+            if (hold && f.held == null) {
+                f.held = new ArrayDeque<>();
+                f.holdUntil = now() + PREPARE_MS;
+            } else if (!hold) {
+                release(f, true);
+            }
+            return true;
+        });
+    }
+
+    /** The forwarding key of a connection id {@code local:port-remote:port}; IllegalArgumentException if malformed. */
+    private static long keyOf(String connectionId) {
+        String[] ends = connectionId.split("-");
+        if (ends.length != 2 || ends[0].lastIndexOf(':') < 0 || ends[1].lastIndexOf(':') < 0) {
+            throw new IllegalArgumentException("connection id '" + connectionId + "' is not LOCAL:PORT-REMOTE:PORT");
+        }
+        try {
+            int localPort = Integer.parseInt(ends[0].substring(ends[0].lastIndexOf(':') + 1));
+            int remoteIp = Ipv4Address.parse(ends[1].substring(0, ends[1].lastIndexOf(':')));
+            int remotePort = Integer.parseInt(ends[1].substring(ends[1].lastIndexOf(':') + 1));
+            return tupleKey(remoteIp, remotePort, localPort);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("connection id '" + connectionId + "' has a port that is not a number", e);
+        }
+    }
+
+    private List<Connection> importAll(List<Import> imports, int vip) {
         IciLimits limits = new IciLimits(stack.config(),
-                ip -> owns(ip) || ip == takeVip || expected.contains(ip) || mayTake(ip), restorers.keySet(), MAX_APPLICATION_STATE);
+                ip -> owns(ip) || ip == vip || expected.contains(ip) || mayTake(ip), restorers.keySet(), MAX_APPLICATION_STATE);
         List<IciCodec.Decoded> decoded = new ArrayList<>(imports.size());
         java.util.Set<Long> tuples = new java.util.HashSet<>();
         for (Import i : imports) {
@@ -408,15 +459,22 @@ public final class Host implements AutoCloseable {
             }
             throw e;
         }
+        if (vip != 0 && !owns(vip)) {
+            expected.add(vip);
+        }
+        List<Forward> prepared = new ArrayList<>();
         for (Connection c : in) {
             TcpConnection t = c.tcp();
-            forwards.remove(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()));
+            Forward f = forwards.remove(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()));
+            if (f != null) {
+                prepared.add(f);
+            }
             t.requestAck(); // activate: a window update (or pending data) wakes the peer now
             stack.touch(t);
             emit(HostEvent.MOVED_IN, c.id(), "");
         }
-        if (takeVip != 0) {
-            takeVip(takeVip);
+        for (Forward f : prepared) {
+            release(f, false); // frames held by prepareImport, in the order they came
         }
         return in;
     }
@@ -432,7 +490,7 @@ public final class Host implements AutoCloseable {
         }
         connections.put(t, c);
         if (peerMac != -1) {
-            neighbors.put(t.remoteIp(), peerMac); // frames forwarded to us carry the forwarder's MAC
+            learn(t.remoteIp(), peerMac); // frames forwarded to us carry the forwarder's MAC
         }
         return c;
     }
@@ -766,12 +824,12 @@ public final class Host implements AutoCloseable {
         int target = arp.targetIp();
         if (!owns(target)) {
             if (neighbors.get(arp.senderIp()) != -1) {
-                neighbors.put(arp.senderIp(), arp.senderMac()); // RFC 826: update what we know
+                learn(arp.senderIp(), arp.senderMac()); // RFC 826: update what we know
             }
             counters.arpIgnored++;
             return;
         }
-        neighbors.put(arp.senderIp(), arp.senderMac());
+        learn(arp.senderIp(), arp.senderMac());
         if (arp.operation() == ArpPacket.OP_REQUEST && arp.senderIp() != target) {
             int p = EthernetFrame.writeHeader(out, 0, arp.senderMac(), link.mac(), EthernetFrame.TYPE_ARP);
             int end = ArpPacket.write(out, p, ArpPacket.OP_REPLY, link.mac(), target, arp.senderMac(), arp.senderIp());
@@ -803,7 +861,7 @@ public final class Host implements AutoCloseable {
         // Learn the peer's next hop from a SYN or first contact only: frames another agent
         // forwards to us carry that agent's MAC, which must not replace the peer's.
         if (owned && ((tcp.flags() & TcpSegment.SYN) != 0 || neighbors.get(ip.source()) == -1)) {
-            neighbors.put(ip.source(), eth.source());
+            learn(ip.source(), eth.source());
         }
         stack.onSegment(now(), tcp);
     }
@@ -834,6 +892,9 @@ public final class Host implements AutoCloseable {
         }
         int frameStart = eth.payloadOffset() - EthernetFrame.HEADER_LENGTH;
         int frameLength = EthernetFrame.HEADER_LENGTH + eth.payloadLength();
+        if (f.held != null && f.holdUntil != 0 && now() > f.holdUntil) {
+            release(f, true); // the import announced by prepareImport never came: forward again
+        }
         if (f.held != null) {
             f.hold(ip.buffer(), frameStart, frameLength);
             counters.held++;
@@ -847,6 +908,7 @@ public final class Host implements AutoCloseable {
     private void release(Forward f, boolean onward) {
         ArrayDeque<byte[]> held = f.held;
         f.held = null;
+        f.holdUntil = 0;
         if (held == null) {
             return;
         }
@@ -868,17 +930,33 @@ public final class Host implements AutoCloseable {
 
     private void sendSegment(int source, int destination, int len, int gsoSize) {
         long mac = neighbors.get(destination);
-        if (mac == -1) {
-            counters.noNeighbor++;
-            requestMac(source, destination);
-            return; // TCP retransmits; by then ARP has answered
-        }
         EthernetFrame.writeHeader(out, 0, mac, link.mac(), EthernetFrame.TYPE_IPV4);
         Ipv4Packet.writeHeader(out, EthernetFrame.HEADER_LENGTH, source, destination, Ipv4Packet.PROTOCOL_TCP, len);
         int l4 = EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH;
         int tcpHeader = (out[l4 + 12] & 0xf0) >>> 2;
+        if (mac == -1) {
+            counters.noNeighbor++;
+            if (!awaitingArp.add(destination, out, l4 + len, l4, tcpHeader, gsoSize)) {
+                counters.arpQueueDrops++; // TCP retransmits; by then ARP has answered
+            }
+            requestMac(source, destination);
+            return;
+        }
         link.sendTcp(out, 0, l4 + len, l4, tcpHeader, gsoSize);
         counters.framesOut++;
+    }
+
+    /** Learns (or updates) a neighbour's MAC and sends the frames that waited for it. */
+    private void learn(int address, long mac) {
+        neighbors.put(address, mac);
+        ArrayDeque<AwaitingArp.Frame> waiting = awaitingArp.take(address);
+        if (waiting != null) {
+            for (AwaitingArp.Frame f : waiting) {
+                Bytes.put48(f.bytes(), 0, mac);
+                link.sendTcp(f.bytes(), 0, f.bytes().length, f.l4Offset(), f.tcpHeaderLength(), f.gsoSize());
+                counters.framesOut++;
+            }
+        }
     }
 
     private void requestMac(int source, int destination) {
@@ -922,6 +1000,8 @@ public final class Host implements AutoCloseable {
         final long mac;
         /** Frames held until the move ends (copies); null once released. */
         ArrayDeque<byte[]> held = new ArrayDeque<>();
+        /** When a hold started by prepareImport gives up (host ms), or 0 for holds that end by finishMove. */
+        long holdUntil;
         /** Bytes in {@link #held}. */
         private int heldBytes;
 

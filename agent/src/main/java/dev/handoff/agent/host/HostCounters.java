@@ -32,8 +32,10 @@ public final class HostCounters {
     public long forwarded;
     /** Frames of connections being moved, held until the move ended. */
     public long held;
-    /** Segments dropped because the peer's MAC was not known yet (TCP retransmits them). */
+    /** Segments sent before the peer's MAC was known: kept until ARP answers (see arpQueueDrops). */
     public long noNeighbor;
+    /** Frames dropped because too many already waited for ARP. */
+    public long arpQueueDrops;
 
     /** Every counter as name=value, for logs. */
     @Override

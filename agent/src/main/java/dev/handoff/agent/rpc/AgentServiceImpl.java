@@ -16,6 +16,10 @@ import dev.handoff.proto.v1.MigrateRequest;
 import dev.handoff.proto.v1.MigrateResponse;
 import dev.handoff.proto.v1.MoveVipRequest;
 import dev.handoff.proto.v1.MoveVipResponse;
+import dev.handoff.proto.v1.PrepareImportRequest;
+import dev.handoff.proto.v1.PrepareImportResponse;
+import dev.handoff.proto.v1.TakeVipRequest;
+import dev.handoff.proto.v1.TakeVipResponse;
 import dev.handoff.proto.v1.WatchEventsRequest;
 import io.grpc.Channel;
 import io.grpc.Status;
@@ -78,9 +82,11 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     @Override
     public void migrate(MigrateRequest request, StreamObserver<MigrateResponse> out) {
         Channel channel = channels.apply(request.getDestination());
+        String id = request.getConnectionId();
         long destinationMac;
         try {
             destinationMac = macOf(channel, request.getDestination());
+            prepare(channel, id, false); // a destination that forwards this connection holds its frames now
         } catch (StatusRuntimeException e) {
             out.onError(e);
             return;
@@ -88,9 +94,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         long start = System.nanoTime();
         Host.Export export;
         try {
-            export = host.exportConnection(request.getConnectionId(), destinationMac, 0).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            export = host.exportConnection(id, destinationMac, 0).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            out.onError(failure(e, "freezing " + request.getConnectionId()));
+            out.onError(cancelled(channel, id, failure(e, "freezing " + id)));
             return;
         }
         List<Host.Export> exports = List.of(export);
@@ -99,10 +105,10 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             long freezeUs = (System.nanoTime() - start) / 1000;
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
-                    .setDestinationConnectionId(r.getConnectionIds(0)).build());
+                    .setDestinationConnectionId(r.getConnectionIds(0)).setIciBytes(export.ici().getSerializedSize()).build());
             out.onCompleted();
         } catch (StatusRuntimeException e) {
-            out.onError(undo(exports, 0, request.getDestination(), e));
+            out.onError(cancelled(channel, id, undo(exports, 0, request.getDestination(), e)));
         }
     }
 
@@ -127,12 +133,65 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         }
         try {
             IciTransfer.send(channel, exports, vip, DEADLINE_MS);
-            long us = (System.nanoTime() - start) / 1000;
-            finish(exports, vip, true, "");
-            out.onNext(MoveVipResponse.newBuilder().setConnections(exports.size()).setDurationUs(us).build());
-            out.onCompleted();
         } catch (StatusRuntimeException e) {
             out.onError(undo(exports, vip, request.getDestination(), e));
+            return;
+        }
+        // The frames held here go on first, then the destination announces the VIP: the peers'
+        // segments reach it in the order they were sent.
+        finish(exports, vip, true, "");
+        try {
+            AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
+                    .takeVip(TakeVipRequest.newBuilder().setVip(vip).build());
+        } catch (StatusRuntimeException e) {
+            out.onError(Status.INTERNAL.withDescription("the connections of " + Ipv4Address.format(vip) + " moved to "
+                    + request.getDestination() + " but it did not take the VIP (" + e.getStatus()
+                    + "); this agent forwards the VIP's traffic there: retry with TakeVip").asRuntimeException());
+            return;
+        }
+        long us = (System.nanoTime() - start) / 1000;
+        out.onNext(MoveVipResponse.newBuilder().setConnections(exports.size()).setDurationUs(us).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void prepareImport(PrepareImportRequest request, StreamObserver<PrepareImportResponse> out) {
+        try {
+            boolean holding = host.prepareImport(request.getConnectionId(), !request.getCancel())
+                    .get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            out.onNext(PrepareImportResponse.newBuilder().setHolding(holding).build());
+            out.onCompleted();
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            out.onError(failure(e, "preparing the import of " + request.getConnectionId()));
+        }
+    }
+
+    @Override
+    public void takeVip(TakeVipRequest request, StreamObserver<TakeVipResponse> out) {
+        try {
+            host.addVip(request.getVip()).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            out.onNext(TakeVipResponse.getDefaultInstance());
+            out.onCompleted();
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            out.onError(failure(e, "taking VIP " + Ipv4Address.format(request.getVip())));
+        }
+    }
+
+    /** Tells the destination to hold (or, with {@code cancel}, stop holding) the frames of {@code id}. */
+    private static void prepare(Channel channel, String id, boolean cancel) {
+        AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).setCancel(cancel).build());
+    }
+
+    /** {@code error}, after telling the destination the move is off (and saying so if that failed too). */
+    private static StatusRuntimeException cancelled(Channel channel, String id, StatusRuntimeException error) {
+        try {
+            prepare(channel, id, true);
+            return error;
+        } catch (StatusRuntimeException e) {
+            return error.getStatus().augmentDescription("the destination could not be told the move is off ("
+                    + e.getStatus() + "); it forwards the connection's frames again within "
+                    + Host.PREPARE_MS + " ms").asRuntimeException();
         }
     }
 

@@ -26,12 +26,12 @@ final class IciTransfer {
     }
 
     /**
-     * Imports {@code exports} at the agent behind {@code channel}, taking {@code takeVip}
-     * there when it is not 0. Blocks until the destination answers; fails with the
+     * Imports {@code exports} at the agent behind {@code channel}, as connections of
+     * {@code vip} (0 when they move without their VIP). Blocks until the destination answers; fails with the
      * destination's status, or DEADLINE_EXCEEDED after {@code baseDeadlineMs} plus the time
      * the bytes need at 100 MB/s.
      */
-    static ImportResponse send(Channel channel, List<Host.Export> exports, int takeVip, long baseDeadlineMs) {
+    static ImportResponse send(Channel channel, List<Host.Export> exports, int vip, long baseDeadlineMs) {
         long bytes = 0;
         for (Host.Export e : exports) {
             bytes += e.ici().getSerializedSize();
@@ -62,7 +62,7 @@ final class IciTransfer {
                 int off = 0;
                 do {
                     int end = Math.min(ici.size(), off + CHUNK);
-                    ImportChunk.Builder c = ImportChunk.newBuilder().setData(ici.substring(off, end)).setTakeVip(takeVip);
+                    ImportChunk.Builder c = ImportChunk.newBuilder().setData(ici.substring(off, end)).setExpectVip(vip);
                     if (end == ici.size()) {
                         c.setIciComplete(true).setPeerMac(e.peerMac() == -1 ? 0 : e.peerMac());
                     }

@@ -30,8 +30,8 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
     private final List<Host.Import> imports = new ArrayList<>();
     /** Bytes of the ICI being assembled (a rope of the chunks, not copied). */
     private ByteString current = ByteString.EMPTY;
-    /** The VIP to take at the end, or 0. */
-    private int takeVip;
+    /** The VIP the connections belong to, or 0. */
+    private int expectVip;
     /** An error was already sent: ignore the rest. */
     private boolean failed;
 
@@ -49,8 +49,8 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
             fail(Status.RESOURCE_EXHAUSTED, "ICI " + (imports.size() + 1) + " exceeds " + MAX_ICI_BYTES + " bytes");
             return;
         }
-        if (c.getTakeVip() != 0) {
-            takeVip = c.getTakeVip();
+        if (c.getExpectVip() != 0) {
+            expectVip = c.getExpectVip();
         }
         current = current.concat(c.getData());
         if (!c.getIciComplete()) {
@@ -89,7 +89,7 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
             return;
         }
         try {
-            List<Connection> in = host.importConnections(imports, takeVip)
+            List<Connection> in = host.importConnections(imports, expectVip)
                     .get(AgentServiceImpl.DEADLINE_MS, TimeUnit.MILLISECONDS);
             out.onNext(ImportResponse.newBuilder().addAllConnectionIds(in.stream().map(Connection::id).toList()).build());
             out.onCompleted();

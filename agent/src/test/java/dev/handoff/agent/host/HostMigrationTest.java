@@ -164,7 +164,8 @@ class HostMigrationTest {
         sockets.getFirst().getOutputStream().write("held".getBytes()); // reaches a while nobody owns the VIP
         List<Host.Import> imports = exports.stream().map(x -> new Host.Import(x.ici(), x.peerMac())).toList();
         b.importConnections(imports, VIP).get();
-        a.finishMove(exports, VIP, true, "").get();
+        a.finishMove(exports, VIP, true, "").get(); // held frames go on to b, then b announces the VIP
+        b.addVip(VIP).get();
         assertEquals(0, a.vips().length);
         assertArrayEquals(new int[] {VIP}, b.vips());
         assertEquals(20, b.connections().get().size());

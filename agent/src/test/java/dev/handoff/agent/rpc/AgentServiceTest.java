@@ -123,6 +123,8 @@ class AgentServiceTest {
         byte[][] sentAndGot = echo.finish();
         assertArrayEquals(sentAndGot[0], sentAndGot[1]);
         assertTrue(a.counters().forwarded > 0, "frames that reached a while b held the connection were forwarded");
+        assertEquals(0, client.tcpCounters().retransmits, "moves on a clean path cost the peer no retransmission: "
+                + client.tcpCounters());
     }
 
     @Test
