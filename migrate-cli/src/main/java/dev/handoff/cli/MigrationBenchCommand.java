@@ -64,105 +64,93 @@ final class MigrationBenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The two agents of a measurement on {@code net}, stopped on close. */
+    private record Agents(Topology net, HandoffProcess a, HandoffProcess b) implements AutoCloseable {
+        /** Moves an idle connection {@link #WARM_UP} times so that both agents' move paths are compiled (JIT) before measuring. */
+        void warmUp() throws IOException, InterruptedException {
+            try (Background hold = Background.start(Topology.in(net.peer(), HandoffProcess.launcher(), "probe", "hold",
+                    "--count", "1", Topology.VIP, "7"))) {
+                hold.awaitOutput("held 1", 60);
+                moveRepeatedly(net, onlyConnection(net), WARM_UP, 5);
+            }
+        }
+
+        @Override
+        public void close() {
+            b.close();
+            a.close();
+        }
+    }
+
     /** Two agents serving files and echo; a owns the VIP. */
-    private static HandoffProcess[] agents(Topology net, Path dir, Path www, int sendBuffer) throws Exception {
+    private static Agents agents(Topology net, Path dir, Path www, int sendBuffer) throws Exception {
         String buffer = Integer.toString(sendBuffer);
         HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE, "--vip",
                 Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--control", A,
                 "--send-buffer", buffer);
         HandoffProcess b = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
                 "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer);
-        return new HandoffProcess[] {a, b};
+        return new Agents(net, a, b);
     }
 
     /** Idle echo, echo stream with retransmissions counted, download with 4 MB in flight. */
     private void freezeAndRetransmissions(Path dir, Path www, int sendBuffer) throws Exception {
-        try (Topology net = Topology.create()) {
-            HandoffProcess[] ab = agents(net, dir, www, sendBuffer);
-            try {
-                try (Background hold = Background.start(Topology.in(net.peer(), HandoffProcess.launcher(), "probe", "hold",
-                        "--count", "1", Topology.VIP, "7"))) {
-                    hold.awaitOutput("held 1", 60);
-                    String id = onlyConnection(net);
-                    System.out.println("warm-up (JIT), idle echo connection: " + moveRepeatedly(net, id, WARM_UP, 5));
-                    System.out.println("freeze, idle echo connection: " + moveRepeatedly(net, id, moves, 20));
-                }
-                Path in = RandomFiles.write(dir.resolve("echo-in.bin"), 64L << 20, 3);
-                long before = peerRetransmissions(net);
-                try (Background echo = Background.start(Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
-                        + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null"))) {
-                    String stats = moveRepeatedly(net, onlyConnection(net), 50, 100);
-                    echo.waitFor(120);
-                    System.out.println("echo stream into the agent (3 MB/s), 50 moves: " + stats + "; peer retransmissions "
-                            + (peerRetransmissions(net) - before));
-                }
-                before = peerRetransmissions(net);
-                try (Background curl = download(net, "25M")) {
-                    String stats = moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100);
-                    System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): " + stats
-                            + "; peer retransmissions " + (peerRetransmissions(net) - before));
-                }
-            } finally {
-                ab[1].close();
-                ab[0].close();
+        try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, sendBuffer)) {
+            agents.warmUp();
+            try (Background hold = Background.start(Topology.in(net.peer(), HandoffProcess.launcher(), "probe", "hold",
+                    "--count", "1", Topology.VIP, "7"))) {
+                hold.awaitOutput("held 1", 60);
+                System.out.println("freeze, idle echo connection: " + moveRepeatedly(net, onlyConnection(net), moves, 20));
+            }
+            Path in = RandomFiles.write(dir.resolve("echo-in.bin"), 64L << 20, 3);
+            long before = peerRetransmissions(net);
+            try (Background echo = Background.start(Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
+                    + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null"))) {
+                String stats = moveRepeatedly(net, onlyConnection(net), 50, 100);
+                echo.waitFor(120);
+                System.out.println("echo stream into the agent (3 MB/s), 50 moves: " + stats + "; peer retransmissions "
+                        + (peerRetransmissions(net) - before));
+            }
+            before = peerRetransmissions(net);
+            try (Background curl = download(net, "25M")) {
+                String stats = moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100);
+                System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): " + stats
+                        + "; peer retransmissions " + (peerRetransmissions(net) - before));
             }
         }
     }
 
     private void freezeWithDownload(Path dir, Path www, int sendBuffer) throws Exception {
-        try (Topology net = Topology.create()) {
-            HandoffProcess[] ab = agents(net, dir, www, sendBuffer);
-            warmUp(net);
+        try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, sendBuffer)) {
+            agents.warmUp();
             try (Background curl = download(net, "25M")) {
                 System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): "
                         + moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100));
-            } finally {
-                ab[1].close();
-                ab[0].close();
             }
         }
     }
 
     /** The same download at full speed, without moves and with a move every 100 ms. */
     private void goodput(Path dir, Path www) throws Exception {
-        try (Topology net = Topology.create()) {
-            HandoffProcess[] ab = agents(net, dir, www, 4 << 20);
-            try {
-                warmUp(net);
-                double still = curlGoodput(net, null);
-                double moving = curlGoodput(net, "100");
-                System.out.printf("goodput, %d MB download: %.2f Gbit/s without moves, %.2f Gbit/s with a move every 100 ms"
-                        + " (ratio %.2f)%n", megabytes, still, moving, moving / still);
-            } finally {
-                ab[1].close();
-                ab[0].close();
-            }
+        try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, 4 << 20)) {
+            agents.warmUp();
+            double still = curlGoodput(net, null);
+            double moving = curlGoodput(net, "100");
+            System.out.printf("goodput, %d MB download: %.2f Gbit/s without moves, %.2f Gbit/s with a move every 100 ms"
+                    + " (ratio %.2f)%n", megabytes, still, moving, moving / still);
         }
     }
 
     private void vipMove(Path dir, Path www) throws Exception {
-        try (Topology net = Topology.create()) {
-            HandoffProcess[] ab = agents(net, dir, www, 4 << 20);
-            warmUp(net);
+        try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, 4 << 20)) {
+            agents.warmUp();
             try (Background hold = Background.start(Topology.in(net.peer(), "sh", "-c", "ulimit -n " + (connections + 1000)
                     + "; exec " + HandoffProcess.launcher() + " probe hold --count " + connections + " " + Topology.VIP + " 7"))) {
                 hold.awaitOutput("held " + connections, 300);
                 for (String[] leg : new String[][] {{A, B}, {B, A}}) {
                     System.out.println("vip: " + operator(net, "move-vip", Topology.VIP, "--agent", leg[0], "--to", leg[1]).strip());
                 }
-            } finally {
-                ab[1].close();
-                ab[0].close();
             }
-        }
-    }
-
-    /** Moves an idle connection {@link #WARM_UP} times so that both agents' move paths are compiled (JIT) before measuring. */
-    private static void warmUp(Topology net) throws IOException, InterruptedException {
-        try (Background hold = Background.start(Topology.in(net.peer(), HandoffProcess.launcher(), "probe", "hold",
-                "--count", "1", Topology.VIP, "7"))) {
-            hold.awaitOutput("held 1", 60);
-            moveRepeatedly(net, onlyConnection(net), WARM_UP, 5);
         }
     }
 

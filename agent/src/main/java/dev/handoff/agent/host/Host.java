@@ -89,6 +89,10 @@ public final class Host implements AutoCloseable {
     private final Map<Long, Forward> forwards = new HashMap<>();
     /** VIPs moved away with their connections: every frame for them goes to the new owner (loop thread only). */
     private final Map<Integer, Forward> vipForwards = new HashMap<>();
+    /** Connections isolated by {@link #isolate} and not yet discarded (by id, loop thread only). */
+    private final Map<String, Connection> isolated = new HashMap<>();
+    /** Endpoints created by {@link #create} and not yet activated (by id, loop thread only). */
+    private final Map<String, Import> created = new HashMap<>();
     /** Connections handed to drivers (loop thread only). */
     private final Map<TcpConnection, Connection> connections = new IdentityHashMap<>();
     /** Where events (opened, closed, moved) are reported: the host's log. */
@@ -284,17 +288,8 @@ public final class Host implements AutoCloseable {
      */
     public CompletableFuture<Export> exportConnection(String id, long forwardToMac, long leaseEpoch) {
         return call(() -> {
-            Connection c = null;
-            for (Connection x : connections.values()) {
-                if (x.id().equals(id)) {
-                    c = x;
-                }
-            }
-            if (c == null) {
-                throw new IllegalArgumentException("no connection " + id + " on host " + name);
-            }
-            Export e = export(c, leaseEpoch);
-            forwards.put(e.key(), new Forward(forwardToMac));
+            Export e = export(connection(id), leaseEpoch);
+            forwards.get(e.key()).mac = forwardToMac;
             return e;
         });
     }
@@ -315,7 +310,9 @@ public final class Host implements AutoCloseable {
             List<Export> out = new ArrayList<>();
             for (Connection c : List.copyOf(connections.values())) {
                 if (c.tcp().localIp() == vip) {
-                    out.add(export(c, leaseEpoch));
+                    Export e = export(c, leaseEpoch);
+                    forwards.remove(e.key()); // the VIP's forwarding entry holds and forwards its frames
+                    out.add(e);
                 }
             }
             emit(HostEvent.VIP_RELEASED, Ipv4Address.format(vip), out.size() + " connections");
@@ -324,14 +321,133 @@ public final class Host implements AutoCloseable {
     }
 
     private Export export(Connection c, long leaseEpoch) {
+        isolateNow(c);
+        Export e = new Export(dumpNow(c, leaseEpoch), neighbors.get(c.tcp().remoteIp()));
+        isolated.remove(c.id()); // the caller owns the move from here (finishMove)
+        emit(HostEvent.MOVED_OUT, c.id(), "in=" + c.bytesIn() + " out=" + c.bytesOut());
+        return e;
+    }
+
+    /** Takes {@code c} out of the stack without a word to the peer; its frames are held from now on. */
+    private void isolateNow(Connection c) {
         TcpConnection t = c.tcp();
-        Ici ici = IciCodec.encode(t.snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
-                c.driver.snapshot(), leaseEpoch, carryCongestion);
         stack.detach(t);
         connections.remove(t);
         c.closedNotified = true; // it lives on elsewhere: no close event here
-        emit(HostEvent.MOVED_OUT, c.id(), "in=" + c.bytesIn() + " out=" + c.bytesOut());
-        return new Export(ici, neighbors.get(t.remoteIp()));
+        isolated.put(c.id(), c);
+        Forward f = forwards.computeIfAbsent(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()), k -> new Forward(-1));
+        if (f.held == null) {
+            f.held = new ArrayDeque<>();
+        }
+    }
+
+    private Ici dumpNow(Connection c, long leaseEpoch) {
+        return IciCodec.encode(c.tcp().snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
+                c.driver.snapshot(), leaseEpoch, carryCongestion);
+    }
+
+    // ---------------------------------------------- tcpcp's endpoint operations (paper §2)
+
+    /**
+     * Isolates a connection (paper §2 step 2): it leaves the stack, sends nothing more, and
+     * every frame for it is held (not discarded, as in tcpcp: nothing the peer sent is lost).
+     * Its application is frozen with it, between two events.
+     */
+    public CompletableFuture<Void> isolate(String id) {
+        return call(() -> {
+            isolateNow(connection(id));
+            return null;
+        });
+    }
+
+    /** The ICI of an isolated connection (step 3); may be called again, the endpoint stays isolated. */
+    public CompletableFuture<Ici> dump(String id, long leaseEpoch) {
+        return call(() -> {
+            Connection c = isolated.get(id);
+            if (c == null) {
+                throw new IllegalArgumentException("connection " + id + " is not isolated on host " + name + ": isolate it first");
+            }
+            return dumpNow(c, leaseEpoch);
+        });
+    }
+
+    /**
+     * Ends an isolated connection here once another agent runs it (step 8): it is forgotten
+     * without FIN or RST, and its held and later frames go on to {@code newOwnerMac}.
+     */
+    public CompletableFuture<Void> discard(String id, long newOwnerMac) {
+        return call(() -> {
+            Connection c = isolated.remove(id);
+            if (c == null) {
+                throw new IllegalArgumentException("connection " + id + " is not isolated on host " + name);
+            }
+            Forward f = forwards.get(keyOf(id));
+            f.mac = newOwnerMac;
+            release(f, true);
+            emit(HostEvent.MOVED_OUT, id, "in=" + c.bytesIn() + " out=" + c.bytesOut());
+            return null;
+        });
+    }
+
+    /**
+     * Creates an endpoint from an ICI (step 7), validated like any import, with its local
+     * port chosen by {@code mode} (§2.1), but does not activate it: nothing is sent and its
+     * frames are held until {@link #activate}. Completes with the new endpoint's id.
+     */
+    public CompletableFuture<String> create(Ici ici, PortMode mode, long peerMac) {
+        return call(() -> {
+            Ici placed = switch (mode) {
+                case PortMode.Same same -> ici;
+                case PortMode.Bound bound -> ici.toBuilder().setLocalPort(bound.port()).build();
+                case PortMode.Any any -> ici.toBuilder()
+                        .setLocalPort(stack.freeLocalPort(ici.getLocalIp(), ici.getRemoteIp(), ici.getRemotePort())).build();
+            };
+            IciCodec.Decoded d = decode(placed, 0, 1, 0);
+            EndpointState s = d.endpoint();
+            String id = Ipv4Address.format(s.localIp()) + ":" + s.localPort() + "-" + Ipv4Address.format(s.remoteIp()) + ":"
+                    + s.remotePort();
+            if (stack.find(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort()) != null || created.containsKey(id)) {
+                throw new IllegalArgumentException("connection " + id + " already exists on host " + name);
+            }
+            created.put(id, new Import(placed, peerMac));
+            Forward f = forwards.computeIfAbsent(keyOf(id), k -> new Forward(-1));
+            if (f.held == null) {
+                f.held = new ArrayDeque<>();
+            }
+            return id;
+        });
+    }
+
+    /** Activates a created endpoint (steps 9 and 10): pending data, or an ACK that wakes the peer, goes out now. */
+    public CompletableFuture<Connection> activate(String id) {
+        return call(() -> {
+            Import i = created.remove(id);
+            if (i == null) {
+                throw new IllegalArgumentException("no created endpoint " + id + " on host " + name + ": create it first");
+            }
+            return importAll(List.of(i), 0).getFirst();
+        });
+    }
+
+    private Connection connection(String id) {
+        for (Connection x : connections.values()) {
+            if (x.id().equals(id)) {
+                return x;
+            }
+        }
+        throw new IllegalArgumentException("no connection " + id + " on host " + name);
+    }
+
+    /** Decodes and validates ICI {@code index} of {@code count} for an import into {@code vip} (or 0). */
+    private IciCodec.Decoded decode(Ici ici, int index, int count, int vip) {
+        IciLimits limits = new IciLimits(stack.config(),
+                ip -> owns(ip) || ip == vip || expected.contains(ip) || mayTake(ip), restorers.keySet(), MAX_APPLICATION_STATE);
+        try {
+            return IciCodec.decode(ici, limits, now(), System.currentTimeMillis());
+        } catch (InvalidIciException e) {
+            throw new IllegalArgumentException(count == 1 ? e.getMessage()
+                    : "connection " + (index + 1) + " of " + count + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -427,18 +543,10 @@ public final class Host implements AutoCloseable {
     }
 
     private List<Connection> importAll(List<Import> imports, int vip) {
-        IciLimits limits = new IciLimits(stack.config(),
-                ip -> owns(ip) || ip == vip || expected.contains(ip) || mayTake(ip), restorers.keySet(), MAX_APPLICATION_STATE);
         List<IciCodec.Decoded> decoded = new ArrayList<>(imports.size());
         java.util.Set<Long> tuples = new java.util.HashSet<>();
         for (Import i : imports) {
-            IciCodec.Decoded d;
-            try {
-                d = IciCodec.decode(i.ici(), limits, now(), System.currentTimeMillis());
-            } catch (InvalidIciException e) {
-                throw new IllegalArgumentException(imports.size() == 1 ? e.getMessage()
-                        : "connection " + (decoded.size() + 1) + " of " + imports.size() + ": " + e.getMessage(), e);
-            }
+            IciCodec.Decoded d = decode(i.ici(), decoded.size(), imports.size(), vip);
             EndpointState s = d.endpoint();
             if (stack.find(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort()) != null
                     || !tuples.add(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()))) {
@@ -823,8 +931,10 @@ public final class Host implements AutoCloseable {
         arp.wrap(eth.buffer(), eth.payloadOffset(), eth.payloadLength());
         int target = arp.targetIp();
         if (!owns(target)) {
-            if (neighbors.get(arp.senderIp()) != -1) {
-                learn(arp.senderIp(), arp.senderMac()); // RFC 826: update what we know
+            boolean answersUs = arp.operation() == ArpPacket.OP_REPLY && arp.targetMac() == link.mac()
+                    && arpRequested.get(arp.senderIp()) != -1; // asked for a moved connection of a VIP owned elsewhere
+            if (answersUs || neighbors.get(arp.senderIp()) != -1) {
+                learn(arp.senderIp(), arp.senderMac()); // RFC 826: learn, or update what we know
             }
             counters.arpIgnored++;
             return;
@@ -996,8 +1106,8 @@ public final class Host implements AutoCloseable {
     private static final class Forward {
         /** Most bytes held for one move; beyond it frames are dropped and TCP recovers. */
         private static final int MAX_HELD_BYTES = 16 << 20;
-        /** The new owner's MAC. */
-        final long mac;
+        /** The new owner's MAC; -1 while it is not known (an isolated or created endpoint). */
+        long mac;
         /** Frames held until the move ends (copies); null once released. */
         ArrayDeque<byte[]> held = new ArrayDeque<>();
         /** When a hold started by prepareImport gives up (host ms), or 0 for holds that end by finishMove. */

@@ -10,7 +10,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -37,25 +36,9 @@ final class IciTransfer {
             bytes += e.ici().getSerializedSize();
         }
         long deadline = baseDeadlineMs + (long) (bytes * MS_PER_BYTE);
-        CompletableFuture<ImportResponse> answer = new CompletableFuture<>();
+        SingleAnswer<ImportResponse> answer = new SingleAnswer<>("Import");
         StreamObserver<ImportChunk> out = AgentServiceGrpc.newStub(channel).withDeadlineAfter(deadline, TimeUnit.MILLISECONDS)
-                .import_(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ImportResponse r) {
-                        answer.complete(r);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        answer.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        answer.completeExceptionally(Status.INTERNAL.withDescription("Import ended without an answer")
-                                .asRuntimeException());
-                    }
-                });
+                .import_(answer);
         try {
             for (Host.Export e : exports) {
                 ByteString ici = e.ici().toByteString();
@@ -76,7 +59,7 @@ final class IciTransfer {
             throw Status.INTERNAL.withDescription("sending ICIs: " + e).asRuntimeException();
         }
         try {
-            return answer.get(deadline + 1000, TimeUnit.MILLISECONDS);
+            return answer.future.get(deadline + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof StatusRuntimeException s ? s
                     : Status.INTERNAL.withDescription(String.valueOf(e.getCause())).asRuntimeException();

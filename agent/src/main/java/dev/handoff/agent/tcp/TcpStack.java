@@ -111,7 +111,7 @@ public final class TcpStack {
             counters.connectionLimitDrops++;
             throw new IllegalStateException("connection limit of " + config.maxConnections() + " reached");
         }
-        int port = localPort != 0 ? localPort : freePort(localIp, remoteIp, remotePort);
+        int port = localPort != 0 ? localPort : freeLocalPort(localIp, remoteIp, remotePort);
         checkPort(port);
         if (table.find(localIp, port, remoteIp, remotePort) != null) {
             throw new IllegalStateException("a connection " + Ipv4Address.format(localIp) + ":" + port + " -> "
@@ -124,7 +124,8 @@ public final class TcpStack {
         return c;
     }
 
-    private int freePort(int localIp, int remoteIp, int remotePort) {
+    /** A free ephemeral local port towards {@code remoteIp:remotePort}; IllegalStateException if none. */
+    public int freeLocalPort(int localIp, int remoteIp, int remotePort) {
         int span = 65536 - EPHEMERAL_FIRST;
         int start = random.nextInt(span);
         for (int i = 0; i < span; i++) {

@@ -44,7 +44,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -91,16 +90,29 @@ class AgentServiceTest {
         return AgentServiceGrpc.newBlockingStub(channel(name));
     }
 
-    @Test
-    void migrateMovesAConnectionAndBackWhileItEchoes() throws Exception {
+    /** Two agents and a client on one switch: a owns the VIP and serves echo, b serves echo if asked, both serve the API. */
+    record Cluster(Host a, Host b, Host client, AgentServiceGrpc.AgentServiceBlockingStub stubA,
+                   AgentServiceGrpc.AgentServiceBlockingStub stubB) {
+    }
+
+    Cluster cluster(String nameA, String nameB, boolean bEchoes) throws Exception {
         MemorySwitch sw = new MemorySwitch();
         Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
         a.addVip(VIP);
-        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), true);
+        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), bEchoes);
         Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
         client.addVip(CLIENT);
-        var stubA = serve("agent-a", a);
-        var stubB = serve("agent-b", b);
+        return new Cluster(a, b, client, serve(nameA, a), serve(nameB, b));
+    }
+
+    @Test
+    void migrateMovesAConnectionAndBackWhileItEchoes() throws Exception {
+        Cluster cl = cluster("agent-a", "agent-b", true);
+        Host a = cl.a();
+        Host b = cl.b();
+        Host client = cl.client();
+        var stubA = cl.stubA();
+        var stubB = cl.stubB();
 
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         EchoDuringMoves echo = new EchoDuringMoves(s, 8 << 20, 128 * 1024, 9);
@@ -129,14 +141,10 @@ class AgentServiceTest {
 
     @Test
     void aFailedMoveLeavesTheConnectionRunningAtTheOrigin() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
-        a.addVip(VIP);
-        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), false); // serves no echo
-        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
-        client.addVip(CLIENT);
-        var stubA = serve("agent-a2", a);
-        serve("agent-b2", b);
+        Cluster cl = cluster("agent-a2", "agent-b2", false);
+        Host a = cl.a();
+        Host client = cl.client();
+        var stubA = cl.stubA();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         Thread.sleep(30);
         String id = stubA.listConnections(ListConnectionsRequest.getDefaultInstance()).getConnections(0).getId();
@@ -164,14 +172,11 @@ class AgentServiceTest {
 
     @Test
     void moveVipTakesEveryConnectionAndTheVipWhileAWatcherSeesIt() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
-        a.addVip(VIP);
-        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), true);
-        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
-        client.addVip(CLIENT);
-        var stubA = serve("agent-a3", a);
-        var stubB = serve("agent-b3", b);
+        Cluster cl = cluster("agent-a3", "agent-b3", true);
+        Host a = cl.a();
+        Host client = cl.client();
+        var stubA = cl.stubA();
+        var stubB = cl.stubB();
         List<TcpSocket> sockets = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             sockets.add(TcpSocket.connect(client, CLIENT, VIP, 7, 5000));
@@ -224,14 +229,11 @@ class AgentServiceTest {
 
     @Test
     void aVipMoveRefusedByTheDestinationLeavesEverythingAtTheOrigin() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
-        a.addVip(VIP);
-        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), false); // no echo: refuses them all
-        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
-        client.addVip(CLIENT);
-        var stubA = serve("agent-a4", a);
-        serve("agent-b4", b);
+        Cluster cl = cluster("agent-a4", "agent-b4", false);
+        Host a = cl.a();
+        Host b = cl.b();
+        Host client = cl.client();
+        var stubA = cl.stubA();
         List<TcpSocket> sockets = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             sockets.add(TcpSocket.connect(client, CLIENT, VIP, 7, 5000));
@@ -255,26 +257,12 @@ class AgentServiceTest {
         MemorySwitch sw = new MemorySwitch();
         Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
         serve("agent-a5", a);
-        CompletableFuture<ImportResponse> answer = new CompletableFuture<>();
+        SingleAnswer<ImportResponse> answer = new SingleAnswer<>("Import");
         StreamObserver<ImportChunk> in = AgentServiceGrpc.newStub(channel("agent-a5")).withDeadlineAfter(5, TimeUnit.SECONDS)
-                .import_(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ImportResponse r) {
-                        answer.complete(r);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        answer.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
+                .import_(answer);
         in.onNext(ImportChunk.newBuilder().setData(ByteString.copyFrom(new byte[IciTransfer.CHUNK])).build());
         in.onCompleted();
-        ExecutionException e = assertThrows(ExecutionException.class, () -> answer.get(5, TimeUnit.SECONDS));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> answer.future.get(5, TimeUnit.SECONDS));
         assertEquals(Status.Code.INVALID_ARGUMENT, Status.fromThrowable(e.getCause()).getCode());
         assertTrue(e.getCause().getMessage().contains("ici_complete"), e.getCause().getMessage());
         assertEquals(0, a.connections().get().size());
@@ -300,14 +288,11 @@ class AgentServiceTest {
 
     @Test
     void everyIciRuleIsEnforcedAtImportAndARefusalChangesNothing() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);
-        a.addVip(VIP);
-        Host b = host(sw, "b", MacAddress.parse("02:00:00:00:00:0b"), true);
-        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), false);
-        client.addVip(CLIENT);
-        var stubA = serve("agent-a7", a);
-        serve("agent-b7", b);
+        Cluster cl = cluster("agent-a7", "agent-b7", true);
+        Host a = cl.a();
+        Host b = cl.b();
+        Host client = cl.client();
+        var stubA = cl.stubA();
         TcpSocket atB = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         TcpSocket atA = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         Thread.sleep(30);
