@@ -1,0 +1,43 @@
+package dev.handoff.store;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Durable checkpoints of connections and leases on VIPs (DESIGN.md "Checkpointing",
+ * "Fail-over"). A write completes only once it is on stable storage; writes carrying an
+ * epoch older than the VIP's lease are refused with {@link StaleEpochException}.
+ */
+public interface CheckpointStore extends AutoCloseable {
+    /** Records the full state of a connection (its ICI without the send queue), replacing the previous one. */
+    CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state);
+
+    /** Appends send bytes at stream offset {@code offset} (contiguous with what is kept, or overlapping it). */
+    CompletableFuture<Void> appendStream(String connectionId, int vip, long epoch, long offset, byte[] bytes);
+
+    /** Drops the send bytes below stream offset {@code offset}: the peer acknowledged them. */
+    CompletableFuture<Void> trimStream(String connectionId, int vip, long epoch, long offset);
+
+    /** Forgets a connection that ended. */
+    CompletableFuture<Void> delete(String connectionId, int vip, long epoch);
+
+    /** The last durable checkpoint of a connection, if any. */
+    Optional<Checkpoint> read(String connectionId);
+
+    /** Connections checkpointed for {@code vip}. */
+    List<String> connectionsOf(int vip);
+
+    /**
+     * Grants {@code owner} the lease on {@code vip} for {@code ttlMs}: a renewal when it holds
+     * it (same epoch), a new epoch when the VIP is free or the previous lease has expired.
+     * Refused with {@link StaleEpochException} while another owner's lease runs.
+     */
+    Lease acquire(int vip, String owner, long ttlMs);
+
+    /** The lease on {@code vip}, if one was ever granted. */
+    Optional<Lease> lease(int vip);
+
+    @Override
+    void close();
+}

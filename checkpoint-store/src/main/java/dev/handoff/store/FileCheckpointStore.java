@@ -1,0 +1,417 @@
+package dev.handoff.store;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.LongSupplier;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * The embedded durable store: an append-only log of {@link LogRecord}s in segment files,
+ * each record with a CRC-32C. One writer thread takes every pending write, appends them
+ * all, forces the file once (group commit) and only then completes their futures, so an
+ * acknowledged write survives a crash. On open the log is replayed; a torn or corrupt
+ * record at the end of the last segment (a crash mid-write) is cut off, corruption
+ * anywhere else refuses to open. When the log holds much more than the live state it is
+ * compacted into a fresh segment. Reads come from memory, assembled checkpoints cached
+ * with Caffeine.
+ */
+public final class FileCheckpointStore implements CheckpointStore {
+    /** A segment is closed and a new one started past this size, bytes (default). */
+    static final long SEGMENT_BYTES = 64L << 20;
+    /** This store's segment size, bytes; compaction starts when the log is larger and four times the live state. */
+    private final long segmentBytes;
+    /** Forces of the log so far (group commits). */
+    private volatile long commits;
+    /** Most writes committed together. */
+    private static final int BATCH = 1024;
+
+    /** Where the segments are. */
+    private final Path dir;
+    /** The store's clock, ms since the epoch (leases). */
+    private final LongSupplier clock;
+    /** Everything the log says, guarded by itself. */
+    private final StoreState state = new StoreState();
+    /** Assembled checkpoints by connection id, dropped on every change to that connection. */
+    private final Cache<String, Optional<Checkpoint>> cache = Caffeine.newBuilder().maximumSize(10_000).build();
+    /** Writes waiting for the writer. */
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /** The writer thread. */
+    private final Thread writer;
+    /** Segment being appended to. */
+    private FileChannel segment;
+    /** Its sequence number. */
+    private long segmentNumber;
+    /** Bytes in all segments. */
+    private long logBytes;
+    /** What opening found: records replayed, bytes cut off a torn tail. */
+    private final String recovery;
+    /** Set by close. */
+    private volatile boolean closed;
+
+    /** A write (or a lease request, decided in log order) and who waits for it. */
+    private record Pending(LogRecord record, LeaseRequest lease, CompletableFuture<Object> done) {
+    }
+
+    /** A request for the lease on a VIP. */
+    private record LeaseRequest(int vip, String owner, long ttlMs) {
+    }
+
+    private FileCheckpointStore(Path dir, LongSupplier clock, long segmentBytes, String recovery) {
+        this.dir = dir;
+        this.segmentBytes = segmentBytes;
+        this.clock = clock;
+        this.recovery = recovery;
+        this.writer = new Thread(this::writeLoop, "checkpoint-store-writer");
+        this.writer.setDaemon(true);
+    }
+
+    /** Opens (or creates) the store in {@code dir}, replaying its log. */
+    public static FileCheckpointStore open(Path dir, LongSupplier clock) {
+        return open(dir, clock, SEGMENT_BYTES);
+    }
+
+    /** As {@link #open(Path, LongSupplier)} with segments of {@code segmentBytes} (tests use small ones). */
+    static FileCheckpointStore open(Path dir, LongSupplier clock, long segmentBytes) {
+        try {
+            Files.createDirectories(dir);
+            List<Path> segments;
+            try (Stream<Path> s = Files.list(dir)) {
+                segments = s.filter(p -> p.getFileName().toString().matches("segment-\\d{16}\\.log")).sorted().toList();
+            }
+            FileCheckpointStore store;
+            long replayed = 0;
+            long cut = 0;
+            StoreState scratch = new StoreState();
+            for (int i = 0; i < segments.size(); i++) {
+                Replay r = replay(segments.get(i), scratch, i == segments.size() - 1);
+                replayed += r.records();
+                cut += r.cutBytes();
+            }
+            store = new FileCheckpointStore(dir, clock, segmentBytes, "replayed " + replayed + " records from " + segments.size()
+                    + " segments" + (cut > 0 ? ", cut a torn tail of " + cut + " bytes" : ""));
+            for (LogRecord r : scratch.snapshot()) {
+                store.state.apply(r);
+            }
+            for (Path p : segments) {
+                store.logBytes += Files.size(p);
+            }
+            store.segmentNumber = segments.isEmpty() ? 1 : number(segments.getLast());
+            store.segment = FileChannel.open(store.segmentPath(store.segmentNumber), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            store.writer.start();
+            return store;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the checkpoint store in " + dir + ": " + e.getMessage()
+                    + " (check the directory exists and is writable)", e);
+        }
+    }
+
+    /** Group commits so far: one force of the log each. */
+    public long commits() {
+        return commits;
+    }
+
+    /** Segment files in the directory now. */
+    long segments() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("segment-")).count();
+        }
+    }
+
+    /** What opening found, for the log. */
+    public String recovery() {
+        return recovery;
+    }
+
+    private record Replay(long records, long cutBytes) {
+    }
+
+    /** Applies the records of one segment; cuts a bad tail of the last one, refuses one elsewhere. */
+    private static Replay replay(Path segment, StoreState into, boolean last) throws IOException {
+        byte[] all = Files.readAllBytes(segment);
+        ByteBuffer b = ByteBuffer.wrap(all);
+        long records = 0;
+        while (b.remaining() > 0) {
+            int at = b.position();
+            String problem = null;
+            LogRecord r = null;
+            if (b.remaining() < LogRecord.HEADER) {
+                problem = "a header cut short";
+            } else {
+                int length = b.getInt();
+                int crc = b.getInt();
+                if (length < 1 || length > b.remaining()) {
+                    problem = "a record of " + length + " bytes with " + b.remaining() + " left";
+                } else {
+                    byte[] body = new byte[length];
+                    b.get(body);
+                    if (crc(body) != crc) {
+                        problem = "a CRC mismatch";
+                    } else {
+                        try {
+                            r = LogRecord.decode(body);
+                        } catch (IOException e) {
+                            problem = "an unreadable record (" + e.getMessage() + ")";
+                        }
+                    }
+                }
+            }
+            if (problem != null) {
+                if (!last) {
+                    throw new IOException("segment " + segment.getFileName() + " is corrupt at byte " + at + " (" + problem
+                            + ") and it is not the last one: acknowledged checkpoints would be lost; restore the directory"
+                            + " from a copy or move the segment away knowingly");
+                }
+                try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+                    ch.truncate(at); // a crash mid-write: the tail was never acknowledged
+                    ch.force(true);
+                }
+                return new Replay(records, all.length - at);
+            }
+            into.apply(r);
+            records++;
+        }
+        return new Replay(records, 0);
+    }
+
+    private static int crc(byte[] body) {
+        CRC32C c = new CRC32C();
+        c.update(body);
+        return (int) c.getValue();
+    }
+
+    private static long number(Path segment) {
+        String n = segment.getFileName().toString();
+        return Long.parseLong(n.substring("segment-".length(), n.length() - ".log".length()));
+    }
+
+    private Path segmentPath(long number) {
+        return dir.resolve(String.format("segment-%016d.log", number));
+    }
+
+    // ------------------------------------------------------------------ API
+
+    @Override
+    public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state) {
+        return submit(new LogRecord.State(connectionId, vip, epoch, state.clone()));
+    }
+
+    @Override
+    public CompletableFuture<Void> appendStream(String connectionId, int vip, long epoch, long offset, byte[] bytes) {
+        return submit(new LogRecord.Append(connectionId, vip, epoch, offset, bytes.clone()));
+    }
+
+    @Override
+    public CompletableFuture<Void> trimStream(String connectionId, int vip, long epoch, long offset) {
+        return submit(new LogRecord.Trim(connectionId, vip, epoch, offset));
+    }
+
+    @Override
+    public CompletableFuture<Void> delete(String connectionId, int vip, long epoch) {
+        return submit(new LogRecord.Delete(connectionId, vip, epoch));
+    }
+
+    @Override
+    public Optional<Checkpoint> read(String connectionId) {
+        return cache.get(connectionId, id -> {
+            synchronized (state) {
+                return state.read(id);
+            }
+        });
+    }
+
+    @Override
+    public List<String> connectionsOf(int vip) {
+        synchronized (state) {
+            return state.connectionsOf(vip);
+        }
+    }
+
+    @Override
+    public Lease acquire(int vip, String owner, long ttlMs) {
+        if (ttlMs < 1) {
+            throw new IllegalArgumentException("a lease lasts at least 1 ms, got " + ttlMs);
+        }
+        // Decided by the writer, in log order, so that two acquirers never both win.
+        CompletableFuture<Object> done = enqueue(new Pending(null, new LeaseRequest(vip, owner, ttlMs), new CompletableFuture<>()));
+        try {
+            return (Lease) done.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    @Override
+    public Optional<Lease> lease(int vip) {
+        synchronized (state) {
+            return state.lease(vip);
+        }
+    }
+
+    private CompletableFuture<Void> submit(LogRecord r) {
+        return enqueue(new Pending(r, null, new CompletableFuture<>())).thenApply(x -> null);
+    }
+
+    private CompletableFuture<Object> enqueue(Pending p) {
+        if (closed) {
+            p.done().completeExceptionally(new IllegalStateException("the checkpoint store is closed"));
+        } else {
+            queue.add(p);
+        }
+        return p.done();
+    }
+
+    // --------------------------------------------------------------- writer
+
+    private void writeLoop() {
+        List<Pending> batch = new ArrayList<>();
+        while (!closed || !queue.isEmpty()) {
+            try {
+                Pending first = queue.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, BATCH - 1);
+                commit(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException e) {
+                for (Pending p : batch) {
+                    p.done().completeExceptionally(new IllegalStateException("the checkpoint store could not write: " + e, e));
+                }
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    /** Checks, writes and forces a batch; completes each write once it is durable. */
+    private void commit(List<Pending> batch) throws IOException {
+        List<Pending> accepted = new ArrayList<>(batch.size());
+        List<ByteBuffer> out = new ArrayList<>(batch.size());
+        synchronized (state) {
+            long now = clock.getAsLong();
+            for (Pending p : batch) {
+                LogRecord r;
+                try {
+                    r = p.lease() != null ? state.grant(p.lease().vip(), p.lease().owner(), p.lease().ttlMs(), now) : p.record();
+                    state.check(r, now);
+                } catch (RuntimeException refused) {
+                    p.done().completeExceptionally(refused);
+                    continue;
+                }
+                state.apply(r);
+                cache.invalidate(idOf(r));
+                accepted.add(new Pending(r, p.lease(), p.done()));
+                out.add(frame(r));
+            }
+        }
+        long bytes = 0;
+        for (ByteBuffer b : out) {
+            bytes += b.remaining();
+        }
+        ByteBuffer[] array = out.toArray(ByteBuffer[]::new);
+        while (remaining(array) > 0) {
+            segment.write(array);
+        }
+        segment.force(false);
+        commits++;
+        logBytes += bytes;
+        for (Pending p : accepted) {
+            p.done().complete(p.record() instanceof LogRecord.LeaseGranted g ? g.lease() : null);
+        }
+        maybeRollOrCompact();
+    }
+
+    private static long remaining(ByteBuffer[] buffers) {
+        long n = 0;
+        for (ByteBuffer b : buffers) {
+            n += b.remaining();
+        }
+        return n;
+    }
+
+    private static String idOf(LogRecord r) {
+        return switch (r) {
+            case LogRecord.State s -> s.id();
+            case LogRecord.Append a -> a.id();
+            case LogRecord.Trim t -> t.id();
+            case LogRecord.Delete d -> d.id();
+            case LogRecord.LeaseGranted l -> "";
+        };
+    }
+
+    private static ByteBuffer frame(LogRecord r) {
+        byte[] body = r.encode();
+        ByteBuffer b = ByteBuffer.allocate(LogRecord.HEADER + body.length);
+        b.putInt(body.length).putInt(crc(body)).put(body).flip();
+        return b;
+    }
+
+    private void maybeRollOrCompact() throws IOException {
+        long live;
+        synchronized (state) {
+            live = state.liveBytes();
+        }
+        if (logBytes > Math.max(segmentBytes, 4 * live)) {
+            compact();
+        } else if (segment.size() > segmentBytes) {
+            segment.close();
+            segment = FileChannel.open(segmentPath(++segmentNumber), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+    }
+
+    /** Writes the live state into a fresh segment, forces it, then deletes the older segments. */
+    void compact() throws IOException {
+        List<LogRecord> snapshot;
+        synchronized (state) {
+            snapshot = state.snapshot();
+        }
+        long next = segmentNumber + 1;
+        FileChannel fresh = FileChannel.open(segmentPath(next), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        long bytes = 0;
+        for (LogRecord r : snapshot) {
+            ByteBuffer b = frame(r);
+            bytes += b.remaining();
+            while (b.hasRemaining()) {
+                fresh.write(b);
+            }
+        }
+        fresh.force(true);
+        segment.close();
+        for (long n = segmentNumber; n >= 1 && Files.deleteIfExists(segmentPath(n)); n--) {
+            // older segments: everything they said is in the fresh one
+        }
+        segment = fresh;
+        segmentNumber = next;
+        logBytes = bytes;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            writer.join(10_000);
+            segment.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            throw new UncheckedIOException("closing the checkpoint store in " + dir, e);
+        }
+    }
+}

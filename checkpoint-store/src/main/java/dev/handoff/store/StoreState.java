@@ -1,0 +1,170 @@
+package dev.handoff.store;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** What the log amounts to: every connection's checkpoint and every lease. One writer; callers synchronize. */
+final class StoreState {
+    /** Checkpoints by connection id. */
+    private final Map<String, Entry> connections = new HashMap<>();
+    /** Leases by VIP. */
+    private final Map<Integer, Lease> leases = new HashMap<>();
+
+    /** One connection's checkpoint as it grows and shrinks. */
+    private static final class Entry {
+        /** Its VIP. */
+        int vip;
+        /** Epoch of the last write. */
+        long epoch;
+        /** ICI without the send queue. */
+        byte[] state = new byte[0];
+        /** Stream offset of {@code stream[0]}. */
+        long start;
+        /** Send bytes kept (the first {@code length} of the array). */
+        byte[] stream = new byte[0];
+        /** Bytes used in {@code stream}. */
+        int length;
+    }
+
+    /**
+     * Refuses a record that is not allowed now (a stale epoch, a gap in the stream), with the
+     * reason; nothing changes.
+     */
+    void check(LogRecord r, long now) {
+        if (r instanceof LogRecord.LeaseGranted) {
+            return;
+        }
+        long epoch = switch (r) {
+            case LogRecord.State s -> s.epoch();
+            case LogRecord.Append a -> a.epoch();
+            case LogRecord.Trim t -> t.epoch();
+            case LogRecord.Delete d -> d.epoch();
+            case LogRecord.LeaseGranted l -> l.lease().epoch();
+        };
+        Lease lease = leases.get(r.vip());
+        if (lease != null && epoch < lease.epoch()) {
+            throw new StaleEpochException("write with epoch " + epoch + " refused: the lease on the VIP is at epoch "
+                    + lease.epoch() + " (owner " + lease.owner() + "); this writer must stop speaking for it");
+        }
+        if (r instanceof LogRecord.Append a) {
+            Entry e = connections.get(a.id());
+            long end = e == null ? a.offset() : e.start + e.length;
+            if (e != null && e.length > 0 && a.offset() > end) {
+                throw new IllegalArgumentException("append at stream offset " + a.offset() + " leaves a gap after "
+                        + end + " for " + a.id() + ": send the bytes in between first");
+            }
+        }
+    }
+
+    /** Applies an accepted record (replay or live). */
+    void apply(LogRecord r) {
+        switch (r) {
+            case LogRecord.State s -> {
+                Entry e = entry(s.id(), s.vip(), s.epoch());
+                e.state = s.state();
+            }
+            case LogRecord.Append a -> append(entry(a.id(), a.vip(), a.epoch()), a.offset(), a.bytes());
+            case LogRecord.Trim t -> trim(entry(t.id(), t.vip(), t.epoch()), t.offset());
+            case LogRecord.Delete d -> connections.remove(d.id());
+            case LogRecord.LeaseGranted l -> leases.put(l.lease().vip(), l.lease());
+        }
+    }
+
+    private Entry entry(String id, int vip, long epoch) {
+        Entry e = connections.computeIfAbsent(id, k -> new Entry());
+        e.vip = vip;
+        e.epoch = epoch;
+        return e;
+    }
+
+    private static void append(Entry e, long offset, byte[] bytes) {
+        if (e.length == 0 && offset != e.start + e.length) {
+            e.start = offset; // an empty stream starts where its first bytes go
+        }
+        long end = e.start + e.length;
+        long skip = Math.max(0, end - offset); // bytes already kept (a retried write)
+        if (skip >= bytes.length) {
+            return;
+        }
+        int add = (int) (bytes.length - skip);
+        if (e.length + add > e.stream.length) {
+            e.stream = Arrays.copyOf(e.stream, Math.max(e.length + add, 2 * e.stream.length));
+        }
+        System.arraycopy(bytes, (int) skip, e.stream, e.length, add);
+        e.length += add;
+    }
+
+    private static void trim(Entry e, long offset) {
+        long drop = Math.min(e.length, offset - e.start);
+        if (drop <= 0) {
+            return;
+        }
+        System.arraycopy(e.stream, (int) drop, e.stream, 0, e.length - (int) drop);
+        e.length -= (int) drop;
+        e.start += drop;
+        if (e.stream.length > 4096 && e.length < e.stream.length / 4) {
+            e.stream = Arrays.copyOf(e.stream, Math.max(4096, e.length * 2)); // give memory back
+        }
+    }
+
+    Optional<Checkpoint> read(String id) {
+        Entry e = connections.get(id);
+        return e == null ? Optional.empty()
+                : Optional.of(new Checkpoint(id, e.vip, e.epoch, e.state, e.start, Arrays.copyOf(e.stream, e.length)));
+    }
+
+    List<String> connectionsOf(int vip) {
+        return connections.entrySet().stream().filter(x -> x.getValue().vip == vip).map(Map.Entry::getKey).sorted().toList();
+    }
+
+    /**
+     * The lease {@code owner} gets on {@code vip} now: a renewal (same epoch) while it holds
+     * it, a new epoch when the VIP is free or its lease has run out; StaleEpochException
+     * while another owner's lease runs.
+     */
+    LogRecord.LeaseGranted grant(int vip, String owner, long ttlMs, long now) {
+        Lease current = leases.get(vip);
+        long epoch;
+        if (current == null) {
+            epoch = 1;
+        } else if (current.expiresAt() <= now) {
+            epoch = current.epoch() + 1; // even for the same owner: its writes in flight under the old epoch are fenced
+        } else if (current.owner().equals(owner)) {
+            epoch = current.epoch();
+        } else {
+            throw new StaleEpochException("the lease on the VIP is held by " + current.owner() + " (epoch " + current.epoch()
+                    + ") for " + (current.expiresAt() - now) + " ms more");
+        }
+        return new LogRecord.LeaseGranted(new Lease(vip, owner, epoch, now + ttlMs));
+    }
+
+    Optional<Lease> lease(int vip) {
+        return Optional.ofNullable(leases.get(vip));
+    }
+
+    /** Records that rebuild this state from nothing (what compaction writes). */
+    List<LogRecord> snapshot() {
+        List<LogRecord> out = new java.util.ArrayList<>();
+        for (Lease l : leases.values()) {
+            out.add(new LogRecord.LeaseGranted(l));
+        }
+        for (Map.Entry<String, Entry> x : connections.entrySet()) {
+            Entry e = x.getValue();
+            out.add(new LogRecord.State(x.getKey(), e.vip, e.epoch, e.state));
+            out.add(new LogRecord.Append(x.getKey(), e.vip, e.epoch, e.start, Arrays.copyOf(e.stream, e.length)));
+        }
+        return out;
+    }
+
+    /** Bytes the live state takes in the log (for the compaction trigger). */
+    long liveBytes() {
+        long n = 0;
+        for (Entry e : connections.values()) {
+            n += e.state.length + e.length + 64L;
+        }
+        return n + 64L * leases.size();
+    }
+}

@@ -1,0 +1,204 @@
+package dev.handoff.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded store on a real directory: durability across reopen, torn tails, corruption, group commit, compaction, leases. */
+class FileCheckpointStoreTest {
+    static final int VIP = 0x0a4d0064;
+    static final String ID = "10.77.0.100:80-10.77.0.2:40000";
+
+    @TempDir
+    Path dir;
+    final AtomicLong clock = new AtomicLong(1_000_000);
+
+    FileCheckpointStore open() {
+        return FileCheckpointStore.open(dir, clock::get);
+    }
+
+    static byte[] bytes(int n, int seed) {
+        byte[] b = new byte[n];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
+    Path lastSegment() throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList().getLast();
+        }
+    }
+
+    @Test
+    void writesAreDurableAndIncremental() throws Exception {
+        byte[] stream = bytes(100_000, 1);
+        try (FileCheckpointStore s = open()) {
+            s.putState(ID, VIP, 0, "state-1".getBytes()).join();
+            s.appendStream(ID, VIP, 0, 5000, java.util.Arrays.copyOfRange(stream, 0, 60_000)).join();
+            s.appendStream(ID, VIP, 0, 5000 + 50_000, java.util.Arrays.copyOfRange(stream, 50_000, 100_000)).join(); // overlaps
+            s.trimStream(ID, VIP, 0, 5000 + 30_000).join();
+            s.putState(ID, VIP, 0, "state-2".getBytes()).join();
+            s.putState("other", VIP + 1, 0, "x".getBytes()).join();
+            s.delete("other", VIP + 1, 0).join();
+        }
+        try (FileCheckpointStore s = open()) {
+            Checkpoint c = s.read(ID).orElseThrow();
+            assertEquals("state-2", new String(c.state()));
+            assertEquals(35_000, c.streamStart());
+            assertArrayEquals(java.util.Arrays.copyOfRange(stream, 30_000, 100_000), c.stream());
+            assertEquals(List.of(ID), s.connectionsOf(VIP));
+            assertTrue(s.read("other").isEmpty());
+            assertTrue(s.recovery().contains("replayed 7 records"), s.recovery());
+        }
+    }
+
+    @Test
+    void aGapInTheStreamIsRefusedAndChangesNothing() {
+        try (FileCheckpointStore s = open()) {
+            s.appendStream(ID, VIP, 0, 0, bytes(10, 2)).join();
+            CompletionException e = assertThrows(CompletionException.class, () -> s.appendStream(ID, VIP, 0, 20, bytes(5, 3)).join());
+            assertTrue(e.getCause().getMessage().contains("leaves a gap"), e.getCause().getMessage());
+            assertEquals(10, s.read(ID).orElseThrow().stream().length);
+        }
+    }
+
+    @Test
+    void aTornTailIsCutAndEveryAcknowledgedWriteSurvives() throws Exception {
+        try (FileCheckpointStore s = open()) {
+            for (int i = 0; i < 10; i++) {
+                s.appendStream(ID, VIP, 0, i * 1000L, bytes(1000, i)).join();
+            }
+        }
+        Path seg = lastSegment();
+        long size = Files.size(seg);
+        // A crash in the middle of the next record: its header and half its body reached the disk.
+        byte[] torn = new byte[LogRecord.HEADER + 20];
+        java.nio.ByteBuffer.wrap(torn).putInt(500).putInt(12345);
+        Files.write(seg, torn, StandardOpenOption.APPEND);
+        try (FileCheckpointStore s = open()) {
+            assertTrue(s.recovery().contains("cut a torn tail of 28 bytes"), s.recovery());
+            assertEquals(10_000, s.read(ID).orElseThrow().stream().length);
+            s.appendStream(ID, VIP, 0, 10_000, bytes(1, 9)).join(); // the log goes on after the cut
+        }
+        assertEquals(size + LogRecord.HEADER + new LogRecord.Append(ID, VIP, 0, 10_000, new byte[1]).encode().length, Files.size(seg));
+        try (FileCheckpointStore s = open()) {
+            assertEquals(10_001, s.read(ID).orElseThrow().stream().length);
+        }
+    }
+
+    @Test
+    void aCorruptRecordAtTheEndIsCutButCorruptionBeforeTheLastSegmentRefusesToOpen() throws Exception {
+        try (FileCheckpointStore s = open()) {
+            s.putState(ID, VIP, 0, "good".getBytes()).join();
+            s.putState(ID, VIP, 0, "last".getBytes()).join();
+        }
+        Path seg = lastSegment();
+        byte[] all = Files.readAllBytes(seg);
+        all[all.length - 2] ^= 0x40; // a bit flipped in the last record's body
+        Files.write(seg, all);
+        try (FileCheckpointStore s = open()) {
+            assertEquals("good", new String(s.read(ID).orElseThrow().state()), "the corrupt last record is dropped");
+            assertTrue(s.recovery().contains("torn tail"), s.recovery());
+        }
+        // Now the same damage in a segment that is not the last one.
+        byte[] first = Files.readAllBytes(seg);
+        first[LogRecord.HEADER + 3] ^= 0x01;
+        Files.write(seg, first);
+        Files.write(dir.resolve(String.format("segment-%016d.log", 99)), new byte[0]);
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, this::open);
+        assertTrue(e.getMessage().contains("is corrupt at byte 0") && e.getMessage().contains("not the last one"), e.getMessage());
+    }
+
+    @Test
+    void concurrentWritesShareCommits() {
+        try (FileCheckpointStore s = open()) {
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int id = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 250; i++) {
+                        synchronized (writes) {
+                            writes.add(s.appendStream("conn-" + id, VIP, 0, i * 100L, bytes(100, i)));
+                        }
+                    }
+                }));
+            }
+            threads.forEach(th -> {
+                try {
+                    th.join();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+            assertEquals(2000, writes.size());
+            assertTrue(s.commits() < 2000, "group commit: " + s.commits() + " forces for 2000 writes");
+            for (int t = 0; t < 8; t++) {
+                assertEquals(25_000, s.read("conn-" + t).orElseThrow().stream().length);
+            }
+        }
+    }
+
+    @Test
+    void compactionKeepsOnlyTheLiveStateAndSurvivesReopen() throws Exception {
+        byte[] last;
+        try (FileCheckpointStore s = FileCheckpointStore.open(dir, clock::get, 64 * 1024)) {
+            s.acquire(VIP, "a", 10_000);
+            long offset = 0;
+            for (int i = 0; i < 200; i++) { // 2 MB through a connection whose peer acknowledges as it goes
+                s.appendStream(ID, VIP, 1, offset, bytes(10_000, i)).join();
+                offset += 10_000;
+                s.trimStream(ID, VIP, 1, offset - 5000).join();
+            }
+            last = bytes(10_000, 199);
+            assertEquals(1, s.segments(), "compacted into one segment");
+            assertTrue(Files.size(lastSegment()) < 64 * 1024, "only the live state is left: " + Files.size(lastSegment()));
+        }
+        try (FileCheckpointStore s = open()) {
+            Checkpoint c = s.read(ID).orElseThrow();
+            assertEquals(2_000_000 - 5000, c.streamStart());
+            assertArrayEquals(java.util.Arrays.copyOfRange(last, 5000, 10_000), c.stream());
+            assertEquals("a", s.lease(VIP).orElseThrow().owner());
+        }
+    }
+
+    @Test
+    void leasesFenceStaleWriters() {
+        try (FileCheckpointStore s = open()) {
+            Lease a = s.acquire(VIP, "a", 1000);
+            assertEquals(1, a.epoch());
+            assertEquals(1, s.acquire(VIP, "a", 1000).epoch(), "a renewal keeps the epoch");
+            StaleEpochException held = assertThrows(StaleEpochException.class, () -> s.acquire(VIP, "b", 1000));
+            assertTrue(held.getMessage().contains("held by a"), held.getMessage());
+            s.putState(ID, VIP, 1, "from a".getBytes()).join();
+
+            clock.addAndGet(1001); // a's lease runs out
+            Lease b = s.acquire(VIP, "b", 1000);
+            assertEquals(2, b.epoch());
+            CompletionException stale = assertThrows(CompletionException.class,
+                    () -> s.putState(ID, VIP, 1, "late from a".getBytes()).join());
+            assertTrue(stale.getCause() instanceof StaleEpochException, stale.getCause().toString());
+            assertEquals("from a", new String(s.read(ID).orElseThrow().state()), "the refused write changed nothing");
+            s.putState(ID, VIP, 2, "from b".getBytes()).join();
+        }
+        try (FileCheckpointStore s = open()) {
+            assertEquals(new Lease(VIP, "b", 2, 1_002_001), s.lease(VIP).orElseThrow());
+            assertEquals("from b", new String(s.read(ID).orElseThrow().state()));
+        }
+    }
+}
