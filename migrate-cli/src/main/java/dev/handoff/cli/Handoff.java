@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
             "move-vip (pass a VIP with all its connections), events (follow an agent's events),",
             "demo (see it work), bench (measure against the kernel), relay (impair a path). Fail-over arrives with its issue.",
             "Example: handoff demo --megabytes 16"},
-        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, MoveVipCommand.class, EventsCommand.class, AuditCommand.class, MigrationBenchCommand.class,
+        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, MoveVipCommand.class, EventsCommand.class, AuditCommand.class, MigrationBenchCommand.class, StoreCommand.class,
             DemoCommand.class, BenchCommand.class, RelayCommand.class, ProbeCommand.class})
 public final class Handoff implements Runnable {
 

@@ -28,7 +28,8 @@ public final class HandoffProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code handoff ARGS} in {@code ns} and waits until its output shows {@code ready}.
+     * Starts {@code handoff ARGS} in namespace {@code ns} (null: this one) and waits until its
+     * output shows {@code ready}.
      * The launcher is the {@code handoff.launcher} system property, else the script beside
      * the running jar.
      */
@@ -42,7 +43,7 @@ public final class HandoffProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(launcher));
         cmd.addAll(List.of(args));
         Path log = Files.createTempFile(logDir, args[0] + "-", ".log");
-        Process p = new ProcessBuilder(Topology.in(ns, cmd.toArray(String[]::new)))
+        Process p = new ProcessBuilder(ns == null ? cmd : Topology.in(ns, cmd.toArray(String[]::new)))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HandoffProcess a = new HandoffProcess(p, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -73,6 +74,12 @@ public final class HandoffProcess implements AutoCloseable {
     /** Process id (the launcher execs java, so it is the JVM's). */
     public long pid() {
         return process.pid();
+    }
+
+    /** SIGKILL, as a crash: no shutdown hook runs. Waits until it is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
     }
 
     /** Everything the process printed so far. */

@@ -31,6 +31,8 @@ public final class TcpConnection {
     static final int MAX_WSCALE = 14;
     /** RFC 7323 §5.5: TS.Recent older than 24 days is not used for PAWS. */
     static final long PAWS_IDLE_MS = 24L * 24 * 3600 * 1000;
+    /** How long a restored endpoint ACKs every segment at once, ms. */
+    static final long QUICK_ACK_AFTER_RESTORE_MS = 200;
     /** Length of the timestamps option as sent, with its two NOPs. */
     private static final int TS_OPTION_LENGTH = 12;
 
@@ -177,6 +179,8 @@ public final class TcpConnection {
     private static final long NO_HOLE = -1;
 
     // --- output offloads, set per poll by the caller ---
+    /** Until when (ms) every in-order segment is ACKed at once, without delayed ACK (after a restore). */
+    private long quickAckUntil;
     /** Largest payload of one emitted segment (TSO/GSO); 0 means one MSS. */
     private int maxPayload;
     /** Write only the pseudo-header sum into the checksum field: the link completes it. */
@@ -623,6 +627,8 @@ public final class TcpConnection {
                 ackNow = true; // RFC 5681 §4.2: ACK at once when a segment fills (part of) a gap
             } else if (rcvNxt - lastAckSent >= 2 * largestSegment) {
                 ackNow = true; // RFC 5681 §4.2: ACK at least every second full-sized segment
+            } else if (now < quickAckUntil) {
+                ackNow = true; // just moved here: the peer has waited through the freeze already (see restore)
             } else if (ackAt == NEVER) {
                 ackAt = now + config.delayedAckMs(); // RFC 9293 §3.8.6.3: delayed ACK
             }
@@ -1381,6 +1387,10 @@ public final class TcpConnection {
         if (c.sndMax != c.sndUna) {
             c.rtoAt = now + c.rtt.rto(0);
         }
+        // Like Linux's quick-ack mode (RFC 5681 §4.2 allows ACKing more often): the peer got no
+        // ACK during the move, so the segments that waited for it are ACKed at once, before
+        // the peer's tail-loss probe (2 RTT, at least 10 ms on Linux) resends one.
+        c.quickAckUntil = now + QUICK_ACK_AFTER_RESTORE_MS;
         return c;
     }
 }

@@ -278,6 +278,23 @@ class TcpEngineTest {
 
     @Nested
     class DataTransfer {
+        /** After a restore (a move), segments are ACKed at once for a while: the peer has waited through the freeze. */
+        @Test
+        void aRestoredEndpointAcksAtOnceThenDelaysAgain() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            EndpointState snapshot = c.snapshot();
+            fx.stack.detach(c);
+            fx.stack.restore(fx.now, snapshot, true);
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(102, fx.tsNow()).data("abc").send();
+            assertEquals(IRS + 4, fx.recv().ack(), "ACKed at once, no delayed ACK");
+            fx.advance(TcpConnection.QUICK_ACK_AFTER_RESTORE_MS);
+            fx.seg(ACK).seq(IRS + 4).ack(ISS + 1).ts(103, fx.tsNow()).data("def").send();
+            fx.expectNothing();
+            fx.advance(TcpConfig.defaults().delayedAckMs());
+            assertEquals(IRS + 7, fx.recv().ack(), "delayed ACK again once the quick-ack time is over");
+        }
+
         /**
          * RFC 7323 Appendix F: with window scaling, rounding the window up on every ACK while
          * the application reads nothing would push the edge past the buffer. Odd-sized

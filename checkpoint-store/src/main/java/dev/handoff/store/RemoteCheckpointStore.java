@@ -1,0 +1,154 @@
+package dev.handoff.store;
+
+import com.google.protobuf.ByteString;
+import dev.handoff.proto.v1.AcquireLeaseRequest;
+import dev.handoff.proto.v1.CheckpointStoreServiceGrpc;
+import dev.handoff.proto.v1.GetLeaseRequest;
+import dev.handoff.proto.v1.LeaseInfo;
+import dev.handoff.proto.v1.ListCheckpointsRequest;
+import dev.handoff.proto.v1.ReadRequest;
+import dev.handoff.proto.v1.ReadResponse;
+import dev.handoff.proto.v1.StreamAppend;
+import dev.handoff.proto.v1.WriteOp;
+import dev.handoff.proto.v1.WriteRequest;
+import dev.handoff.proto.v1.WriteResponse;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@link CheckpointStore} in another process (`handoff store`), over gRPC. Every call has
+ * a deadline; a stale epoch comes back as {@link StaleEpochException}, any other failure
+ * as an exception naming the store's status.
+ */
+public final class RemoteCheckpointStore implements CheckpointStore {
+    /** Deadline of each call, ms. */
+    static final long DEADLINE_MS = 5000;
+
+    /** The store's channel (owned by the caller). */
+    private final Channel channel;
+
+    public RemoteCheckpointStore(Channel channel) {
+        this.channel = channel;
+    }
+
+    private CheckpointStoreServiceGrpc.CheckpointStoreServiceBlockingStub blocking() {
+        return CheckpointStoreServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Sends one write; completes when the store says it is durable. */
+    private CompletableFuture<Void> write(WriteOp.Builder op) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CheckpointStoreServiceGrpc.newStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .write(WriteRequest.newBuilder().addOps(op).build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(WriteResponse r) {
+                        done.complete(null);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(translate(t));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.complete(null);
+                    }
+                });
+        return done;
+    }
+
+    private static RuntimeException translate(Throwable t) {
+        Status s = Status.fromThrowable(t);
+        return switch (s.getCode()) {
+            case FAILED_PRECONDITION -> new StaleEpochException(s.getDescription());
+            case INVALID_ARGUMENT -> new IllegalArgumentException(s.getDescription());
+            default -> new IllegalStateException("checkpoint store: " + s.getCode() + " " + s.getDescription(), t);
+        };
+    }
+
+    private static WriteOp.Builder op(String id, int vip, long epoch) {
+        return WriteOp.newBuilder().setConnectionId(id).setVip(vip).setEpoch(epoch);
+    }
+
+    @Override
+    public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state) {
+        return write(op(connectionId, vip, epoch).setState(ByteString.copyFrom(state)));
+    }
+
+    @Override
+    public CompletableFuture<Void> appendStream(String connectionId, int vip, long epoch, long offset, byte[] bytes) {
+        return write(op(connectionId, vip, epoch).setAppend(StreamAppend.newBuilder().setOffset(offset)
+                .setData(ByteString.copyFrom(bytes))));
+    }
+
+    @Override
+    public CompletableFuture<Void> trimStream(String connectionId, int vip, long epoch, long offset) {
+        return write(op(connectionId, vip, epoch).setTrimTo(offset));
+    }
+
+    @Override
+    public CompletableFuture<Void> delete(String connectionId, int vip, long epoch) {
+        return write(op(connectionId, vip, epoch).setDelete(true));
+    }
+
+    @Override
+    public Optional<Checkpoint> read(String connectionId) {
+        try {
+            ReadResponse r = blocking().read(ReadRequest.newBuilder().setConnectionId(connectionId).build());
+            return Optional.of(new Checkpoint(r.getConnectionId(), r.getVip(), r.getEpoch(), r.getState().toByteArray(),
+                    r.getStreamStart(), r.getStream().toByteArray()));
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                return Optional.empty();
+            }
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public List<String> connectionsOf(int vip) {
+        try {
+            return blocking().listCheckpoints(ListCheckpointsRequest.newBuilder().setVip(vip).build()).getConnectionIdsList();
+        } catch (StatusRuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public Lease acquire(int vip, String owner, long ttlMs) {
+        try {
+            return lease(blocking().acquireLease(AcquireLeaseRequest.newBuilder().setVip(vip).setOwner(owner)
+                    .setTtlMs(ttlMs).build()));
+        } catch (StatusRuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public Optional<Lease> lease(int vip) {
+        try {
+            return Optional.of(lease(blocking().getLease(GetLeaseRequest.newBuilder().setVip(vip).build())));
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                return Optional.empty();
+            }
+            throw translate(e);
+        }
+    }
+
+    private static Lease lease(LeaseInfo i) {
+        return new Lease(i.getVip(), i.getOwner(), i.getEpoch(), i.getExpiresAtUnixMs());
+    }
+
+    @Override
+    public void close() {
+        // the channel belongs to the caller
+    }
+}

@@ -1,0 +1,122 @@
+package dev.handoff.store;
+
+import com.google.protobuf.ByteString;
+import dev.handoff.proto.v1.AcquireLeaseRequest;
+import dev.handoff.proto.v1.CheckpointStoreServiceGrpc;
+import dev.handoff.proto.v1.GetLeaseRequest;
+import dev.handoff.proto.v1.LeaseInfo;
+import dev.handoff.proto.v1.ListCheckpointsRequest;
+import dev.handoff.proto.v1.ListCheckpointsResponse;
+import dev.handoff.proto.v1.ReadRequest;
+import dev.handoff.proto.v1.ReadResponse;
+import dev.handoff.proto.v1.WriteOp;
+import dev.handoff.proto.v1.WriteRequest;
+import dev.handoff.proto.v1.WriteResponse;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/** The store's gRPC API over a {@link CheckpointStore}. */
+final class StoreService extends CheckpointStoreServiceGrpc.CheckpointStoreServiceImplBase {
+    /** Most operations in one Write. */
+    static final int MAX_OPS = 100_000;
+
+    /** The store served. */
+    private final CheckpointStore store;
+
+    StoreService(CheckpointStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public void write(WriteRequest request, StreamObserver<WriteResponse> out) {
+        if (request.getOpsCount() > MAX_OPS) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription(request.getOpsCount() + " operations in one Write, at most "
+                    + MAX_OPS).asRuntimeException());
+            return;
+        }
+        List<CompletableFuture<Void>> done = new ArrayList<>(request.getOpsCount());
+        for (WriteOp op : request.getOpsList()) {
+            String id = op.getConnectionId();
+            if (id.isEmpty()) {
+                out.onError(Status.INVALID_ARGUMENT.withDescription("a write without connection_id").asRuntimeException());
+                return;
+            }
+            done.add(switch (op.getOpCase()) {
+                case STATE -> store.putState(id, op.getVip(), op.getEpoch(), op.getState().toByteArray());
+                case APPEND -> store.appendStream(id, op.getVip(), op.getEpoch(), op.getAppend().getOffset(),
+                        op.getAppend().getData().toByteArray());
+                case TRIM_TO -> store.trimStream(id, op.getVip(), op.getEpoch(), op.getTrimTo());
+                case DELETE -> store.delete(id, op.getVip(), op.getEpoch());
+                case OP_NOT_SET -> CompletableFuture.failedFuture(
+                        new IllegalArgumentException("write for " + id + " names no operation (state, append, trim_to, delete)"));
+            });
+        }
+        CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).whenComplete((ok, error) -> {
+            if (error == null) {
+                out.onNext(WriteResponse.getDefaultInstance());
+                out.onCompleted();
+            } else {
+                out.onError(status(error).asRuntimeException());
+            }
+        });
+    }
+
+    @Override
+    public void read(ReadRequest request, StreamObserver<ReadResponse> out) {
+        store.read(request.getConnectionId()).ifPresentOrElse(c -> {
+            out.onNext(ReadResponse.newBuilder().setConnectionId(c.connectionId()).setVip(c.vip()).setEpoch(c.epoch())
+                    .setState(ByteString.copyFrom(c.state())).setStreamStart(c.streamStart())
+                    .setStream(ByteString.copyFrom(c.stream())).build());
+            out.onCompleted();
+        }, () -> out.onError(Status.NOT_FOUND.withDescription("no checkpoint of " + request.getConnectionId()).asRuntimeException()));
+    }
+
+    @Override
+    public void listCheckpoints(ListCheckpointsRequest request, StreamObserver<ListCheckpointsResponse> out) {
+        out.onNext(ListCheckpointsResponse.newBuilder().addAllConnectionIds(store.connectionsOf(request.getVip())).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void acquireLease(AcquireLeaseRequest request, StreamObserver<LeaseInfo> out) {
+        if (request.getOwner().isEmpty() || request.getTtlMs() < 1) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("a lease needs an owner and ttl_ms >= 1").asRuntimeException());
+            return;
+        }
+        try {
+            out.onNext(info(store.acquire(request.getVip(), request.getOwner(), request.getTtlMs())));
+            out.onCompleted();
+        } catch (RuntimeException e) {
+            out.onError(status(e).asRuntimeException());
+        }
+    }
+
+    @Override
+    public void getLease(GetLeaseRequest request, StreamObserver<LeaseInfo> out) {
+        store.lease(request.getVip()).ifPresentOrElse(l -> {
+            out.onNext(info(l));
+            out.onCompleted();
+        }, () -> out.onError(Status.NOT_FOUND.withDescription("no lease was ever granted on this VIP").asRuntimeException()));
+    }
+
+    static LeaseInfo info(Lease l) {
+        return LeaseInfo.newBuilder().setVip(l.vip()).setOwner(l.owner()).setEpoch(l.epoch()).setExpiresAtUnixMs(l.expiresAt())
+                .build();
+    }
+
+    /** The status for a store error: stale epochs are FAILED_PRECONDITION, bad requests INVALID_ARGUMENT. */
+    private static Status status(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof StaleEpochException) {
+            return Status.FAILED_PRECONDITION.withDescription(cause.getMessage());
+        }
+        if (cause instanceof IllegalArgumentException) {
+            return Status.INVALID_ARGUMENT.withDescription(cause.getMessage());
+        }
+        return Status.UNAVAILABLE.withDescription("the store could not write: " + cause.getMessage());
+    }
+}

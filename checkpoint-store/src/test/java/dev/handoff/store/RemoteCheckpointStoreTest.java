@@ -1,0 +1,105 @@
+package dev.handoff.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import dev.handoff.proto.v1.CheckpointStoreServiceGrpc;
+import dev.handoff.proto.v1.StreamAppend;
+import dev.handoff.proto.v1.WriteOp;
+import dev.handoff.proto.v1.WriteRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store's gRPC API in process: the remote client behaves as the embedded store, errors keep their meaning. */
+class RemoteCheckpointStoreTest {
+    static final int VIP = 0x0a4d0064;
+
+    @TempDir
+    Path dir;
+    final AtomicLong clock = new AtomicLong(5_000);
+    FileCheckpointStore file;
+    StoreServer server;
+    ManagedChannel channel;
+    RemoteCheckpointStore remote;
+
+    @BeforeEach
+    void start() throws Exception {
+        file = FileCheckpointStore.open(dir, clock::get);
+        server = StoreServer.start(InProcessServerBuilder.forName("store-test"), file);
+        channel = InProcessChannelBuilder.forName("store-test").build();
+        remote = new RemoteCheckpointStore(channel);
+    }
+
+    @AfterEach
+    void stop() {
+        channel.shutdownNow();
+        server.close();
+        file.close();
+    }
+
+    @Test
+    void writesReadsAndLeasesGoThroughTheApi() {
+        Lease a = remote.acquire(VIP, "a", 1000);
+        assertEquals(1, a.epoch());
+        remote.putState("c1", VIP, 1, "s".getBytes()).join();
+        remote.appendStream("c1", VIP, 1, 100, "hello world".getBytes()).join();
+        remote.trimStream("c1", VIP, 1, 106).join();
+        Checkpoint c = remote.read("c1").orElseThrow();
+        assertEquals("world", new String(c.stream()));
+        assertEquals(106, c.streamStart());
+        assertEquals(List.of("c1"), remote.connectionsOf(VIP));
+        assertTrue(remote.read("nothing").isEmpty());
+        assertTrue(remote.lease(VIP + 1).isEmpty());
+        assertEquals(a, remote.lease(VIP).orElseThrow());
+
+        clock.addAndGet(2000);
+        remote.acquire(VIP, "b", 1000);
+        CompletionException stale = assertThrows(CompletionException.class, () -> remote.putState("c1", VIP, 1, "x".getBytes()).join());
+        assertTrue(stale.getCause() instanceof StaleEpochException, stale.getCause().toString());
+        assertThrows(StaleEpochException.class, () -> remote.acquire(VIP, "a", 1000));
+        CompletionException gap = assertThrows(CompletionException.class,
+                () -> remote.appendStream("c1", VIP, 2, 500, "x".getBytes()).join());
+        assertTrue(gap.getCause() instanceof IllegalArgumentException, gap.getCause().toString());
+    }
+
+    @Test
+    void aBatchIsOneWriteAndBadRequestsAreRefused() {
+        var stub = CheckpointStoreServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+        WriteRequest.Builder batch = WriteRequest.newBuilder();
+        for (int i = 0; i < 100; i++) {
+            batch.addOps(WriteOp.newBuilder().setConnectionId("c" + i).setVip(VIP).setAppend(StreamAppend.newBuilder()
+                    .setOffset(0).setData(ByteString.copyFromUtf8("data " + i))));
+        }
+        long before = file.commits();
+        stub.write(batch.build());
+        assertTrue(file.commits() - before < 100, "the batch shared commits: " + (file.commits() - before));
+        assertArrayEquals("data 42".getBytes(), remote.read("c42").orElseThrow().stream());
+
+        StatusRuntimeException empty = assertThrows(StatusRuntimeException.class, () -> stub.write(WriteRequest.newBuilder()
+                .addOps(WriteOp.newBuilder().setConnectionId("c1").setVip(VIP)).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, empty.getStatus().getCode());
+        assertTrue(empty.getStatus().getDescription().contains("names no operation"), empty.getStatus().getDescription());
+
+        HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.getDefaultInstance());
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+    }
+}
