@@ -3,6 +3,7 @@ package dev.handoff.agent.audit;
 import dev.handoff.agent.wire.EthernetFrame;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.Ipv4Packet;
+import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.agent.wire.MalformedPacketException;
 import dev.handoff.agent.wire.SeqNum;
 import dev.handoff.agent.wire.TcpSegment;
@@ -140,10 +141,12 @@ public final class TransparencyAudit {
             // one unit (2^shift bytes); anything more is a retraction.
             if (f.haveEdge && SeqNum.diff(f.rightEdge, edge) >= (1 << f.ourShift)) {
                 violation(key, "window right edge retracted by " + SeqNum.diff(f.rightEdge, edge) + " bytes (ack "
-                        + Integer.toUnsignedString(tcp.ack()) + ", window " + tcp.window() + ")");
+                        + Integer.toUnsignedString(tcp.ack()) + ", window " + tcp.window() + ", from "
+                        + MacAddress.format(mac) + "; the edge was set by " + MacAddress.format(f.edgeMac) + ")");
             }
             if (!f.haveEdge || SeqNum.gt(edge, f.rightEdge)) {
                 f.rightEdge = edge;
+                f.edgeMac = mac;
             }
             f.haveEdge = true;
             long ack = f.peerOffset(tcp.ack());
@@ -279,6 +282,8 @@ public final class TransparencyAudit {
         boolean haveEdge;
         /** Highest right window edge we advertised. */
         int rightEdge;
+        /** Source MAC of the segment that advertised {@link #rightEdge}. */
+        long edgeMac;
         /** Source MAC of our last segment, 0 before the first. */
         long senderMac;
         /** Times that MAC changed. */

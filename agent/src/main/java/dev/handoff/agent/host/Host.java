@@ -767,15 +767,14 @@ public final class Host implements AutoCloseable {
                 long now = now();
                 drive(now);
                 if (now >= nextTimer) {
-                    stack.poll(now, sink);
-                    checkAll();
+                    stack.poll(now, sink); // connections that closed on a timer are touched: drive() reports them
                 }
                 if (stopDeadline != NEVER && (connections.isEmpty() || now >= stopDeadline)) {
                     abortRemaining(now);
                     break;
                 }
                 nextTimer = stack.pollAt();
-                if (nextTimer <= now || !tasks.isEmpty()) {
+                if (nextTimer <= now || !tasks.isEmpty() || stack.hasTouched()) {
                     continue;
                 }
                 waker.arm(Math.min(nextTimer, stopDeadline));
@@ -877,19 +876,6 @@ public final class Host implements AutoCloseable {
             c.driver.onClosed(c, reason);
         } catch (RuntimeException e) {
             emit(HostEvent.ERROR, c.id(), "driver failed while closing: " + e);
-        }
-    }
-
-    /** After a timer round: connections that closed on a timer (RTO give-up, TIME-WAIT) are reported. */
-    private void checkAll() {
-        if (connections.isEmpty()) {
-            return;
-        }
-        for (Connection c : List.copyOf(connections.values())) {
-            TcpState s = c.state();
-            if (s == TcpState.CLOSED || s == TcpState.TIME_WAIT) {
-                closed(c);
-            }
         }
     }
 

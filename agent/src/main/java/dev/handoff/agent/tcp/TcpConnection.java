@@ -63,6 +63,14 @@ public final class TcpConnection {
     int tableIndex = -1;
     /** In the stack's list of connections touched since the last {@link TcpStack#drainTouched}. */
     boolean touched;
+    /** The stack that holds it (for rescheduling after an application call), or null. */
+    TcpStack stack;
+    /** Waiting in its stack's list of connections whose deadline must be recomputed. */
+    boolean deadlineStale;
+    /** Slot in the stack's {@link TimerHeap}, or -1. */
+    int timerIndex = -1;
+    /** The deadline it has in the heap. */
+    long timerAt = NEVER;
 
     // --- send sequence space (RFC 9293 §3.3.1) ---
     /** ISS: our initial sequence number. */
@@ -1155,7 +1163,11 @@ public final class TcpConnection {
             throw new IllegalStateException("cannot send on a connection in " + state
                     + (finQueued ? " after close()" : "") + (closeReason != null ? " (" + closeReason + ")" : ""));
         }
-        return sendBuffer.write(src, off, len);
+        int n = sendBuffer.write(src, off, len);
+        if (n > 0) {
+            deadlineChanged();
+        }
+        return n;
     }
 
     /**
@@ -1172,8 +1184,17 @@ public final class TcpConnection {
         int gain = (rcvNxt + free) - rcvAdvEdge;
         if (state.canReceiveData() && gain >= Math.min(config.receiveBufferSize() / 2, config.mss())) {
             ackNow = true; // window update
+            deadlineChanged();
         }
         return n;
+    }
+
+    /** Tells the stack that an application call may have changed when this connection must be polled. */
+    private void deadlineChanged() {
+        if (stack != null && !deadlineStale) {
+            deadlineStale = true;
+            stack.deadlineStale(this);
+        }
     }
 
     /** Starts an orderly close: a FIN follows the queued data (RFC 9293 §3.10.4). */
@@ -1192,6 +1213,7 @@ public final class TcpConnection {
             default -> {
             }
         }
+        deadlineChanged();
     }
 
     /** Resets the connection at once (RFC 9293 §3.10.5 ABORT): sends RST, drops all data. */
@@ -1201,11 +1223,13 @@ public final class TcpConnection {
             resets.add(localIp, remoteIp, localPort, remotePort, sndMax, 0, RST);
         }
         closeWith("aborted");
+        deadlineChanged();
     }
 
     /** Asks for an ACK (with our window) at the next poll: wakes the peer after a restore. */
     public void requestAck() {
         ackNow = true;
+        deadlineChanged();
     }
 
     private void closeWith(String reason) {
@@ -1294,6 +1318,7 @@ public final class TcpConnection {
     /** Sets the timestamp clock offset (a restored endpoint continues its origin's clock). */
     public void setTsOffset(long offset) {
         this.tsOffset = offset;
+        deadlineChanged();
     }
 
     // ------------------------------------------------------- snapshot / restore

@@ -60,6 +60,13 @@ public final class TcpStack {
     private final TcpHeaderWriter resetHeader = new TcpHeaderWriter();
 
     /** A stack with these settings; {@code random} supplies ISNs (RFC 9293 §3.4.1, RFC 6528), timestamp offsets and ports. */
+    /** Connections by their next deadline. */
+    private final TimerHeap timers = new TimerHeap();
+    /** Connections whose deadline an application call may have changed, to re-place in {@link #timers}. */
+    private final java.util.ArrayDeque<TcpConnection> stale = new java.util.ArrayDeque<>();
+    /** Connections due in the current timer round (reused). */
+    private final java.util.ArrayList<TcpConnection> due = new java.util.ArrayList<>();
+
     public TcpStack(TcpConfig config, RandomGenerator random) {
         this.config = config;
         this.random = random;
@@ -119,8 +126,9 @@ public final class TcpStack {
         }
         TcpConnection c = TcpConnection.connect(config, counters, resets, localIp, port, remoteIp, remotePort,
                 random.nextInt(), random.nextInt());
-        table.add(c);
+        add(c);
         touch(c);
+        settle(c);
         return c;
     }
 
@@ -153,8 +161,9 @@ public final class TcpStack {
             throw new IllegalStateException("connection limit of " + config.maxConnections() + " reached");
         }
         TcpConnection c = TcpConnection.restore(config, counters, resets, now, state, withCongestionState);
-        table.add(c);
+        add(c);
         touch(c);
+        settle(c);
         return c;
     }
 
@@ -185,6 +194,7 @@ public final class TcpStack {
             c.onSegment(now, seg);
             afterInput(c);
             touch(c);
+            settle(c);
             return;
         }
         int flags = seg.flags();
@@ -220,8 +230,9 @@ public final class TcpStack {
         TcpConnection c = TcpConnection.accept(config, counters, resets, now, seg, random.nextInt(), random.nextInt());
         c.listener = l;
         l.halfOpen++;
-        table.add(c);
+        add(c);
         touch(c);
+        settle(c);
     }
 
     /** Notes that {@code c} has something to do (input arrived, the application wrote or read). */
@@ -230,6 +241,11 @@ public final class TcpStack {
             c.touched = true;
             touched.add(c);
         }
+    }
+
+    /** Some connection was touched since the last {@link #drainTouched}. */
+    public boolean hasTouched() {
+        return !touched.isEmpty();
     }
 
     /** Moves the connections touched since the last call into {@code out}, clearing their mark. */
@@ -241,10 +257,16 @@ public final class TcpStack {
         }
     }
 
-    /** Emits what one connection has due now (after input or an application call). */
+    /**
+     * Emits what one connection has due now (after input or an application call). A
+     * connection no longer in this stack (detached: moved away) emits nothing, even if it
+     * was touched before it left: two senders must never speak for one connection.
+     */
     public void poll(long now, TcpConnection c, SegmentSink sink) {
         resets.drain(sink, resetHeader);
-        emitFrom(now, c, sink);
+        if (c.tableIndex >= 0) {
+            emitFrom(now, c, sink);
+        }
         resets.drain(sink, resetHeader);
     }
 
@@ -258,6 +280,49 @@ public final class TcpStack {
             sink.send(c.localIp(), c.remoteIp(), len, c.lastGsoSize());
         }
         afterInput(c);
+        settle(c);
+    }
+
+    /** Re-places {@code c} by its next deadline, or lets it go once closed (the application holds it if it wants). */
+    private void settle(TcpConnection c) {
+        c.deadlineStale = false;
+        if (c.tableIndex < 0) {
+            return;
+        }
+        if (c.state() == TcpState.CLOSED && c.listener == null) {
+            remove(c);
+        } else {
+            timers.schedule(c, c.pollAt());
+        }
+    }
+
+    private void add(TcpConnection c) {
+        table.add(c);
+        c.stack = this;
+    }
+
+    private void remove(TcpConnection c) {
+        table.remove(c);
+        timers.remove(c);
+        c.stack = null;
+    }
+
+    /** An application call on {@code c} may have changed its deadline (see {@link TcpConnection}). */
+    void deadlineStale(TcpConnection c) {
+        stale.add(c);
+    }
+
+    /** Polls the connections application calls changed since they were last polled (some arm timers only when polled). */
+    private void pollStale(long now, SegmentSink sink) {
+        TcpConnection c;
+        while ((c = stale.poll()) != null) {
+            if (c.deadlineStale) {
+                if (c.tableIndex >= 0) {
+                    emitFrom(now, c, sink);
+                }
+                c.deadlineStale = false;
+            }
+        }
     }
 
     /** After input or a timer: hand newly established connections to their listener, forget closed ones. */
@@ -281,22 +346,27 @@ public final class TcpStack {
             }
             c.listener = null;
         }
-        table.remove(c);
+        remove(c);
     }
 
-    /** Emits every segment that is due now, then drops connections that have closed. */
+    /**
+     * A timer round: emits what every connection whose deadline has come has to send, and
+     * lets go of those that closed; connections whose state changed on a timer are touched.
+     */
     public void poll(long now, SegmentSink sink) {
         resets.drain(sink, resetHeader);
-        for (int i = 0; i < table.size(); i++) {
-            emitFrom(now, table.get(i), sink);
-        }
-        resets.drain(sink, resetHeader);
-        for (int i = table.size() - 1; i >= 0; i--) {
-            TcpConnection c = table.get(i);
-            if (c.state() == TcpState.CLOSED && c.listener == null) {
-                table.remove(c); // accepted or never listened: the application holds it if it wants
+        pollStale(now, sink);
+        due.clear();
+        timers.due(now, due); // only the connections whose deadline has come: O(due · log n), not O(n)
+        for (int i = 0; i < due.size(); i++) {
+            TcpConnection c = due.get(i);
+            TcpState before = c.state();
+            emitFrom(now, c, sink);
+            if (c.state() != before) {
+                touch(c); // closed or timed out on a timer: its owner hears of it
             }
         }
+        resets.drain(sink, resetHeader);
     }
 
     /** When {@link #poll} must run next: {@code Long.MIN_VALUE} for now, {@link TcpConnection#NEVER} for no deadline. */
@@ -304,11 +374,11 @@ public final class TcpStack {
         if (!resets.isEmpty()) {
             return Long.MIN_VALUE;
         }
-        long at = TcpConnection.NEVER;
-        for (int i = 0; i < table.size(); i++) {
-            at = Math.min(at, table.get(i).pollAt());
+        TcpConnection c;
+        while ((c = stale.peek()) != null && !c.deadlineStale) {
+            stale.poll(); // polled since the application call: its deadline is in the heap
         }
-        return at;
+        return stale.isEmpty() ? timers.next() : Long.MIN_VALUE;
     }
 
     /** Connections held (all states). */

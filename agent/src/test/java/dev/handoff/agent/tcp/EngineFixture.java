@@ -53,7 +53,16 @@ final class EngineFixture {
 
     /** Polls the stack and collects what it emits. */
     void poll() {
-        stack.poll(now, new SegmentSink() {
+        stack.poll(now, sink());
+    }
+
+    /** Polls one connection, as a host does after input or an application call. */
+    void poll(TcpConnection c) {
+        stack.poll(now, c, sink());
+    }
+
+    private SegmentSink sink() {
+        return new SegmentSink() {
             @Override
             public byte[] buffer() {
                 return buf;
@@ -75,7 +84,7 @@ final class EngineFixture {
                     fail("engine emitted a malformed segment: " + e.getMessage());
                 }
             }
-        });
+        };
     }
 
     /** Polls and returns the next emitted segment, failing if there is none. */

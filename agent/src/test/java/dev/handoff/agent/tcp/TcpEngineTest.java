@@ -278,6 +278,18 @@ class TcpEngineTest {
 
     @Nested
     class DataTransfer {
+        /** A connection detached (moved away) after input touched it sends nothing more: never two senders. */
+        @Test
+        void aDetachedConnectionEmitsNothingEvenIfTouchedBefore() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(102, fx.tsNow()).data(bytes(1000, 1)).send();
+            fx.seg(ACK).seq(IRS + 1001).ack(ISS + 1).ts(103, fx.tsNow()).data(bytes(1000, 2)).send(); // an ACK is owed now
+            fx.stack.detach(c);
+            fx.poll(c);
+            fx.expectNothing();
+        }
+
         /** After a restore (a move), segments are ACKed at once for a while: the peer has waited through the freeze. */
         @Test
         void aRestoredEndpointAcksAtOnceThenDelaysAgain() {
