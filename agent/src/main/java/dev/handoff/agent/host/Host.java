@@ -331,6 +331,8 @@ public final class Host implements AutoCloseable {
     /** Takes {@code c} out of the stack without a word to the peer; its frames are held from now on. */
     private void isolateNow(Connection c) {
         TcpConnection t = c.tcp();
+        t.flushDelayedAck(); // the peer gets its ACK before the freeze, not after it
+        stack.poll(now(), t, sink);
         stack.detach(t);
         connections.remove(t);
         c.closedNotified = true; // it lives on elsewhere: no close event here

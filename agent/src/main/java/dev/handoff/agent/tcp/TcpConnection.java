@@ -1232,6 +1232,17 @@ public final class TcpConnection {
         deadlineChanged();
     }
 
+    /**
+     * Sends a delayed ACK now rather than later (before a move: the peer would otherwise go
+     * without an ACK for the delay plus the freeze, and probe with a retransmission).
+     */
+    public void flushDelayedAck() {
+        if (ackAt != NEVER) {
+            ackNow = true;
+            deadlineChanged();
+        }
+    }
+
     private void closeWith(String reason) {
         state = TcpState.CLOSED;
         if (closeReason == null) {

@@ -278,6 +278,19 @@ class TcpEngineTest {
 
     @Nested
     class DataTransfer {
+        /** Before a move the delayed ACK goes out at once: the peer must not wait for it through the freeze. */
+        @Test
+        void aDelayedAckIsFlushedOnRequest() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(102, fx.tsNow()).data("abc").send();
+            fx.expectNothing(); // delayed
+            c.flushDelayedAck();
+            assertEquals(IRS + 4, fx.recv().ack(), "sent now, not after the delay");
+            c.flushDelayedAck();
+            fx.expectNothing(); // nothing owed: nothing sent
+        }
+
         /** A connection detached (moved away) after input touched it sends nothing more: never two senders. */
         @Test
         void aDetachedConnectionEmitsNothingEvenIfTouchedBefore() {
