@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
             "",
             "Commands: agent (run an agent), conns (list its connections), move (pass one to another agent),",
             "move-vip (pass a VIP with all its connections), events (follow an agent's events),",
-            "demo (see it work), bench (measure against the kernel), relay (impair a path). Fail-over arrives with its issue.",
+            "store (run the checkpoint store), demo (see it work), bench (measure against the kernel),",
+            "bench-moves (measure live migration), relay (impair a path). Fail-over arrives with its issue.",
             "Example: handoff demo --megabytes 16"},
         subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, MoveVipCommand.class, EventsCommand.class, AuditCommand.class, MigrationBenchCommand.class, StoreCommand.class,
             DemoCommand.class, BenchCommand.class, RelayCommand.class, ProbeCommand.class})

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "store", mixinStandardHelpOptions = true,
         description = {"Runs the checkpoint store: connection checkpoints and VIP leases, durable in DIR",
             "(append-only segments, CRC per record, fsync before each write is acknowledged).",
-            "Agents use it with --store ADDR:PORT. Runs until SIGTERM/SIGINT.",
+            "Agents will write their checkpoints to it (issue \"Checkpoint store\", in progress). Runs until SIGTERM/SIGINT.",
             "Example: handoff store --listen 10.77.0.20:7800 --dir /var/lib/handoff/store"})
 final class StoreCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "ADDR:PORT", description = "Address to serve the store's gRPC API on.")

@@ -43,6 +43,24 @@ class TcpcpOperationsTest {
         return h;
     }
 
+    /** The agent owning the VIP. */
+    Host a;
+    /** Another agent. */
+    Host b;
+    /** The peer. */
+    Host client;
+    /** The peer's connection to a's echo. */
+    TcpSocket s;
+
+    /** a, b and the client on one switch; the client connected to a. */
+    void start() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), VIP);
+        b = host(sw, "b", MAC_B, Ipv4Address.parse("10.9.0.12"));
+        client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), CLIENT);
+        s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+    }
+
     String echo(TcpSocket s, String word) throws Exception {
         s.getOutputStream().write(word.getBytes());
         return new String(s.getInputStream().readNBytes(word.length()));
@@ -50,11 +68,7 @@ class TcpcpOperationsTest {
 
     @Test
     void theTenStepsMoveAConnectionAndNothingTheClientSentIsLost() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), VIP);
-        Host b = host(sw, "b", MAC_B, Ipv4Address.parse("10.9.0.12"));
-        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), CLIENT);
-        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        start();
         assertEquals("one", echo(s, "one"));
         String id = a.connections().get().getFirst().id();
 
@@ -77,11 +91,7 @@ class TcpcpOperationsTest {
 
     @Test
     void portModesPickTheLocalPortAndStepsOutOfOrderAreRefused() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), VIP);
-        Host b = host(sw, "b", MAC_B, Ipv4Address.parse("10.9.0.12"));
-        Host client = host(sw, "client", MacAddress.parse("02:00:00:00:00:02"), CLIENT);
-        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        start();
         assertEquals("up", echo(s, "up")); // a has accepted it
         String id = a.connections().get().getFirst().id();
         ExecutionException notIsolated = assertThrows(ExecutionException.class, () -> a.dump(id, 0).get());
