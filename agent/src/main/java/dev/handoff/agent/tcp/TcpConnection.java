@@ -71,6 +71,8 @@ public final class TcpConnection {
     int timerIndex = -1;
     /** The deadline it has in the heap. */
     long timerAt = NEVER;
+    /** The stack's timer round in which it was last polled. */
+    long polledRound = -1;
 
     // --- send sequence space (RFC 9293 §3.3.1) ---
     /** ISS: our initial sequence number. */

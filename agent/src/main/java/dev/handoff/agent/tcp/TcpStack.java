@@ -64,6 +64,8 @@ public final class TcpStack {
     private final TimerHeap timers = new TimerHeap();
     /** Connections whose deadline an application call may have changed, to re-place in {@link #timers}. */
     private final java.util.ArrayDeque<TcpConnection> stale = new java.util.ArrayDeque<>();
+    /** Timer rounds so far: a connection is polled at most once per round. */
+    private long round;
     /** Connections due in the current timer round (reused). */
     private final java.util.ArrayList<TcpConnection> due = new java.util.ArrayList<>();
 
@@ -272,6 +274,7 @@ public final class TcpStack {
 
     /** Up to {@link #BURST} segments from one connection. */
     private void emitFrom(long now, TcpConnection c, SegmentSink sink) {
+        c.polledRound = round;
         for (int k = 0; k < BURST; k++) {
             int len = c.poll(now, sink.buffer(), sink.offset(), sink.maxPayload(), sink.partialChecksum());
             if (len == 0) {
@@ -354,12 +357,16 @@ public final class TcpStack {
      * lets go of those that closed; connections whose state changed on a timer are touched.
      */
     public void poll(long now, SegmentSink sink) {
+        round++;
         resets.drain(sink, resetHeader);
         pollStale(now, sink);
         due.clear();
         timers.due(now, due); // only the connections whose deadline has come: O(due · log n), not O(n)
         for (int i = 0; i < due.size(); i++) {
             TcpConnection c = due.get(i);
+            if (c.polledRound == round) {
+                continue; // polled in this round already (an application call had changed it)
+            }
             TcpState before = c.state();
             emitFrom(now, c, sink);
             if (c.state() != before) {
