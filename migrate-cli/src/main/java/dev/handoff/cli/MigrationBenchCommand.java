@@ -112,21 +112,17 @@ final class MigrationBenchCommand implements Callable<Integer> {
                         + (peerRetransmissions(net) - before));
             }
             before = peerRetransmissions(net);
-            try (Background curl = download(net, "25M")) {
-                String stats = moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100);
-                System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): " + stats
-                        + "; peer retransmissions " + (peerRetransmissions(net) - before));
-            }
+            String stats = movesDuringDownload(net);
+            System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): " + stats
+                    + "; peer retransmissions " + (peerRetransmissions(net) - before));
         }
     }
 
     private void freezeWithDownload(Path dir, Path www, int sendBuffer) throws Exception {
         try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, sendBuffer)) {
             agents.warmUp();
-            try (Background curl = download(net, "25M")) {
-                System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): "
-                        + moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100));
-            }
+            System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): "
+                    + movesDuringDownload(net));
         }
     }
 
@@ -160,9 +156,15 @@ final class MigrationBenchCommand implements Callable<Integer> {
         }
     }
 
-    private Background download(Topology net, String rate) throws IOException {
-        return Background.start(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", rate, "-o", "/dev/null",
-                "http://" + Topology.VIP + "/big.bin"));
+    /** Moves a curl download paced at 25 MB/s (its send buffer full) up to 100 times, every 100 ms; the freeze summary. */
+    private String movesDuringDownload(Topology net) throws IOException, InterruptedException {
+        Background curl = Background.start(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", "25M", "-o",
+                "/dev/null", "http://" + Topology.VIP + "/big.bin"));
+        try {
+            return moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100);
+        } finally {
+            curl.close();
+        }
     }
 
     /** Gbit/s of a curl download of the big file, with moves every {@code intervalMs} (or none). */

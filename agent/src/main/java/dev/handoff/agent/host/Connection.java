@@ -30,8 +30,12 @@ public final class Connection {
         this.tcp = tcp;
         this.host = host;
         this.openedAt = openedAt;
-        this.id = Ipv4Address.format(tcp.localIp()) + ":" + tcp.localPort() + "-"
-                + Ipv4Address.format(tcp.remoteIp()) + ":" + tcp.remotePort();
+        this.id = id(tcp.localIp(), tcp.localPort(), tcp.remoteIp(), tcp.remotePort());
+    }
+
+    /** The id of the connection with this 4-tuple: local:port-remote:port (what the control API names it by). */
+    static String id(int localIp, int localPort, int remoteIp, int remotePort) {
+        return Ipv4Address.format(localIp) + ":" + localPort + "-" + Ipv4Address.format(remoteIp) + ":" + remotePort;
     }
 
     /** Reads up to {@code len} bytes; returns the count, 0 if none yet, -1 at end of stream. */

@@ -406,13 +406,12 @@ public final class Host implements AutoCloseable {
             };
             IciCodec.Decoded d = decode(placed, 0, 1, 0);
             EndpointState s = d.endpoint();
-            String id = Ipv4Address.format(s.localIp()) + ":" + s.localPort() + "-" + Ipv4Address.format(s.remoteIp()) + ":"
-                    + s.remotePort();
+            String id = Connection.id(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort());
             if (stack.find(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort()) != null || created.containsKey(id)) {
                 throw new IllegalArgumentException("connection " + id + " already exists on host " + name);
             }
             created.put(id, new Import(placed, peerMac));
-            Forward f = forwards.computeIfAbsent(keyOf(id), k -> new Forward(-1));
+            Forward f = forwards.computeIfAbsent(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()), k -> new Forward(-1));
             if (f.held == null) {
                 f.held = new ArrayDeque<>();
             }
@@ -552,8 +551,8 @@ public final class Host implements AutoCloseable {
             EndpointState s = d.endpoint();
             if (stack.find(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort()) != null
                     || !tuples.add(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()))) {
-                throw new IllegalArgumentException("connection " + Ipv4Address.format(s.localIp()) + ":" + s.localPort()
-                        + "-" + Ipv4Address.format(s.remoteIp()) + ":" + s.remotePort() + " already exists on host " + name);
+                throw new IllegalArgumentException("connection " + Connection.id(s.localIp(), s.localPort(), s.remoteIp(),
+                        s.remotePort()) + " already exists on host " + name);
             }
             decoded.add(d);
         }

@@ -27,6 +27,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -61,12 +62,12 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     @Override
     public void listConnections(ListConnectionsRequest request, StreamObserver<ListConnectionsResponse> out) {
         try {
-            List<ConnectionInfo> infos = host.call(() -> host.connectionsNow().stream().map(AgentServiceImpl::info).toList())
-                    .get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            List<ConnectionInfo> infos = await(host.call(() -> host.connectionsNow().stream().map(AgentServiceImpl::info)
+                    .toList()), "listing connections");
             out.onNext(ListConnectionsResponse.newBuilder().addAllConnections(infos).build());
             out.onCompleted();
-        } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            out.onError(failure(e, "listing connections"));
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
         }
     }
 
@@ -94,9 +95,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         long start = System.nanoTime();
         Host.Export export;
         try {
-            export = host.exportConnection(id, destinationMac, 0).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            out.onError(cancelled(channel, id, failure(e, "freezing " + id)));
+            export = await(host.exportConnection(id, destinationMac, 0), "freezing " + id);
+        } catch (StatusRuntimeException e) {
+            out.onError(cancelled(channel, id, e));
             return;
         }
         List<Host.Export> exports = List.of(export);
@@ -126,9 +127,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         long start = System.nanoTime();
         List<Host.Export> exports;
         try {
-            exports = host.exportVip(vip, destinationMac, 0).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            out.onError(failure(e, "releasing VIP " + Ipv4Address.format(vip)));
+            exports = await(host.exportVip(vip, destinationMac, 0), "releasing VIP " + Ipv4Address.format(vip));
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
             return;
         }
         try {
@@ -157,23 +158,23 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     @Override
     public void prepareImport(PrepareImportRequest request, StreamObserver<PrepareImportResponse> out) {
         try {
-            boolean holding = host.prepareImport(request.getConnectionId(), !request.getCancel())
-                    .get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            boolean holding = await(host.prepareImport(request.getConnectionId(), !request.getCancel()),
+                    "preparing the import of " + request.getConnectionId());
             out.onNext(PrepareImportResponse.newBuilder().setHolding(holding).build());
             out.onCompleted();
-        } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            out.onError(failure(e, "preparing the import of " + request.getConnectionId()));
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
         }
     }
 
     @Override
     public void takeVip(TakeVipRequest request, StreamObserver<TakeVipResponse> out) {
         try {
-            host.addVip(request.getVip()).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            await(host.addVip(request.getVip()), "taking VIP " + Ipv4Address.format(request.getVip()));
             out.onNext(TakeVipResponse.getDefaultInstance());
             out.onCompleted();
-        } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            out.onError(failure(e, "taking VIP " + Ipv4Address.format(request.getVip())));
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
         }
     }
 
@@ -207,10 +208,15 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     }
 
     private void finish(List<Host.Export> exports, int vip, boolean delivered, String reason) {
+        await(host.finishMove(exports, vip, delivered, reason), "ending the move");
+    }
+
+    /** The result of work on the host's loop, or a status naming {@code what} failed (INVALID_ARGUMENT for refused input). */
+    static <T> T await(CompletableFuture<T> work, String what) {
         try {
-            host.finishMove(exports, vip, delivered, reason).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+            return work.get(DEADLINE_MS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            throw failure(e, "ending the move");
+            throw failure(e, what);
         }
     }
 

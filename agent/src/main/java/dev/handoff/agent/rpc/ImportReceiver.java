@@ -8,12 +8,10 @@ import dev.handoff.proto.v1.Ici;
 import dev.handoff.proto.v1.ImportChunk;
 import dev.handoff.proto.v1.ImportResponse;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** The receiving side of one {@code Import} call: assembles ICIs from chunks, then imports them all at once. */
 final class ImportReceiver implements StreamObserver<ImportChunk> {
@@ -89,12 +87,12 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
             return;
         }
         try {
-            List<Connection> in = host.importConnections(imports, expectVip)
-                    .get(AgentServiceImpl.DEADLINE_MS, TimeUnit.MILLISECONDS);
+            List<Connection> in = AgentServiceImpl.await(host.importConnections(imports, expectVip),
+                    "importing " + imports.size() + " connection(s)");
             out.onNext(ImportResponse.newBuilder().addAllConnectionIds(in.stream().map(Connection::id).toList()).build());
             out.onCompleted();
-        } catch (InterruptedException | ExecutionException | TimeoutException e) {
-            out.onError(AgentServiceImpl.failure(e, "importing " + imports.size() + " connection(s)"));
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
         }
     }
 

@@ -59,16 +59,16 @@ public final class TcpStack {
     /** Header builder for resets. */
     private final TcpHeaderWriter resetHeader = new TcpHeaderWriter();
 
-    /** A stack with these settings; {@code random} supplies ISNs (RFC 9293 §3.4.1, RFC 6528), timestamp offsets and ports. */
     /** Connections by their next deadline. */
     private final TimerHeap timers = new TimerHeap();
     /** Connections whose deadline an application call may have changed, to re-place in {@link #timers}. */
-    private final java.util.ArrayDeque<TcpConnection> stale = new java.util.ArrayDeque<>();
+    private final ArrayDeque<TcpConnection> stale = new ArrayDeque<>();
     /** Timer rounds so far: a connection is polled at most once per round. */
     private long round;
     /** Connections due in the current timer round (reused). */
     private final java.util.ArrayList<TcpConnection> due = new java.util.ArrayList<>();
 
+    /** A stack with these settings; {@code random} supplies ISNs (RFC 9293 §3.4.1, RFC 6528), timestamp offsets and ports. */
     public TcpStack(TcpConfig config, RandomGenerator random) {
         this.config = config;
         this.random = random;
