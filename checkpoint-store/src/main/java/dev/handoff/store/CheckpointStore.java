@@ -22,6 +22,23 @@ public interface CheckpointStore extends AutoCloseable {
     /** Forgets a connection that ended. */
     CompletableFuture<Void> delete(String connectionId, int vip, long epoch);
 
+    /**
+     * Applies {@code writes} in order; completes once all are durable (one group commit for
+     * a local store, one call for a remote one). Fails whole on the first refused write.
+     */
+    default CompletableFuture<Void> write(List<CheckpointWrite> writes) {
+        CompletableFuture<?>[] all = new CompletableFuture<?>[writes.size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = switch (writes.get(i)) {
+                case CheckpointWrite.State s -> putState(s.connectionId(), s.vip(), s.epoch(), s.state());
+                case CheckpointWrite.Append a -> appendStream(a.connectionId(), a.vip(), a.epoch(), a.offset(), a.bytes());
+                case CheckpointWrite.Trim t -> trimStream(t.connectionId(), t.vip(), t.epoch(), t.offset());
+                case CheckpointWrite.Delete d -> delete(d.connectionId(), d.vip(), d.epoch());
+            };
+        }
+        return CompletableFuture.allOf(all);
+    }
+
     /** The last durable checkpoint of a connection, if any. */
     Optional<Checkpoint> read(String connectionId);
 

@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
  * as an exception naming the store's status.
  */
 public final class RemoteCheckpointStore implements CheckpointStore {
+    /** Largest Write request sent, bytes (under gRPC's default 4 MiB message limit). */
+    static final long BATCH_BYTES = 2 << 20;
     /** Deadline of each call, ms. */
     static final long DEADLINE_MS = 5000;
 
@@ -43,9 +45,50 @@ public final class RemoteCheckpointStore implements CheckpointStore {
 
     /** Sends one write; completes when the store says it is durable. */
     private CompletableFuture<Void> write(WriteOp.Builder op) {
+        return send(WriteRequest.newBuilder().addOps(op).build());
+    }
+
+    /**
+     * One Write call per {@link #BATCH_BYTES} of writes, each sent once the one before is
+     * durable (so that appends arrive in order).
+     */
+    @Override
+    public CompletableFuture<Void> write(List<CheckpointWrite> writes) {
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        WriteRequest.Builder batch = WriteRequest.newBuilder();
+        long bytes = 0;
+        for (CheckpointWrite w : writes) {
+            WriteOp.Builder op = op(w.connectionId(), w.vip(), w.epoch());
+            switch (w) {
+                case CheckpointWrite.State x -> op.setState(ByteString.copyFrom(x.state()));
+                case CheckpointWrite.Append x -> op.setAppend(StreamAppend.newBuilder().setOffset(x.offset())
+                        .setData(ByteString.copyFrom(x.bytes())));
+                case CheckpointWrite.Trim x -> op.setTrimTo(x.offset());
+                case CheckpointWrite.Delete x -> op.setDelete(true);
+            }
+            WriteOp built = op.build();
+            if (batch.getOpsCount() > 0 && (bytes + built.getSerializedSize() > BATCH_BYTES
+                    || batch.getOpsCount() == StoreService.MAX_OPS)) {
+                WriteRequest r = batch.build();
+                chain = chain.thenCompose(x -> send(r));
+                batch = WriteRequest.newBuilder();
+                bytes = 0;
+            }
+            batch.addOps(built);
+            bytes += built.getSerializedSize();
+        }
+        if (batch.getOpsCount() > 0) {
+            WriteRequest r = batch.build();
+            chain = chain.thenCompose(x -> send(r));
+        }
+        return chain;
+    }
+
+    /** Sends one Write request; completes when the store says it is durable. */
+    private CompletableFuture<Void> send(WriteRequest request) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         CheckpointStoreServiceGrpc.newStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
-                .write(WriteRequest.newBuilder().addOps(op).build(), new StreamObserver<>() {
+                .write(request, new StreamObserver<>() {
                     @Override
                     public void onNext(WriteResponse r) {
                         done.complete(null);

@@ -1,5 +1,19 @@
 package dev.handoff.cli;
 
+import dev.handoff.agent.checkpoint.CheckpointSettings;
+import dev.handoff.agent.checkpoint.Checkpointer;
+import dev.handoff.agent.checkpoint.Durability;
+import dev.handoff.agent.checkpoint.Resurrector;
+import dev.handoff.agent.cluster.LeaseKeeper;
+import dev.handoff.agent.host.HostEvent;
+import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.store.CheckpointStore;
+import dev.handoff.store.FileCheckpointStore;
+import dev.handoff.store.RemoteCheckpointStore;
+import dev.handoff.store.StaleEpochException;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+
 import dev.handoff.agent.app.EchoHandler;
 import dev.handoff.agent.app.HandlerDriver;
 import dev.handoff.agent.app.HandlerFactory;
@@ -99,6 +113,35 @@ final class AgentCommand implements Callable<Integer> {
                     + "and RTT estimates (carry them only when agents share an L2 segment, the default setup).")
     boolean noCongestionState;
 
+    @Option(names = "--store", paramLabel = "ADDR:PORT",
+            description = "Checkpoint every connection into the checkpoint store at ADDR:PORT (`handoff store`), so that"
+                    + " another agent can resurrect them if this one dies. Agents of one cluster share one store.")
+    String store;
+
+    @Option(names = "--store-dir", paramLabel = "DIR",
+            description = "Checkpoint into a store embedded in this process, kept in DIR (a single host: survives a restart).")
+    Path storeDir;
+
+    @Option(names = "--checkpoint-interval-ms", defaultValue = "20", paramLabel = "MS",
+            description = "Time between checkpoint rounds (default: ${DEFAULT-VALUE}). Received bytes are acknowledged, and"
+                    + " bytes of strict applications (echo, stream) sent, only once a checkpoint holds them.")
+    long checkpointIntervalMs;
+
+    @Option(names = "--msl-ms", defaultValue = "120000", paramLabel = "MS",
+            description = "No checkpoint may be older than this (the MSL, at most 120000); a connection whose store does"
+                    + " not confirm in time stops sending new data (default: ${DEFAULT-VALUE}).")
+    long mslMs;
+
+    @Option(names = "--lease-ms", defaultValue = "3000", paramLabel = "MS",
+            description = "Lease time on this agent's VIPs in the store, renewed every third of it; another agent may take"
+                    + " a VIP only once its lease ran out (default: ${DEFAULT-VALUE}).")
+    long leaseMs;
+
+    @Option(names = "--clock-skew-ms", defaultValue = "100", paramLabel = "MS",
+            description = "How far apart agents' wall clocks may be; a resurrection moves the TCP timestamp clock on by this"
+                    + " much more than the time elapsed (default: ${DEFAULT-VALUE}).")
+    long clockSkewMs;
+
     @Override
     public Integer call() throws Exception {
         List<VipSpec> vips = new java.util.ArrayList<>();
@@ -119,6 +162,14 @@ final class AgentCommand implements Callable<Integer> {
             if (sendBuffer < 65536 || sendBuffer > 64 << 20) {
                 throw new IllegalArgumentException("--send-buffer must be 65536..67108864 bytes, got " + sendBuffer);
             }
+            if (store != null && storeDir != null) {
+                throw new IllegalArgumentException("give --store ADDR:PORT (a shared store) or --store-dir DIR (an embedded one), not both");
+            }
+            if (store != null) {
+                HostPort.parse("--store", store);
+            }
+            checkpointSettings = new CheckpointSettings(checkpointIntervalMs, mslMs,
+                    CheckpointSettings.MAX_BYTES_BETWEEN, clockSkewMs);
             if (files == null && echoPort == null && streamPort == null) {
                 throw new IllegalArgumentException("nothing to serve: give --files DIR, --echo-port PORT or --stream-port PORT");
             }
@@ -172,10 +223,20 @@ final class AgentCommand implements Callable<Integer> {
             System.out.println(time.format(LocalTime.now()) + " " + name + " host counters: " + host.counters());
         }, "shutdown"));
         host.start();
+        Durability durability = null;
+        if (store != null || storeDir != null) {
+            try {
+                durability = startCheckpointing(host, vips, time);
+            } catch (RuntimeException e) {
+                System.err.println("handoff agent: " + e.getMessage());
+                host.shutdown(0);
+                return 1;
+            }
+        }
         AgentServer server = null;
         if (controlAddress != null) {
             server = AgentServer.start(NettyServerBuilder.forAddress(
-                    new InetSocketAddress(controlAddress.host(), controlAddress.port())), host, null);
+                    new InetSocketAddress(controlAddress.host(), controlAddress.port())), host, null, durability);
             System.out.println(time.format(LocalTime.now()) + " " + name + " control API on " + control);
         }
         System.out.println(time.format(LocalTime.now()) + " " + name + " serving " + (vips.isEmpty() ? "no VIP yet" : vips) + " on " + iface
@@ -190,6 +251,38 @@ final class AgentCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Validated checkpoint settings. */
+    private CheckpointSettings checkpointSettings;
+
+    /** Opens the store, takes the leases on the VIPs and starts checkpointing; fails with what to do. */
+    private Durability startCheckpointing(Host host, List<VipSpec> vips, DateTimeFormatter time) {
+        CheckpointStore cs;
+        if (storeDir != null) {
+            cs = FileCheckpointStore.open(storeDir, System::currentTimeMillis);
+        } else {
+            HostPort at = HostPort.parse("--store", store);
+            ManagedChannel ch = ManagedChannelBuilder.forAddress(at.host(), at.port()).usePlaintext().build();
+            cs = new RemoteCheckpointStore(ch);
+        }
+        LeaseKeeper leases = new LeaseKeeper(cs, name, leaseMs, () -> System.nanoTime() / 1_000_000,
+                trouble -> host.report(HostEvent.ERROR, name, trouble));
+        for (VipSpec v : vips) {
+            try {
+                leases.take(v.address());
+            } catch (StaleEpochException e) {
+                throw new IllegalStateException("cannot take " + Ipv4Address.format(v.address()) + ": " + e.getMessage()
+                        + "; another agent speaks for it: wait for its lease to run out, or leave --vip out and"
+                        + " `handoff resurrect` it here");
+            }
+        }
+        leases.start();
+        Checkpointer checkpointer = new Checkpointer(host, cs, checkpointSettings, leases);
+        checkpointer.start();
+        System.out.println(time.format(LocalTime.now()) + " " + name + " checkpointing every " + checkpointIntervalMs
+                + " ms into " + (storeDir != null ? storeDir : store) + ", leases of " + leaseMs + " ms");
+        return new Durability(checkpointer, new Resurrector(host, cs, leases, checkpointSettings), leases);
     }
 
     /** Serves {@code factory} on {@code port} and lets its connections be moved here. */

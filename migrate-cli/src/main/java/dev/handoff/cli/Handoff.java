@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
             "store (run the checkpoint store), demo (see it work), bench (measure against the kernel),",
             "bench-moves (measure live migration), relay (impair a path). Fail-over arrives with its issue.",
             "Example: handoff demo --megabytes 16"},
-        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, MoveVipCommand.class, EventsCommand.class, AuditCommand.class, MigrationBenchCommand.class, StoreCommand.class,
+        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, MoveVipCommand.class, EventsCommand.class, AuditCommand.class, MigrationBenchCommand.class, StoreCommand.class, CheckpointCommand.class, ResurrectCommand.class,
             DemoCommand.class, BenchCommand.class, RelayCommand.class, ProbeCommand.class})
 public final class Handoff implements Runnable {
 

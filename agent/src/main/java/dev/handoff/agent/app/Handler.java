@@ -25,6 +25,16 @@ public interface Handler {
     /** The application's state as bytes, between two events. */
     byte[] snapshot();
 
+    /**
+     * A deterministic handler's state before it wrote its last {@code unsent} bytes, which it
+     * then writes again identically; null when it cannot go back that far. Handlers that
+     * keep the default (null) are checkpointed strictly: their bytes leave only once a
+     * checkpoint holds them.
+     */
+    default byte[] snapshotBefore(long unsent) {
+        return null;
+    }
+
     /** Takes the state {@link #snapshot()} returned, on a fresh handler. */
     void restore(byte[] state);
 }

@@ -65,6 +65,11 @@ public final class HandlerDriver implements ConnectionDriver {
         return handler.snapshot();
     }
 
+    @Override
+    public byte[] snapshotBefore(long unsent) {
+        return handler.snapshotBefore(unsent);
+    }
+
     /** Re-creates handlers of {@code factory} from moved state; the restored handler gets onOpen again. */
     public static ConnectionRestorer restorer(HandlerFactory factory) {
         return (c, state) -> {

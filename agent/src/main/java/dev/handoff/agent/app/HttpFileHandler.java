@@ -59,6 +59,10 @@ public final class HttpFileHandler implements Handler {
     private long bodyEnd;
     /** Close the connection after this response. */
     private boolean closeAfter;
+    /** File of the current (or last) response's body, kept after it is sent, or null: to go back in it. */
+    private Path respFile;
+    /** Offset in {@link #respFile} where that body starts. */
+    private long respBodyStart;
     /** Open channel on {@link #bodyFile} (not part of the state: reopened as needed). */
     private FileChannel channel;
 
@@ -195,10 +199,13 @@ public final class HttpFileHandler implements Handler {
         head = head(status, reason, extra, length, !req.keepAlive());
         headSent = 0;
         closeAfter = !req.keepAlive();
+        respFile = null;
         if (!isHead && length > 0) {
             bodyFile = file;
             bodyPos = first;
             bodyEnd = last + 1;
+            respFile = file;
+            respBodyStart = first;
         }
         ch.wantWrite(true);
         onWritable(ch);
@@ -262,6 +269,7 @@ public final class HttpFileHandler implements Handler {
         System.arraycopy(body, 0, head, h.length, body.length);
         headSent = 0;
         closeAfter = close;
+        respFile = null;
         ch.wantWrite(true);
         onWritable(ch);
     }
@@ -341,14 +349,36 @@ public final class HttpFileHandler implements Handler {
 
     @Override
     public byte[] snapshot() {
+        return snapshotOf(headSent, bodyFile, bodyPos);
+    }
+
+    /**
+     * Deterministic: the bytes the peer has not acknowledged are regenerated from the head
+     * and the file, as long as they all belong to the current response.
+     */
+    @Override
+    public byte[] snapshotBefore(long unsent) {
+        long bodySent = respFile == null ? 0 : bodyPos - respBodyStart;
+        long sent = headSent + bodySent;
+        if (unsent > sent) {
+            return null; // part of an earlier response: only the send queue has it
+        }
+        long keep = sent - unsent;
+        int hs = (int) Math.min(keep, head.length);
+        long pos = respFile == null ? bodyPos : respBodyStart + (keep - hs);
+        Path file = respFile != null && pos < bodyEnd ? respFile : null;
+        return snapshotOf(hs, file, pos);
+    }
+
+    private byte[] snapshotOf(int headSentThen, Path bodyFileThen, long bodyPosThen) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(inLength);
             out.write(in, 0, inLength);
-            out.writeInt(head.length - headSent);
-            out.write(head, headSent, head.length - headSent);
-            out.writeUTF(bodyFile == null ? "" : root.relativize(bodyFile).toString());
-            out.writeLong(bodyPos);
+            out.writeInt(head.length - headSentThen);
+            out.write(head, headSentThen, head.length - headSentThen);
+            out.writeUTF(bodyFileThen == null ? "" : root.relativize(bodyFileThen).toString());
+            out.writeLong(bodyPosThen);
             out.writeLong(bodyEnd);
             out.writeBoolean(closeAfter);
         } catch (IOException e) {
@@ -379,6 +409,8 @@ public final class HttpFileHandler implements Handler {
             bodyEnd = s.readLong();
             closeAfter = s.readBoolean();
             bodyFile = rel.isEmpty() ? null : root.resolve(rel).normalize();
+            respFile = bodyFile;
+            respBodyStart = bodyPos;
             if (bodyFile != null && (!bodyFile.startsWith(root) || bodyPos < 0 || bodyPos > bodyEnd)) {
                 throw new IllegalArgumentException("files state: body " + rel + " [" + bodyPos + ", " + bodyEnd + ") is invalid here");
             }

@@ -21,6 +21,10 @@ public final class Connection {
     private long bytesIn;
     /** Bytes written by the application. */
     private long bytesOut;
+    /** A sequence number whose position in the send stream is {@link #streamBase}. */
+    private int streamBaseSeq;
+    /** Position of {@link #streamBaseSeq} in the send stream (bytes since the SYN; carried in the ICI). */
+    private long streamBase;
     /** The driver. */
     ConnectionDriver driver;
     /** onClosed was delivered. */
@@ -31,6 +35,34 @@ public final class Connection {
         this.host = host;
         this.openedAt = openedAt;
         this.id = id(tcp.localIp(), tcp.localPort(), tcp.remoteIp(), tcp.remotePort());
+        this.streamBaseSeq = tcp.iss() + 1;
+    }
+
+    /** Position of sequence number {@code seq} (at or after the last {@link #rebaseStream}) in the send stream. */
+    public long streamOffset(int seq) {
+        return streamBase + Integer.toUnsignedLong(seq - streamBaseSeq);
+    }
+
+    /** Makes {@code seq} the reference of {@link #streamOffset}, so that offsets stay exact past 2^32 bytes. */
+    public void rebaseStream(int seq) {
+        streamBase = streamOffset(seq);
+        streamBaseSeq = seq;
+    }
+
+    /** Sets the send stream position of SND.UNA (a restored endpoint continues its origin's numbering). */
+    void startStreamAt(long offsetOfSndUna) {
+        streamBaseSeq = tcp.sndUna();
+        streamBase = offsetOfSndUna;
+    }
+
+    /** The application's state now (for a checkpoint), see {@link ConnectionDriver#snapshot()}. */
+    public byte[] applicationState() {
+        return driver == null ? new byte[0] : driver.snapshot();
+    }
+
+    /** See {@link ConnectionDriver#snapshotBefore(long)}; null for a strict application. */
+    public byte[] applicationStateBefore(long unsent) {
+        return driver == null ? null : driver.snapshotBefore(unsent);
     }
 
     /** The id of the connection with this 4-tuple: local:port-remote:port (what the control API names it by). */

@@ -17,4 +17,14 @@ public interface ConnectionDriver {
     default byte[] snapshot() {
         return new byte[0];
     }
+
+    /**
+     * For a deterministic application: its state as it was before it wrote its last
+     * {@code unsent} bytes, from which it writes exactly those bytes again (issue 5
+     * "Outbound: deterministic"); null when it cannot go back that far. The default, null,
+     * makes the application strict: its bytes go out only once a checkpoint holds them.
+     */
+    default byte[] snapshotBefore(long unsent) {
+        return null;
+    }
 }

@@ -345,7 +345,7 @@ public final class Host implements AutoCloseable {
 
     private Ici dumpNow(Connection c, long leaseEpoch) {
         return IciCodec.encode(c.tcp().snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
-                c.driver.snapshot(), leaseEpoch, carryCongestion);
+                c.driver.snapshot(), leaseEpoch, carryCongestion, c.streamOffset(c.tcp().sndUna()));
     }
 
     // ---------------------------------------------- tcpcp's endpoint operations (paper §2)
@@ -441,10 +441,15 @@ public final class Host implements AutoCloseable {
 
     /** Decodes and validates ICI {@code index} of {@code count} for an import into {@code vip} (or 0). */
     private IciCodec.Decoded decode(Ici ici, int index, int count, int vip) {
+        return decode(ici, index, count, vip, 0);
+    }
+
+    /** Like {@link #decode(Ici, int, int, int)}, the timestamp clock moved on by {@code clockSkewMs} more. */
+    private IciCodec.Decoded decode(Ici ici, int index, int count, int vip, long clockSkewMs) {
         IciLimits limits = new IciLimits(stack.config(),
                 ip -> owns(ip) || ip == vip || expected.contains(ip) || mayTake(ip), restorers.keySet(), MAX_APPLICATION_STATE);
         try {
-            return IciCodec.decode(ici, limits, now(), System.currentTimeMillis());
+            return IciCodec.decode(ici, limits, now(), System.currentTimeMillis(), clockSkewMs);
         } catch (InvalidIciException e) {
             throw new IllegalArgumentException(count == 1 ? e.getMessage()
                     : "connection " + (index + 1) + " of " + count + ": " + e.getMessage(), e);
@@ -504,6 +509,33 @@ public final class Host implements AutoCloseable {
     }
 
     /**
+     * Resurrects connections from their last checkpoints (paper §6.1), after their host died:
+     * each {@code ici} carries the checkpointed state with its send bytes. The timestamp clock
+     * continues at the checkpointed value plus the wall-clock time since, plus
+     * {@code clockSkewMs} (how far apart the hosts' clocks may be); each endpoint probes its
+     * peer at once and believes its first ACK. {@code vip} (else 0) is taken and announced
+     * once they are all in. All or nothing, like {@link #importConnections}.
+     */
+    public CompletableFuture<List<Connection>> resurrect(List<Ici> icis, int vip, long clockSkewMs) {
+        return call(() -> {
+            List<Connection> in = importAll(icis.stream().map(i -> new Import(i, -1)).toList(), vip, clockSkewMs, true);
+            if (vip != 0) {
+                takeVip(vip);
+            }
+            return in;
+        });
+    }
+
+    /**
+     * With {@code hold}, connections established from now on, and those moved in, acknowledge
+     * and send only what a checkpoint holds; a checkpointer (package {@code checkpoint})
+     * opens them as its checkpoints become durable.
+     */
+    public void holdForCheckpoints(boolean hold) {
+        execute(() -> stack.holdForCheckpoints(hold));
+    }
+
+    /**
      * Before a connection this host forwards comes back to it ({@code hold}): its frames are
      * held here instead of being forwarded to the origin, which is about to freeze it, and
      * are fed to it once imported; so the peer's segments reach it in order and the move
@@ -544,10 +576,14 @@ public final class Host implements AutoCloseable {
     }
 
     private List<Connection> importAll(List<Import> imports, int vip) {
+        return importAll(imports, vip, 0, false);
+    }
+
+    private List<Connection> importAll(List<Import> imports, int vip, long clockSkewMs, boolean resurrection) {
         List<IciCodec.Decoded> decoded = new ArrayList<>(imports.size());
         java.util.Set<Long> tuples = new java.util.HashSet<>();
         for (Import i : imports) {
-            IciCodec.Decoded d = decode(i.ici(), decoded.size(), imports.size(), vip);
+            IciCodec.Decoded d = decode(i.ici(), decoded.size(), imports.size(), vip, clockSkewMs);
             EndpointState s = d.endpoint();
             if (stack.find(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort()) != null
                     || !tuples.add(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()))) {
@@ -578,9 +614,20 @@ public final class Host implements AutoCloseable {
             if (f != null) {
                 prepared.add(f);
             }
-            t.requestAck(); // activate: a window update (or pending data) wakes the peer now
+            if (resurrection) {
+                t.resurrect(); // probes the peer; holds what no checkpoint covers
+                if (!stack.holdsForCheckpoints()) {
+                    t.releaseCheckpointHolds(); // no checkpointer here would ever open them
+                }
+            } else {
+                t.requestAck(); // activate: a window update (or pending data) wakes the peer now
+                if (stack.holdsForCheckpoints()) {
+                    t.holdAtCurrent(); // what the origin sent stays sendable; new data waits for a checkpoint here
+                }
+            }
             stack.touch(t);
-            emit(HostEvent.MOVED_IN, c.id(), "");
+            emit(resurrection ? HostEvent.RESURRECTED : HostEvent.MOVED_IN, c.id(),
+                    resurrection ? t.state() + ", " + t.sendBufferUsed() + " bytes to send again" : "");
         }
         for (Forward f : prepared) {
             release(f, false); // frames held by prepareImport, in the order they came
@@ -591,6 +638,7 @@ public final class Host implements AutoCloseable {
     private Connection create(IciCodec.Decoded d, long peerMac) {
         TcpConnection t = stack.restore(now(), d.endpoint(), d.withCongestion());
         Connection c = new Connection(t, this, System.currentTimeMillis());
+        c.startStreamAt(d.streamOffset());
         try {
             c.driver = restorers.get(d.application()).restore(c, d.applicationState());
         } catch (RuntimeException e) {
@@ -693,6 +741,11 @@ public final class Host implements AutoCloseable {
             result.completeExceptionally(new IllegalStateException("host " + name + " has stopped"
                     + (failure != null ? " on an error: " + failure : "")));
         }
+    }
+
+    /** Logs and publishes an event of another part of the agent (the checkpointer, the cluster); any thread. */
+    public void report(String kind, String subject, String detail) {
+        execute(() -> emit(kind, subject, detail));
     }
 
     /** Frame counters (read from another thread: a snapshot, not exact). */

@@ -22,6 +22,12 @@ public record HostEvent(String kind, String subject, String detail) {
     public static final String VIP_TAKEN = "vip-taken";
     /** This host gave up a VIP. */
     public static final String VIP_RELEASED = "vip-released";
+    /** A connection was re-created here from its last checkpoint after its host died. */
+    public static final String RESURRECTED = "resurrected";
+    /** Checkpoints are late: connections stop sending new data until the store confirms (detail: why). */
+    public static final String CHECKPOINT_STALLED = "checkpoint-stalled";
+    /** Checkpoints are confirmed again after a stall. */
+    public static final String CHECKPOINT_RESUMED = "checkpoint-resumed";
     /** An application or the host failed (detail: the error). */
     public static final String ERROR = "error";
 

@@ -29,8 +29,17 @@ public final class IciCodec {
     private IciCodec() {
     }
 
-    /** A validated ICI, ready for {@code TcpStack.restore}. @param endpoint the engine state @param application handler name @param applicationState its snapshot @param withCongestion carry cwnd/srtt */
-    public record Decoded(EndpointState endpoint, String application, byte[] applicationState, boolean withCongestion) {
+    /**
+     * A validated ICI, ready for {@code TcpStack.restore}.
+     *
+     * @param endpoint         the engine state
+     * @param application      handler name
+     * @param applicationState its snapshot
+     * @param withCongestion   carry cwnd/srtt
+     * @param streamOffset     position of SND.UNA in the send stream
+     */
+    public record Decoded(EndpointState endpoint, String application, byte[] applicationState, boolean withCongestion,
+                          long streamOffset) {
     }
 
     /**
@@ -39,6 +48,12 @@ public final class IciCodec {
      */
     public static Ici encode(EndpointState s, long hostNowMs, long wallNowMs, String application, byte[] appState,
                              long leaseEpoch, boolean withCongestion) {
+        return encode(s, hostNowMs, wallNowMs, application, appState, leaseEpoch, withCongestion, 0);
+    }
+
+    /** Like {@link #encode(EndpointState, long, long, String, byte[], long, boolean)}, with SND.UNA at {@code streamOffset} of the send stream. */
+    public static Ici encode(EndpointState s, long hostNowMs, long wallNowMs, String application, byte[] appState,
+                             long leaseEpoch, boolean withCongestion, long streamOffset) {
         Ici.Builder b = Ici.newBuilder()
                 .setFormatVersion(FORMAT_VERSION)
                 .setLocalIp(s.localIp()).setLocalPort(s.localPort())
@@ -55,7 +70,7 @@ public final class IciCodec {
                 .setTsGen(s.tsVal(hostNowMs)).setTsRecent(s.tsRecent()).setTsOffset(s.tsOffset())
                 .setDumpedAtUnixMs(wallNowMs).setLastAckSent(s.lastAckSent())
                 .setApplicationState(ByteString.copyFrom(appState)).setApplication(application)
-                .setLeaseEpoch(leaseEpoch);
+                .setLeaseEpoch(leaseEpoch).setStreamOffset(streamOffset);
         for (EndpointState.OutOfOrderSegment o : s.outOfOrder()) {
             b.addOutOfOrder(OutOfOrderSegment.newBuilder().setSeq(o.seq()).setData(ByteString.copyFrom(o.data())));
         }
@@ -73,8 +88,18 @@ public final class IciCodec {
      * (never less: a peer's PAWS drops segments whose TSval went back).
      */
     public static Decoded decode(Ici ici, IciLimits limits, long hostNowMs, long wallNowMs) throws InvalidIciException {
+        return decode(ici, limits, hostNowMs, wallNowMs, 0);
+    }
+
+    /**
+     * Like {@link #decode(Ici, IciLimits, long, long)}, adding {@code clockSkewMs} to the
+     * elapsed time: the most the two hosts' wall clocks may disagree (a resurrection, paper
+     * §6.1: the dead origin may have sent TSvals up to then, a higher value is always safe).
+     */
+    public static Decoded decode(Ici ici, IciLimits limits, long hostNowMs, long wallNowMs, long clockSkewMs)
+            throws InvalidIciException {
         IciValidator.validate(ici, limits);
-        long elapsed = Math.max(0, wallNowMs - ici.getDumpedAtUnixMs());
+        long elapsed = Math.max(0, wallNowMs - ici.getDumpedAtUnixMs()) + clockSkewMs;
         long tsOffset = (Integer.toUnsignedLong(ici.getTsGen()) + elapsed) - hostNowMs;
         List<EndpointState.OutOfOrderSegment> ooo = new ArrayList<>();
         for (OutOfOrderSegment o : ici.getOutOfOrderList()) {
@@ -91,7 +116,7 @@ public final class IciCodec {
                 ici.getFinReceived(), ici.getTsRecent(), tsOffset, ici.getLastAckSent(),
                 cc ? c.getCwnd() : 0, cc ? c.getSsthresh() : 0, cc ? c.getSrttUs() / 1000.0 : 0,
                 cc ? c.getRttvarUs() / 1000.0 : 0, cc ? c.getAlgorithm() : "");
-        return new Decoded(s, ici.getApplication(), ici.getApplicationState().toByteArray(), cc);
+        return new Decoded(s, ici.getApplication(), ici.getApplicationState().toByteArray(), cc, ici.getStreamOffset());
     }
 
     static dev.handoff.proto.v1.TcpState toProto(TcpState s) {

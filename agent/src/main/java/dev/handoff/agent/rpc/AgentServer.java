@@ -1,5 +1,7 @@
 package dev.handoff.agent.rpc;
 
+import dev.handoff.agent.checkpoint.Durability;
+
 import dev.handoff.agent.host.Host;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
@@ -35,6 +37,12 @@ public final class AgentServer implements AutoCloseable {
      */
     public static AgentServer start(ServerBuilder<?> builder, Host host, Function<String, Channel> channels)
             throws IOException {
+        return start(builder, host, channels, null);
+    }
+
+    /** Like {@link #start(ServerBuilder, Host, Function)}, with checkpointing ({@code durability}, or null). */
+    public static AgentServer start(ServerBuilder<?> builder, Host host, Function<String, Channel> channels,
+                                    Durability durability) throws IOException {
         Map<String, ManagedChannel> opened = new ConcurrentHashMap<>();
         Function<String, Channel> dial = channels != null ? channels
                 : address -> opened.computeIfAbsent(address, a -> ManagedChannelBuilder.forTarget(a).usePlaintext().build());
@@ -42,7 +50,7 @@ public final class AgentServer implements AutoCloseable {
         // An ICI carries the send and receive queues: up to the buffer limits (4 MB each by
         // default) in one message until imports are streamed in chunks.
         Server s = builder.maxInboundMessageSize(MAX_MESSAGE)
-                .addService(new AgentServiceImpl(host, dial))
+                .addService(new AgentServiceImpl(host, dial, durability))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build().start();

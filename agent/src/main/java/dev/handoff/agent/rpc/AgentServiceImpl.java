@@ -1,5 +1,12 @@
 package dev.handoff.agent.rpc;
 
+import dev.handoff.agent.checkpoint.Durability;
+import dev.handoff.proto.v1.CheckpointRequest;
+import dev.handoff.proto.v1.CheckpointResponse;
+import dev.handoff.proto.v1.ResurrectRequest;
+import dev.handoff.proto.v1.ResurrectResponse;
+import dev.handoff.store.StaleEpochException;
+
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.wire.Ipv4Address;
@@ -43,10 +50,61 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     /** Channels to other agents by control address. */
     private final Function<String, Channel> channels;
 
+    /** Checkpointing, or null when this agent has no store. */
+    private final Durability durability;
+
     /** Serves {@code host}; {@code channels} opens (or reuses) a channel to another agent's control address. */
     public AgentServiceImpl(Host host, Function<String, Channel> channels) {
+        this(host, channels, null);
+    }
+
+    /** Serves {@code host} with checkpointing ({@code durability}, or null without a store). */
+    public AgentServiceImpl(Host host, Function<String, Channel> channels, Durability durability) {
         this.host = host;
         this.channels = channels;
+        this.durability = durability;
+    }
+
+    @Override
+    public void checkpoint(CheckpointRequest request, StreamObserver<CheckpointResponse> out) {
+        try {
+            requireDurability();
+            await(durability.checkpointer().checkpointNow(request.getConnectionId()),
+                    "checkpointing " + request.getConnectionId());
+            out.onNext(CheckpointResponse.getDefaultInstance());
+            out.onCompleted();
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+        }
+    }
+
+    @Override
+    public void resurrect(ResurrectRequest request, StreamObserver<ResurrectResponse> out) {
+        String vip = Ipv4Address.format(request.getVip());
+        try {
+            requireDurability();
+            List<Connection> in;
+            try {
+                in = await(durability.resurrector().resurrect(request.getVip()), "resurrecting " + vip);
+            } catch (StaleEpochException e) {
+                throw Status.FAILED_PRECONDITION.withDescription("cannot take " + vip + ": " + e.getMessage()
+                        + "; retry once that lease has run out").asRuntimeException();
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw Status.INTERNAL.withDescription("resurrecting " + vip + ": " + e.getMessage()).asRuntimeException();
+            }
+            out.onNext(ResurrectResponse.newBuilder().addAllConnectionIds(in.stream().map(Connection::id).toList())
+                    .setLeaseEpoch(durability.leases().epochFor(request.getVip())).build());
+            out.onCompleted();
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+        }
+    }
+
+    private void requireDurability() {
+        if (durability == null) {
+            throw Status.FAILED_PRECONDITION.withDescription("agent " + host.name()
+                    + " keeps no checkpoints: start it with --store ADDR:PORT or --store-dir DIR").asRuntimeException();
+        }
     }
 
     @Override

@@ -189,6 +189,20 @@ public final class TcpConnection {
     private static final long NO_HOLE = -1;
 
     // --- output offloads, set per poll by the caller ---
+    /** ACKs go no further than {@link #ackLimit}: received bytes count only once a checkpoint holds them. */
+    private boolean ackLimited;
+    /** The highest ACK we may send: copied_seq of the last durable checkpoint (issue 5 "Inbound"). */
+    private int ackLimit;
+    /** New data (and our FIN) may go out only below {@link #sendGate}. */
+    private boolean sendGated;
+    /** First sequence number not yet allowed out: what the last durable checkpoint covers (strict), or its bound. */
+    private int sendGate;
+    /** Bytes of the application's next writes the peer already acknowledged (after a resurrection). */
+    private long skipWrites;
+    /** Resurrected: the first ACK beyond SND.MAX is believed once, it shows how far the peer got (paper §6.1). */
+    private boolean trustNextAck;
+    /** Send a probe (an old sequence number, no data) at the next poll: the peer answers with where it is. */
+    private boolean probeNow;
     /** Until when (ms) every in-order segment is ACKed at once, without delayed ACK (after a restore). */
     private long quickAckUntil;
     /** Largest payload of one emitted segment (TSO/GSO); 0 means one MSS. */
@@ -383,6 +397,12 @@ public final class TcpConnection {
                 return;
             }
         }
+        if (trustNextAck) {
+            trustNextAck = false;
+            if (SeqNum.gt(ack, sndMax) && SeqNum.lt(ack, sndUna + Integer.MAX_VALUE)) {
+                catchUp(ack);
+            }
+        }
         if (SeqNum.gt(ack, sndMax)) {
             // RFC 9293 §3.10.7.4 / RFC 5961 §5.2: acknowledges something not yet sent: ACK and drop.
             counters.ackTooNew++;
@@ -506,6 +526,12 @@ public final class TcpConnection {
     private void becomeEstablished() {
         state = finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
         counters.established++;
+        if (stack != null && stack.holdsForCheckpoints()) {
+            ackLimited = true; // the handshake's ACK is out; data waits for the first checkpoint
+            ackLimit = rcvNxt;
+            sendGated = true;
+            sendGate = sndUna;
+        }
     }
 
     /** Fifth step for an acceptable ACK field: advance SND.UNA, RTT, congestion, window, FIN states. */
@@ -608,7 +634,16 @@ public final class TcpConnection {
         switch (state) {
             case FIN_WAIT_1 -> state = TcpState.FIN_WAIT_2;
             case CLOSING -> enterTimeWait(now);
-            case LAST_ACK -> closeWith("closed");
+            case LAST_ACK -> {
+                if (ackLimited && ackLimit != rcvNxt) {
+                    // The peer's FIN still waits for our ACK (held for a checkpoint): both sides
+                    // are done, so acknowledge it now and stay in TIME-WAIT for its retransmissions.
+                    ackNow = true;
+                    enterTimeWait(now);
+                } else {
+                    closeWith("closed");
+                }
+            }
             default -> {
             }
         }
@@ -633,7 +668,11 @@ public final class TcpConnection {
         if (seq == rcvNxt) {
             int before = recvBuffer.rangeCount();
             rcvNxt = recvBuffer.write(rcvNxt, seq, seg.buffer(), off, len);
-            if (before > 0) {
+            if (ackLimited && before == 0) {
+                // Nothing new may be acknowledged before a checkpoint holds it; the checkpoint's
+                // completion sends the ACK (an ACK repeating the old one would be a duplicate ACK).
+                return;
+            } else if (before > 0) {
                 ackNow = true; // RFC 5681 §4.2: ACK at once when a segment fills (part of) a gap
             } else if (rcvNxt - lastAckSent >= 2 * largestSegment) {
                 ackNow = true; // RFC 5681 §4.2: ACK at least every second full-sized segment
@@ -651,6 +690,25 @@ public final class TcpConnection {
             }
             ackNow = true; // RFC 5681 §4.2: immediate duplicate ACK for an out-of-order segment
         }
+    }
+
+    /**
+     * Paper §6.1: a resurrected endpoint restarts from its checkpoint, but the peer may have
+     * received (and acknowledged) bytes sent after it. Its first ACK says how far it got:
+     * what we hold up to there counts as sent; beyond what the application has written,
+     * the application's next writes are skipped, since a deterministic handler regenerates
+     * exactly the bytes the peer already has.
+     */
+    private void catchUp(int ack) {
+        int end = dataEnd() + (finQueued ? 1 : 0);
+        if (SeqNum.gt(ack, end)) {
+            skipWrites = Integer.toUnsignedLong(ack - dataEnd());
+            sendBuffer.discard(sendBuffer.length());
+            bufSeq = ack;
+        }
+        sndNxt = ack;
+        sndMax = ack;
+        counters.resurrectionCatchUps++;
     }
 
     private void receiveFin(long now) {
@@ -675,6 +733,7 @@ public final class TcpConnection {
 
     private void enterTimeWait(long now) {
         state = TcpState.TIME_WAIT;
+        ackLimited = false; // all our bytes and our FIN are acknowledged: nothing left a checkpoint must cover
         timeWaitAt = now + config.timeWaitMs();
         rtoAt = NEVER;
         persistAt = NEVER;
@@ -768,6 +827,12 @@ public final class TcpConnection {
                 return ackNow ? sendAck(now, out, off) : 0; // RFC 6675 §5 step (C): the pipe is full
             }
         }
+        if (probeNow) {
+            probeNow = false;
+            // RFC 9293 §3.8.4 (the keep-alive form): SEG.SEQ = SND.UNA - 1 is old, so the
+            // peer answers at once with an ACK carrying its RCV.NXT and window.
+            return emit(now, out, off, sndUna - 1, ACK, 0);
+        }
         int n = sendData(now, out, off);
         if (n > 0) {
             return n;
@@ -780,7 +845,7 @@ public final class TcpConnection {
         if (state == TcpState.CLOSED || state == TcpState.LISTEN) {
             return NEVER;
         }
-        if (ackNow || retransmitHead || persistDue) {
+        if (ackNow || retransmitHead || persistDue || probeNow) {
             return Long.MIN_VALUE;
         }
         if ((state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) && sndNxt == iss) {
@@ -831,14 +896,20 @@ public final class TcpConnection {
         return bufSeq + sendBuffer.length();
     }
 
-    /** Our FIN is queued and not yet sent at SND.NXT. */
+    /** End of the data that may go out: the application's data, unless a checkpoint gate holds part of it back. */
+    private int sendEnd() {
+        int end = dataEnd();
+        return sendGated && SeqNum.lt(sendGate, end) ? sendGate : end;
+    }
+
+    /** Our FIN is queued, not yet sent at SND.NXT, and (when gated) covered by a checkpoint. */
     private boolean finToSend() {
-        return finQueued && SeqNum.le(sndNxt, dataEnd());
+        return finQueued && SeqNum.le(sndNxt, dataEnd()) && (!sendGated || SeqNum.gt(sendGate, dataEnd()));
     }
 
     /** Bytes {@link #sendData} would send now (0: nothing), without side effects. */
     private int sendableLength() {
-        int unsent = dataEnd() - sndNxt;
+        int unsent = sendEnd() - sndNxt;
         if (unsent <= 0) {
             return 0;
         }
@@ -872,7 +943,7 @@ public final class TcpConnection {
         int len = sendableLength();
         if (len > 0) {
             persistDue = false;
-            boolean fin = finQueued && sndNxt + len == dataEnd();
+            boolean fin = finToSend() && sndNxt + len == dataEnd();
             int room = segmentRoom();
             int n = emit(now, out, off, sndNxt, ACK | (fin ? FIN : 0), len);
             lastGsoSize = len > room ? room : 0;
@@ -881,7 +952,7 @@ public final class TcpConnection {
         if (finToSend() && dataEnd() == sndNxt) {
             return emit(now, out, off, sndNxt, ACK | FIN, 0);
         }
-        int unsent = dataEnd() - sndNxt;
+        int unsent = sendEnd() - sndNxt;
         boolean due = persistDue;
         persistDue = false; // consumed whether or not a probe goes out
         if (unsent > 0 && sndNxt == sndUna) {
@@ -1031,6 +1102,24 @@ public final class TcpConnection {
         return Math.min(recvBuffer.rangeCount(), tsOn ? 3 : 4);
     }
 
+    /** The ACK field we send: RCV.NXT, or less while a checkpoint does not yet hold what was received. */
+    private int ackPoint() {
+        return ackLimited ? ackLimit : rcvNxt;
+    }
+
+    /**
+     * The right edge the buffer allows now. While ACKs wait for checkpoints it is also kept
+     * within one buffer of the ACK point, so that an endpoint resurrected from the checkpoint,
+     * with an empty buffer there, can honour every window we advertised.
+     */
+    private int windowEdge() {
+        int edge = rcvNxt + Math.max(0, config.receiveBufferSize() - recvBuffer.unread());
+        if (ackLimited && SeqNum.gt(edge, ackLimit + config.receiveBufferSize())) {
+            edge = ackLimit + config.receiveBufferSize();
+        }
+        return edge;
+    }
+
     /** Bytes past RCV.NXT the receive buffer can still take (the window can never exceed it). */
     private int receiveRoom() {
         return recvBuffer.capacity() - recvBuffer.unread();
@@ -1038,11 +1127,13 @@ public final class TcpConnection {
 
     /** The window field to send; moves the advertised edge right only (but see RFC 7323 Appendix F below). */
     private int windowField(boolean synSegment) {
-        int free = Math.max(0, config.receiveBufferSize() - recvBuffer.unread());
+        int ack = ackPoint();
         int shift = synSegment ? 0 : rcvShift;
         long limit = (long) 0xffff << shift;
-        free = (int) Math.min(free, limit);
-        int edge = rcvNxt + free;
+        int edge = windowEdge();
+        if (edge - ack > limit) {
+            edge = ack + (int) limit;
+        }
         if (SeqNum.gt(edge, rcvAdvEdge)) {
             // RFC 9293 §3.8.6.2.2 receiver SWS avoidance: open the window only by a worthwhile amount.
             int gain = edge - rcvAdvEdge;
@@ -1050,18 +1141,18 @@ public final class TcpConnection {
                 rcvAdvEdge = edge;
             }
         }
-        int wnd = Math.max(0, rcvAdvEdge - rcvNxt);
+        int wnd = Math.max(0, rcvAdvEdge - ack);
         // Round up so that the edge the peer computes is never left of the one we advertised.
         int field = (int) Math.min(0xffff, ((long) wnd + (1L << shift) - 1) >>> shift);
         // RFC 7323 Appendix F: rounding up on every ACK while the application reads nothing
         // lets the edge creep right by up to 2^shift - 1 bytes per ACK, past the buffer (a peer
         // sending tiny segments could make it grow without bound). Never advertise beyond
         // what the buffer can hold: round down then, moving the edge left by less than one unit.
-        int room = receiveRoom();
+        int room = (int) Math.min((long) receiveRoom() + (rcvNxt - ack), ackLimited ? config.receiveBufferSize() : Integer.MAX_VALUE);
         if (((long) field << shift) > room) {
             field = room >>> shift;
         }
-        int advertised = rcvNxt + (field << shift);
+        int advertised = ack + (field << shift);
         if (SeqNum.gt(advertised, rcvAdvEdge)) {
             rcvAdvEdge = advertised;
         }
@@ -1079,7 +1170,7 @@ public final class TcpConnection {
         hdr.seq = seq;
         hdr.flags = flags;
         if ((flags & ACK) != 0) {
-            hdr.ack = rcvNxt;
+            hdr.ack = ackPoint();
         }
         if (tsOn || (syn && hdr.timestamps)) {
             hdr.timestamps = true;
@@ -1123,7 +1214,7 @@ public final class TcpConnection {
             }
         }
         if ((flags & ACK) != 0) {
-            lastAckSent = rcvNxt;
+            lastAckSent = hdr.ack;
             ackNow = false;
             ackAt = NEVER;
         }
@@ -1165,11 +1256,16 @@ public final class TcpConnection {
             throw new IllegalStateException("cannot send on a connection in " + state
                     + (finQueued ? " after close()" : "") + (closeReason != null ? " (" + closeReason + ")" : ""));
         }
-        int n = sendBuffer.write(src, off, len);
+        int skipped = 0;
+        if (skipWrites > 0) {
+            skipped = (int) Math.min(skipWrites, len); // the peer has these already (see catchUp)
+            skipWrites -= skipped;
+        }
+        int n = sendBuffer.write(src, off + skipped, len - skipped);
         if (n > 0) {
             deadlineChanged();
         }
-        return n;
+        return skipped + n;
     }
 
     /**
@@ -1182,8 +1278,7 @@ public final class TcpConnection {
         if (n == 0) {
             return finReceived ? -1 : 0;
         }
-        int free = config.receiveBufferSize() - recvBuffer.unread();
-        int gain = (rcvNxt + free) - rcvAdvEdge;
+        int gain = windowEdge() - rcvAdvEdge;
         if (state.canReceiveData() && gain >= Math.min(config.receiveBufferSize() / 2, config.mss())) {
             ackNow = true; // window update
             deadlineChanged();
@@ -1331,6 +1426,134 @@ public final class TcpConnection {
     /** Sets the timestamp clock offset (a restored endpoint continues its origin's clock). */
     public void setTsOffset(long offset) {
         this.tsOffset = offset;
+        deadlineChanged();
+    }
+
+    // ------------------------------------------------------------- checkpoints
+
+    /**
+     * From now on ACK no further than {@code seq} (copied_seq of a durable checkpoint; issue 5
+     * "Inbound"); a larger value than the current limit moves it and sends the ACK at once.
+     */
+    public void limitAck(int seq) {
+        if (SeqNum.gt(seq, rcvNxt)) {
+            throw new IllegalArgumentException("ACK limit " + Integer.toUnsignedString(seq) + " is beyond RCV.NXT "
+                    + Integer.toUnsignedString(rcvNxt));
+        }
+        if (!ackLimited || SeqNum.gt(seq, ackLimit)) {
+            ackLimit = seq;
+        }
+        ackLimited = true;
+        if (ackLimit != lastAckSent) {
+            ackNow = true;
+        }
+        deadlineChanged();
+    }
+
+    /** From now on new data (and the FIN) may go out only below {@code seq} (issue 5 "Outbound"). */
+    public void gateSend(int seq) {
+        sendGated = true;
+        sendGate = seq;
+        deadlineChanged();
+    }
+
+    /** Sequence number after the bytes the application has read; counts the peer's FIN once it read end of stream. */
+    public int copiedSeq() {
+        int unread = recvBuffer.unread();
+        return unread == 0 ? rcvNxt : rcvNxt - unread - (finReceived ? 1 : 0);
+    }
+
+    /** Sequence number after the last byte the application wrote (the FIN, if queued, comes next). */
+    public int writtenEnd() {
+        return dataEnd();
+    }
+
+    /** The application closed its side: a FIN follows {@link #writtenEnd()}. */
+    public boolean finQueued() {
+        return finQueued;
+    }
+
+    /** Copies written bytes from sequence number {@code seq} on (within SND.UNA .. {@link #writtenEnd()}). */
+    public void copyWritten(int seq, byte[] dst, int off, int len) {
+        if (SeqNum.lt(seq, bufSeq) || SeqNum.gt(seq + len, dataEnd())) {
+            throw new IllegalArgumentException("bytes [" + Integer.toUnsignedString(seq) + ", +" + len + ") are not in the send buffer");
+        }
+        sendBuffer.copy(seq - bufSeq, dst, off, len);
+    }
+
+    /**
+     * The endpoint as a checkpoint records it: without queues. The receive side stops at
+     * {@link #copiedSeq()} (the peer resends the rest, it was never acknowledged); the send
+     * side restarts at SND.UNA, its bytes kept apart by the checkpointer (strict) or, with
+     * {@code rewound}, regenerated by the application, which then also closes again.
+     * Null in states no checkpoint can represent (not yet synchronized, TIME-WAIT, CLOSED).
+     */
+    public EndpointState checkpointState(boolean rewound) {
+        if (!state.isSynchronized() || state == TcpState.TIME_WAIT) {
+            return null;
+        }
+        int copied = copiedSeq();
+        boolean theirFin = finReceived && copied == rcvNxt;
+        boolean ourFin = finQueued && !(rewound && dataEnd() != sndUna);
+        boolean ourFinAcked = finQueued && SeqNum.gt(sndUna, dataEnd());
+        TcpState kept;
+        if (!ourFin) {
+            kept = theirFin ? TcpState.CLOSE_WAIT : TcpState.ESTABLISHED;
+        } else if (!theirFin) {
+            kept = ourFinAcked ? TcpState.FIN_WAIT_2 : TcpState.FIN_WAIT_1;
+        } else if (ourFinAcked) {
+            return null; // TIME-WAIT: nothing left to resurrect
+        } else {
+            kept = state == TcpState.CLOSING ? TcpState.CLOSING : TcpState.LAST_ACK;
+        }
+        int window = (int) Math.min(config.receiveBufferSize(), (long) 0xffff << rcvShift());
+        return new EndpointState(localIp, localPort, remoteIp, remotePort, kept,
+                tsOn, sackOn, wsOn, sndShift, rcvShift(), peerMss, config.mss(),
+                sndUna, sndUna, sndWnd, sndWl1, sndWl2, maxSndWnd, new byte[0], ourFin,
+                copied, copied + window, new byte[0], List.of(), theirFin,
+                tsRecent, tsOffset, lastAckSent,
+                cc.cwnd(), cc.ssthresh(), rtt.srtt(), rtt.rttvar(), cc.name());
+    }
+
+    /**
+     * Turns a restored checkpoint into a resurrected endpoint (paper §6.1): it ACKs no more
+     * than the checkpoint held, sends nothing the checkpoint does not cover until told, probes
+     * the peer at once, and believes the peer's first ACK even beyond SND.MAX.
+     */
+    public void resurrect() {
+        ackLimited = true;
+        ackLimit = rcvNxt;
+        sendGated = true;
+        sendGate = dataEnd() + (finQueued ? 1 : 0);
+        trustNextAck = true;
+        probeNow = true;
+        deadlineChanged();
+    }
+
+    /**
+     * A moved-in endpoint under checkpointing: it may ACK what its origin acknowledged and
+     * resend what its origin sent (the origin's checkpoints cover both), nothing new until a
+     * checkpoint here holds it.
+     */
+    public void holdAtCurrent() {
+        if (!ackLimited) {
+            ackLimited = true;
+            ackLimit = SeqNum.min(lastAckSent, rcvNxt);
+        }
+        if (!sendGated) {
+            sendGated = true;
+            sendGate = sndMax;
+        }
+        deadlineChanged();
+    }
+
+    /** Lifts {@link #limitAck} and {@link #gateSend}: everything may be acknowledged and sent. */
+    public void releaseCheckpointHolds() {
+        if (ackLimited && ackLimit != rcvNxt) {
+            ackNow = true;
+        }
+        ackLimited = false;
+        sendGated = false;
         deadlineChanged();
     }
 

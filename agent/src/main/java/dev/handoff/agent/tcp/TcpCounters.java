@@ -43,6 +43,8 @@ public final class TcpCounters {
     public long outOfOrderQueued;
     /** Segments whose ACK acknowledged data not yet sent (RFC 9293 §3.10.7.4), answered with an ACK. */
     public long ackTooNew;
+    /** Resurrected endpoints that learned from the peer's first ACK how far it got (paper §6.1). */
+    public long resurrectionCatchUps;
     /** Segments without ACK in a synchronized state, dropped. */
     public long noAckDrops;
     /** Times the peer closed its window (advertised zero after a non-zero window). */

@@ -68,6 +68,9 @@ public final class TcpStack {
     /** Connections due in the current timer round (reused). */
     private final java.util.ArrayList<TcpConnection> due = new java.util.ArrayList<>();
 
+    /** New connections start with ACKs and data held until a checkpoint holds them (issue 5). */
+    private boolean holdForCheckpoints;
+
     /** A stack with these settings; {@code random} supplies ISNs (RFC 9293 §3.4.1, RFC 6528), timestamp offsets and ports. */
     public TcpStack(TcpConfig config, RandomGenerator random) {
         this.config = config;
@@ -151,6 +154,19 @@ public final class TcpStack {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is outside 1..65535");
         }
+    }
+
+    /**
+     * Connections established from now on ACK nothing and send nothing until a checkpointer
+     * opens them ({@link TcpConnection#limitAck}, {@link TcpConnection#gateSend}).
+     */
+    public void holdForCheckpoints(boolean hold) {
+        this.holdForCheckpoints = hold;
+    }
+
+    /** See {@link #holdForCheckpoints(boolean)}. */
+    public boolean holdsForCheckpoints() {
+        return holdForCheckpoints;
     }
 
     /** Re-creates an endpoint from a snapshot and adds it to this stack (see {@link TcpConnection#restore}). */

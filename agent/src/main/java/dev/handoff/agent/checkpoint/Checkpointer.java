@@ -1,0 +1,359 @@
+package dev.handoff.agent.checkpoint;
+
+import dev.handoff.agent.host.Connection;
+import dev.handoff.agent.host.Host;
+import dev.handoff.agent.host.HostEvent;
+import dev.handoff.agent.ici.IciCodec;
+import dev.handoff.agent.tcp.EndpointState;
+import dev.handoff.agent.tcp.TcpConnection;
+import dev.handoff.agent.tcp.TcpState;
+import dev.handoff.store.CheckpointStore;
+import dev.handoff.store.CheckpointWrite;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Checkpoints every connection of a host into a store, in rounds (issue 5 "Checkpointing").
+ * A round captures, on the host's loop, what changed since the last one: each endpoint's
+ * state without queues, and for strict applications the send bytes written since; all of it
+ * goes to the store as one batch (one group commit). When the store confirms, each endpoint
+ * may acknowledge up to the copied_seq captured and send what the checkpoint covers (strict)
+ * or up to {@link CheckpointSettings#maxBytesBetween} beyond it (deterministic). When the
+ * store does not confirm in time, an endpoint whose checkpoint would pass the MSL stops
+ * sending new data, and says so.
+ */
+public final class Checkpointer implements AutoCloseable {
+    /** The host whose connections are checkpointed. */
+    private final Host host;
+    /** Where checkpoints go. */
+    private final CheckpointStore store;
+    /** Interval and bounds. */
+    private final CheckpointSettings settings;
+    /** Lease epochs to write under. */
+    private final LeaseEpochs epochs;
+    /** The host's clock (ms), stepped by hand in tests. */
+    private final LongSupplier clock;
+    /** Wall clock, ms since the epoch (stamped into checkpoints for TSval extrapolation). */
+    private final LongSupplier wallClock;
+    /** What is known of each connection (loop only). */
+    private final Map<Connection, Tracked> tracked = new IdentityHashMap<>();
+    /** Waiting for the round in flight, or for the next one (loop only). */
+    private final List<CompletableFuture<Void>> waiters = new ArrayList<>();
+    /** Waiting for the round after the one in flight. */
+    private final List<CompletableFuture<Void>> nextWaiters = new ArrayList<>();
+    /** A round is being written. */
+    private boolean writing;
+    /** Connections stopped by the MSL bound (or a lost lease) are being reported. */
+    private boolean stalled;
+    /** Runs the rounds, or null when driven by hand. */
+    private ScheduledExecutorService timer;
+    /** Rounds confirmed. */
+    private volatile long rounds;
+    /** Writes confirmed. */
+    private volatile long writes;
+    /** Send bytes confirmed in the store. */
+    private volatile long bytesAppended;
+
+    /** One connection's checkpointing state. */
+    private static final class Tracked {
+        /** Stream offset up to which its send bytes are in the store (or in the round in flight); -1 unknown. */
+        long appendedTo = -1;
+        /** Host time of the capture of its last confirmed checkpoint. */
+        long durableAt;
+        /** What its last captured checkpoint saw: SND.UNA, end written, copied_seq, state, FIN flags; to skip idle ones. */
+        long signature = Long.MIN_VALUE;
+        /** Something of it was written and must be deleted when it ends. */
+        boolean stored;
+        /** Stopped by the MSL bound or a missing lease. */
+        boolean stopped;
+        /** Checkpoint it in the next round even if nothing changed. */
+        boolean force;
+    }
+
+    /** What a round promised one connection once durable. */
+    private record Capture(Connection c, Tracked t, long at, int ackTo, int gate, long appendedTo) {
+    }
+
+    /**
+     * A checkpointer for {@code host}; {@link #start()} runs it. From construction on, the
+     * host holds new and moved-in connections until their first checkpoint.
+     */
+    public Checkpointer(Host host, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs,
+                        LongSupplier clock, LongSupplier wallClock) {
+        this.host = host;
+        this.store = store;
+        this.settings = settings;
+        this.epochs = epochs;
+        this.clock = clock;
+        this.wallClock = wallClock;
+        host.holdForCheckpoints(true);
+    }
+
+    /** One on the host's clock and the system's wall clock. */
+    public Checkpointer(Host host, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs) {
+        this(host, store, settings, epochs, host::now, System::currentTimeMillis);
+    }
+
+    /** Runs a round every interval on the host's loop. */
+    public synchronized void start() {
+        if (timer != null) {
+            throw new IllegalStateException("checkpointer already started");
+        }
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "checkpoint-" + host.name());
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleAtFixedRate(() -> host.execute(this::tick), settings.intervalMs(), settings.intervalMs(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Checkpoints connection {@code id} now, changed or not; completes once durable (for
+     * {@code handoff checkpoint}). Fails if there is no such connection.
+     */
+    public CompletableFuture<Void> checkpointNow(String id) {
+        return host.call(() -> {
+            Connection c = host.connectionsNow().stream().filter(x -> x.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no connection " + id + " on host " + host.name()));
+            tracked.computeIfAbsent(c, k -> fresh()).force = true;
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            (writing ? nextWaiters : waiters).add(done);
+            if (!writing) {
+                tick();
+            }
+            return done;
+        }).thenCompose(f -> f);
+    }
+
+    /** One round (on the host's loop): bounds first, then a batch of what changed, unless one is in flight. */
+    public void tick() {
+        long now = clock.getAsLong();
+        enforceBounds(now);
+        if (writing) {
+            return;
+        }
+        List<CheckpointWrite> ops = new ArrayList<>();
+        List<Capture> captures = new ArrayList<>();
+        Map<Connection, Boolean> alive = new IdentityHashMap<>();
+        long wall = wallClock.getAsLong();
+        for (Connection c : host.connectionsNow()) {
+            alive.put(c, Boolean.TRUE);
+            capture(c, tracked.computeIfAbsent(c, k -> fresh()), now, wall, ops, captures);
+        }
+        for (var it = tracked.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            Connection c = e.getKey();
+            Tracked t = e.getValue();
+            if (!alive.containsKey(c)) {
+                it.remove();
+                forget(c, t, ops);
+            }
+        }
+        if (ops.isEmpty()) {
+            complete(waiters, null);
+            return;
+        }
+        writing = true;
+        long bytes = ops.stream().mapToLong(w -> w instanceof CheckpointWrite.Append a ? a.bytes().length : 0).sum();
+        store.write(ops).whenComplete((ok, error) -> host.execute(() -> finish(captures, ops.size(), bytes, error)));
+    }
+
+    private Tracked fresh() {
+        Tracked t = new Tracked();
+        t.durableAt = clock.getAsLong(); // a new connection has the whole MSL for its first checkpoint
+        return t;
+    }
+
+    /** Adds the writes for {@code c} to the round, if it changed (or is forced, or is getting old). */
+    private void capture(Connection c, Tracked t, long now, long wall, List<CheckpointWrite> ops, List<Capture> captures) {
+        TcpConnection tcp = c.tcp();
+        int vip = tcp.localIp();
+        long epoch = epochs.epochFor(vip);
+        if (epoch == LeaseEpochs.NONE) {
+            return; // not ours to write: the MSL bound stops it in time
+        }
+        long unsent = Integer.toUnsignedLong(tcp.writtenEnd() - tcp.sndUna());
+        byte[] rewound = c.applicationStateBefore(unsent);
+        boolean deterministic = rewound != null;
+        EndpointState s = tcp.checkpointState(deterministic);
+        if (s == null) {
+            forget(c, t, ops); // it ended (TIME-WAIT): nothing left to resurrect
+            return; // or it is still in its handshake: nothing to resurrect yet
+        }
+        long signature = signature(tcp, s);
+        boolean old = now - t.durableAt >= settings.mslMs() / 2;
+        if (signature == t.signature && !t.force && !old) {
+            return;
+        }
+        t.force = false;
+        t.signature = signature;
+        String id = c.id();
+        long unaOffset = c.streamOffset(tcp.sndUna());
+        long endOffset = c.streamOffset(tcp.writtenEnd());
+        byte[] app = deterministic ? rewound : c.applicationState();
+        byte[] state = IciCodec.encode(s, now, wall, c.application(), app, epoch, false, unaOffset).toByteArray();
+        ops.add(new CheckpointWrite.State(id, vip, epoch, state));
+        long appendedTo;
+        int gate;
+        if (deterministic) {
+            ops.add(new CheckpointWrite.Trim(id, vip, epoch, endOffset)); // the application regenerates it all
+            appendedTo = -1;
+            gate = tcp.sndUna() + (int) settings.maxBytesBetween();
+        } else {
+            ops.add(new CheckpointWrite.Trim(id, vip, epoch, unaOffset));
+            long from = Math.max(t.appendedTo, unaOffset);
+            if (endOffset > from) {
+                byte[] bytes = new byte[(int) (endOffset - from)];
+                tcp.copyWritten(tcp.sndUna() + (int) (from - unaOffset), bytes, 0, bytes.length);
+                ops.add(new CheckpointWrite.Append(id, vip, epoch, from, bytes));
+            }
+            appendedTo = endOffset;
+            t.appendedTo = endOffset;
+            gate = tcp.writtenEnd() + (s.finQueued() ? 1 : 0);
+        }
+        t.stored = true;
+        c.rebaseStream(tcp.sndUna());
+        captures.add(new Capture(c, t, now, s.rcvNxt(), gate, appendedTo));
+    }
+
+    /** A cheap fingerprint of what a checkpoint of {@code tcp} would say. */
+    private static long signature(TcpConnection tcp, EndpointState s) {
+        long h = tcp.sndUna();
+        h = h * 31 + tcp.writtenEnd();
+        h = h * 31 + s.rcvNxt();
+        h = h * 31 + s.state().ordinal();
+        h = h * 31 + (s.finQueued() ? 1 : 0);
+        return h * 31 + (s.finReceived() ? 1 : 0);
+    }
+
+    /** A connection that left: deleted from the store when it ended here, kept when it moved on. */
+    private void forget(Connection c, Tracked t, List<CheckpointWrite> ops) {
+        TcpState st = c.tcp().state();
+        if (!t.stored || (st != TcpState.CLOSED && st != TcpState.TIME_WAIT)) {
+            return;
+        }
+        int vip = c.tcp().localIp();
+        long epoch = epochs.epochFor(vip);
+        if (epoch != LeaseEpochs.NONE) {
+            ops.add(new CheckpointWrite.Delete(c.id(), vip, epoch));
+            t.stored = false;
+        }
+    }
+
+    /** The round is durable (or failed): open what it covers, or leave everything held. */
+    private void finish(List<Capture> captures, int count, long bytes, Throwable error) {
+        writing = false;
+        List<CompletableFuture<Void>> done = new ArrayList<>(waiters);
+        waiters.clear();
+        waiters.addAll(nextWaiters);
+        nextWaiters.clear();
+        if (error != null) {
+            for (Capture k : captures) {
+                k.t().appendedTo = -1; // re-send from SND.UNA next time (writes are idempotent)
+                k.t().signature = Long.MIN_VALUE;
+            }
+            report(HostEvent.CHECKPOINT_STALLED, "checkpoint round of " + captures.size() + " connections failed: "
+                    + rootMessage(error) + "; nothing new is acknowledged or sent until one succeeds");
+            complete(done, error);
+            return;
+        }
+        rounds++;
+        writes += count;
+        bytesAppended += bytes;
+        for (Capture k : captures) {
+            if (tracked.get(k.c()) != k.t()) {
+                continue; // it left meanwhile
+            }
+            TcpConnection tcp = k.c().tcp();
+            k.t().durableAt = k.at();
+            if (k.t().stopped) {
+                k.t().stopped = false;
+            }
+            tcp.limitAck(k.ackTo());
+            tcp.gateSend(k.gate());
+        }
+        if (stalled && tracked.values().stream().noneMatch(t -> t.stopped)) {
+            stalled = false;
+            host.report(HostEvent.CHECKPOINT_RESUMED, host.name(), "checkpoints confirmed again");
+        }
+        complete(done, null);
+        if (!waiters.isEmpty()) {
+            tick();
+        }
+    }
+
+    /** MSL bound: a connection whose last confirmed checkpoint is about to pass the MSL sends nothing new. */
+    private void enforceBounds(long now) {
+        long limit = settings.mslMs() - settings.intervalMs();
+        int stopped = 0;
+        for (Map.Entry<Connection, Tracked> e : tracked.entrySet()) {
+            Tracked t = e.getValue();
+            if (!t.stopped && now - t.durableAt >= limit) {
+                TcpConnection tcp = e.getKey().tcp();
+                tcp.gateSend(tcp.sndMax());
+                t.stopped = true;
+                stopped++;
+            }
+        }
+        if (stopped > 0) {
+            report(HostEvent.CHECKPOINT_STALLED, stopped + " connections have no checkpoint younger than "
+                    + settings.mslMs() + " ms: they send nothing new until the store confirms one");
+        }
+    }
+
+    private void report(String kind, String detail) {
+        stalled = true;
+        host.report(kind, host.name(), detail);
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException)) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    private static void complete(List<CompletableFuture<Void>> futures, Throwable error) {
+        for (CompletableFuture<Void> f : futures) {
+            if (error == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(error);
+            }
+        }
+        futures.clear();
+    }
+
+    /** Rounds confirmed so far. */
+    public long rounds() {
+        return rounds;
+    }
+
+    /** Writes confirmed so far. */
+    public long writes() {
+        return writes;
+    }
+
+    /** Send bytes confirmed so far. */
+    public long bytesAppended() {
+        return bytesAppended;
+    }
+
+    /** Stops the rounds (the store is the caller's to close). */
+    @Override
+    public synchronized void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+            timer = null;
+        }
+    }
+}
