@@ -1,6 +1,5 @@
 package dev.handoff.store;
 
-import com.google.protobuf.ByteString;
 import dev.handoff.proto.v1.AcquireLeaseRequest;
 import dev.handoff.proto.v1.CheckpointStoreServiceGrpc;
 import dev.handoff.proto.v1.GetLeaseRequest;
@@ -8,7 +7,6 @@ import dev.handoff.proto.v1.LeaseInfo;
 import dev.handoff.proto.v1.ListCheckpointsRequest;
 import dev.handoff.proto.v1.ReadRequest;
 import dev.handoff.proto.v1.ReadResponse;
-import dev.handoff.proto.v1.StreamAppend;
 import dev.handoff.proto.v1.WriteOp;
 import dev.handoff.proto.v1.WriteRequest;
 import dev.handoff.proto.v1.WriteResponse;
@@ -43,11 +41,6 @@ public final class RemoteCheckpointStore implements CheckpointStore {
         return CheckpointStoreServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS);
     }
 
-    /** Sends one write; completes when the store says it is durable. */
-    private CompletableFuture<Void> write(WriteOp.Builder op) {
-        return send(WriteRequest.newBuilder().addOps(op).build());
-    }
-
     /**
      * One Write call per {@link #BATCH_BYTES} of writes, each sent once the one before is
      * durable (so that appends arrive in order).
@@ -58,15 +51,7 @@ public final class RemoteCheckpointStore implements CheckpointStore {
         WriteRequest.Builder batch = WriteRequest.newBuilder();
         long bytes = 0;
         for (CheckpointWrite w : writes) {
-            WriteOp.Builder op = op(w.connectionId(), w.vip(), w.epoch());
-            switch (w) {
-                case CheckpointWrite.State x -> op.setState(ByteString.copyFrom(x.state()));
-                case CheckpointWrite.Append x -> op.setAppend(StreamAppend.newBuilder().setOffset(x.offset())
-                        .setData(ByteString.copyFrom(x.bytes())));
-                case CheckpointWrite.Trim x -> op.setTrimTo(x.offset());
-                case CheckpointWrite.Delete x -> op.setDelete(true);
-            }
-            WriteOp built = op.build();
+            WriteOp built = WriteOps.toProto(w);
             if (batch.getOpsCount() > 0 && (bytes + built.getSerializedSize() > BATCH_BYTES
                     || batch.getOpsCount() == StoreService.MAX_OPS)) {
                 WriteRequest r = batch.build();
@@ -116,29 +101,24 @@ public final class RemoteCheckpointStore implements CheckpointStore {
         };
     }
 
-    private static WriteOp.Builder op(String id, int vip, long epoch) {
-        return WriteOp.newBuilder().setConnectionId(id).setVip(vip).setEpoch(epoch);
-    }
-
     @Override
     public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state) {
-        return write(op(connectionId, vip, epoch).setState(ByteString.copyFrom(state)));
+        return write(List.of(new CheckpointWrite.State(connectionId, vip, epoch, state)));
     }
 
     @Override
     public CompletableFuture<Void> appendStream(String connectionId, int vip, long epoch, long offset, byte[] bytes) {
-        return write(op(connectionId, vip, epoch).setAppend(StreamAppend.newBuilder().setOffset(offset)
-                .setData(ByteString.copyFrom(bytes))));
+        return write(List.of(new CheckpointWrite.Append(connectionId, vip, epoch, offset, bytes)));
     }
 
     @Override
     public CompletableFuture<Void> trimStream(String connectionId, int vip, long epoch, long offset) {
-        return write(op(connectionId, vip, epoch).setTrimTo(offset));
+        return write(List.of(new CheckpointWrite.Trim(connectionId, vip, epoch, offset)));
     }
 
     @Override
     public CompletableFuture<Void> delete(String connectionId, int vip, long epoch) {
-        return write(op(connectionId, vip, epoch).setDelete(true));
+        return write(List.of(new CheckpointWrite.Delete(connectionId, vip, epoch)));
     }
 
     @Override

@@ -16,7 +16,6 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /** The store's gRPC API over a {@link CheckpointStore}. */
@@ -38,24 +37,16 @@ final class StoreService extends CheckpointStoreServiceGrpc.CheckpointStoreServi
                     + MAX_OPS).asRuntimeException());
             return;
         }
-        List<CompletableFuture<Void>> done = new ArrayList<>(request.getOpsCount());
-        for (WriteOp op : request.getOpsList()) {
-            String id = op.getConnectionId();
-            if (id.isEmpty()) {
-                out.onError(Status.INVALID_ARGUMENT.withDescription("a write without connection_id").asRuntimeException());
-                return;
+        List<CheckpointWrite> writes = new ArrayList<>(request.getOpsCount());
+        try {
+            for (WriteOp op : request.getOpsList()) {
+                writes.add(WriteOps.fromProto(op));
             }
-            done.add(switch (op.getOpCase()) {
-                case STATE -> store.putState(id, op.getVip(), op.getEpoch(), op.getState().toByteArray());
-                case APPEND -> store.appendStream(id, op.getVip(), op.getEpoch(), op.getAppend().getOffset(),
-                        op.getAppend().getData().toByteArray());
-                case TRIM_TO -> store.trimStream(id, op.getVip(), op.getEpoch(), op.getTrimTo());
-                case DELETE -> store.delete(id, op.getVip(), op.getEpoch());
-                case OP_NOT_SET -> CompletableFuture.failedFuture(
-                        new IllegalArgumentException("write for " + id + " names no operation (state, append, trim_to, delete)"));
-            });
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
         }
-        CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).whenComplete((ok, error) -> {
+        store.write(writes).whenComplete((ok, error) -> {
             if (error == null) {
                 out.onNext(WriteResponse.getDefaultInstance());
                 out.onCompleted();
