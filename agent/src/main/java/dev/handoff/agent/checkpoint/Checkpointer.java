@@ -10,10 +10,14 @@ import dev.handoff.agent.tcp.TcpState;
 import dev.handoff.store.CheckpointStore;
 import dev.handoff.store.CheckpointWrite;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -78,7 +82,7 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     /** What a round promised one connection once durable. */
-    private record Capture(Connection c, Tracked t, long at, int ackTo, int gate, long appendedTo) {
+    private record Capture(Connection c, Tracked t, long at, int ackTo, int gate) {
     }
 
     /**
@@ -106,11 +110,8 @@ public final class Checkpointer implements AutoCloseable {
         if (timer != null) {
             throw new IllegalStateException("checkpointer already started");
         }
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "checkpoint-" + host.name());
-            t.setDaemon(true);
-            return t;
-        });
+        timer = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("checkpoint-" + host.name()).daemon().factory());
         timer.scheduleAtFixedRate(() -> host.execute(this::tick), settings.intervalMs(), settings.intervalMs(),
                 TimeUnit.MILLISECONDS);
     }
@@ -142,17 +143,17 @@ public final class Checkpointer implements AutoCloseable {
         }
         List<CheckpointWrite> ops = new ArrayList<>();
         List<Capture> captures = new ArrayList<>();
-        Map<Connection, Boolean> alive = new IdentityHashMap<>();
+        Set<Connection> alive = Collections.newSetFromMap(new IdentityHashMap<>());
         long wall = wallClock.getAsLong();
         for (Connection c : host.connectionsNow()) {
-            alive.put(c, Boolean.TRUE);
+            alive.add(c);
             capture(c, tracked.computeIfAbsent(c, k -> fresh()), now, wall, ops, captures);
         }
         for (var it = tracked.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
             Connection c = e.getKey();
             Tracked t = e.getValue();
-            if (!alive.containsKey(c)) {
+            if (!alive.contains(c)) {
                 it.remove();
                 forget(c, t, ops);
             }
@@ -180,6 +181,13 @@ public final class Checkpointer implements AutoCloseable {
         if (epoch == LeaseEpochs.NONE) {
             return; // not ours to write: the MSL bound stops it in time
         }
+        long signature = signature(tcp);
+        boolean old = now - t.durableAt >= settings.mslMs() / 2;
+        if (signature == t.signature && !t.force && !old) {
+            return; // nothing changed: no snapshot taken, nothing written
+        }
+        t.force = false;
+        t.signature = signature;
         long unsent = Integer.toUnsignedLong(tcp.writtenEnd() - tcp.sndUna());
         byte[] rewound = c.applicationStateBefore(unsent);
         boolean deterministic = rewound != null;
@@ -188,24 +196,16 @@ public final class Checkpointer implements AutoCloseable {
             forget(c, t, ops); // it ended (TIME-WAIT): nothing left to resurrect
             return; // or it is still in its handshake: nothing to resurrect yet
         }
-        long signature = signature(tcp, s);
-        boolean old = now - t.durableAt >= settings.mslMs() / 2;
-        if (signature == t.signature && !t.force && !old) {
-            return;
-        }
-        t.force = false;
-        t.signature = signature;
         String id = c.id();
         long unaOffset = c.streamOffset(tcp.sndUna());
         long endOffset = c.streamOffset(tcp.writtenEnd());
         byte[] app = deterministic ? rewound : c.applicationState();
         byte[] state = IciCodec.encode(s, now, wall, c.application(), app, epoch, false, unaOffset).toByteArray();
         ops.add(new CheckpointWrite.State(id, vip, epoch, state));
-        long appendedTo;
         int gate;
         if (deterministic) {
             ops.add(new CheckpointWrite.Trim(id, vip, epoch, endOffset)); // the application regenerates it all
-            appendedTo = -1;
+            t.appendedTo = -1;
             gate = tcp.sndUna() + (int) settings.maxBytesBetween();
         } else {
             ops.add(new CheckpointWrite.Trim(id, vip, epoch, unaOffset));
@@ -215,23 +215,25 @@ public final class Checkpointer implements AutoCloseable {
                 tcp.copyWritten(tcp.sndUna() + (int) (from - unaOffset), bytes, 0, bytes.length);
                 ops.add(new CheckpointWrite.Append(id, vip, epoch, from, bytes));
             }
-            appendedTo = endOffset;
             t.appendedTo = endOffset;
             gate = tcp.writtenEnd() + (s.finQueued() ? 1 : 0);
         }
         t.stored = true;
         c.rebaseStream(tcp.sndUna());
-        captures.add(new Capture(c, t, now, s.rcvNxt(), gate, appendedTo));
+        captures.add(new Capture(c, t, now, s.rcvNxt(), gate));
     }
 
-    /** A cheap fingerprint of what a checkpoint of {@code tcp} would say. */
-    private static long signature(TcpConnection tcp, EndpointState s) {
+    /**
+     * A cheap fingerprint of what a checkpoint of {@code tcp} would say, read from the engine
+     * alone so that an unchanged connection costs no snapshot: the application's state only
+     * changes when it reads (copied_seq) or writes (the end written).
+     */
+    private static long signature(TcpConnection tcp) {
         long h = tcp.sndUna();
         h = h * 31 + tcp.writtenEnd();
-        h = h * 31 + s.rcvNxt();
-        h = h * 31 + s.state().ordinal();
-        h = h * 31 + (s.finQueued() ? 1 : 0);
-        return h * 31 + (s.finReceived() ? 1 : 0);
+        h = h * 31 + tcp.copiedSeq();
+        h = h * 31 + tcp.state().ordinal();
+        return h * 31 + (tcp.finQueued() ? 1 : 0);
     }
 
     /** A connection that left: deleted from the store when it ended here, kept when it moved on. */
@@ -260,7 +262,7 @@ public final class Checkpointer implements AutoCloseable {
                 k.t().appendedTo = -1; // re-send from SND.UNA next time (writes are idempotent)
                 k.t().signature = Long.MIN_VALUE;
             }
-            report(HostEvent.CHECKPOINT_STALLED, "checkpoint round of " + captures.size() + " connections failed: "
+            stall("checkpoint round of " + captures.size() + " connections failed: "
                     + rootMessage(error) + "; nothing new is acknowledged or sent until one succeeds");
             complete(done, error);
             return;
@@ -274,9 +276,7 @@ public final class Checkpointer implements AutoCloseable {
             }
             TcpConnection tcp = k.c().tcp();
             k.t().durableAt = k.at();
-            if (k.t().stopped) {
-                k.t().stopped = false;
-            }
+            k.t().stopped = false;
             tcp.limitAck(k.ackTo());
             tcp.gateSend(k.gate());
         }
@@ -304,19 +304,19 @@ public final class Checkpointer implements AutoCloseable {
             }
         }
         if (stopped > 0) {
-            report(HostEvent.CHECKPOINT_STALLED, stopped + " connections have no checkpoint younger than "
+            stall(stopped + " connections have no checkpoint younger than "
                     + settings.mslMs() + " ms: they send nothing new until the store confirms one");
         }
     }
 
-    private void report(String kind, String detail) {
+    /** Says that connections are held back for want of confirmed checkpoints. */
+    private void stall(String detail) {
         stalled = true;
-        host.report(kind, host.name(), detail);
+        host.report(HostEvent.CHECKPOINT_STALLED, host.name(), detail);
     }
 
     private static String rootMessage(Throwable t) {
-        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException
-                || t instanceof java.util.concurrent.ExecutionException)) {
+        while (t.getCause() != null && (t instanceof CompletionException || t instanceof ExecutionException)) {
             t = t.getCause();
         }
         return t.getMessage() == null ? t.toString() : t.getMessage();

@@ -1,6 +1,7 @@
 package dev.handoff.agent.cluster;
 
 import dev.handoff.agent.checkpoint.LeaseEpochs;
+import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.store.CheckpointStore;
 import dev.handoff.store.Lease;
 import java.util.Map;
@@ -72,11 +73,7 @@ public final class LeaseKeeper implements LeaseEpochs, AutoCloseable {
 
     /** Renews every held lease every third of the lease time. */
     public synchronized void start() {
-        renewer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "lease-" + owner);
-            t.setDaemon(true);
-            return t;
-        });
+        renewer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("lease-" + owner).daemon().factory());
         renewer.scheduleWithFixedDelay(this::renewAll, ttlMs / 3, ttlMs / 3, TimeUnit.MILLISECONDS);
     }
 
@@ -85,7 +82,7 @@ public final class LeaseKeeper implements LeaseEpochs, AutoCloseable {
             try {
                 take(vip);
             } catch (RuntimeException e) {
-                onTrouble.accept("cannot renew the lease on " + dev.handoff.agent.wire.Ipv4Address.format(vip) + ": "
+                onTrouble.accept("cannot renew the lease on " + Ipv4Address.format(vip) + ": "
                         + e.getMessage());
             }
         }
