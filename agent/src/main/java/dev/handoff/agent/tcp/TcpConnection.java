@@ -188,7 +188,7 @@ public final class TcpConnection {
     /** {@link #nextHole()} found none. */
     private static final long NO_HOLE = -1;
 
-    // --- output offloads, set per poll by the caller ---
+    // --- checkpoints (issue 5) and resurrection (paper §6.1) ---
     /** ACKs go no further than {@link #ackLimit}: received bytes count only once a checkpoint holds them. */
     private boolean ackLimited;
     /** The highest ACK we may send: copied_seq of the last durable checkpoint (issue 5 "Inbound"). */
@@ -203,6 +203,8 @@ public final class TcpConnection {
     private boolean trustNextAck;
     /** Send a probe (an old sequence number, no data) at the next poll: the peer answers with where it is. */
     private boolean probeNow;
+
+    // --- restore and output offloads, set per poll by the caller ---
     /** Until when (ms) every in-order segment is ACKed at once, without delayed ACK (after a restore). */
     private long quickAckUntil;
     /** Largest payload of one emitted segment (TSO/GSO); 0 means one MSS. */
@@ -527,10 +529,7 @@ public final class TcpConnection {
         state = finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
         counters.established++;
         if (stack != null && stack.holdsForCheckpoints()) {
-            ackLimited = true; // the handshake's ACK is out; data waits for the first checkpoint
-            ackLimit = rcvNxt;
-            sendGated = true;
-            sendGate = sndUna;
+            hold(rcvNxt, sndUna); // the handshake's ACK is out; data waits for the first checkpoint
         }
     }
 
@@ -1521,10 +1520,7 @@ public final class TcpConnection {
      * the peer at once, and believes the peer's first ACK even beyond SND.MAX.
      */
     public void resurrect() {
-        ackLimited = true;
-        ackLimit = rcvNxt;
-        sendGated = true;
-        sendGate = dataEnd() + (finQueued ? 1 : 0);
+        hold(rcvNxt, dataEnd() + (finQueued ? 1 : 0));
         trustNextAck = true;
         probeNow = true;
         deadlineChanged();
@@ -1536,15 +1532,16 @@ public final class TcpConnection {
      * checkpoint here holds it.
      */
     public void holdAtCurrent() {
-        if (!ackLimited) {
-            ackLimited = true;
-            ackLimit = SeqNum.min(lastAckSent, rcvNxt);
-        }
-        if (!sendGated) {
-            sendGated = true;
-            sendGate = sndMax;
-        }
+        hold(ackLimited ? ackLimit : SeqNum.min(lastAckSent, rcvNxt), sendGated ? sendGate : sndMax);
         deadlineChanged();
+    }
+
+    /** ACK no further than {@code ackTo} and send nothing new from {@code sendTo} on. */
+    private void hold(int ackTo, int sendTo) {
+        ackLimited = true;
+        ackLimit = ackTo;
+        sendGated = true;
+        sendGate = sendTo;
     }
 
     /** Lifts {@link #limitAck} and {@link #gateSend}: everything may be acknowledged and sent. */
