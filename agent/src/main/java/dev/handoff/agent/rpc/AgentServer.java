@@ -1,7 +1,6 @@
 package dev.handoff.agent.rpc;
 
 import dev.handoff.agent.checkpoint.Durability;
-
 import dev.handoff.agent.host.Host;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;

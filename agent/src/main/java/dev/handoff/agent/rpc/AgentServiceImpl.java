@@ -1,16 +1,12 @@
 package dev.handoff.agent.rpc;
 
 import dev.handoff.agent.checkpoint.Durability;
-import dev.handoff.proto.v1.CheckpointRequest;
-import dev.handoff.proto.v1.CheckpointResponse;
-import dev.handoff.proto.v1.ResurrectRequest;
-import dev.handoff.proto.v1.ResurrectResponse;
-import dev.handoff.store.StaleEpochException;
-
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.AgentServiceGrpc;
+import dev.handoff.proto.v1.CheckpointRequest;
+import dev.handoff.proto.v1.CheckpointResponse;
 import dev.handoff.proto.v1.ConnectionInfo;
 import dev.handoff.proto.v1.DescribeRequest;
 import dev.handoff.proto.v1.DescribeResponse;
@@ -25,9 +21,12 @@ import dev.handoff.proto.v1.MoveVipRequest;
 import dev.handoff.proto.v1.MoveVipResponse;
 import dev.handoff.proto.v1.PrepareImportRequest;
 import dev.handoff.proto.v1.PrepareImportResponse;
+import dev.handoff.proto.v1.ResurrectRequest;
+import dev.handoff.proto.v1.ResurrectResponse;
 import dev.handoff.proto.v1.TakeVipRequest;
 import dev.handoff.proto.v1.TakeVipResponse;
 import dev.handoff.proto.v1.WatchEventsRequest;
+import dev.handoff.store.StaleEpochException;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -83,18 +82,15 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         String vip = Ipv4Address.format(request.getVip());
         try {
             requireDurability();
-            List<Connection> in;
-            try {
-                in = await(durability.resurrector().resurrect(request.getVip()), "resurrecting " + vip);
-            } catch (StaleEpochException e) {
-                throw Status.FAILED_PRECONDITION.withDescription("cannot take " + vip + ": " + e.getMessage()
-                        + "; retry once that lease has run out").asRuntimeException();
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                throw Status.INTERNAL.withDescription("resurrecting " + vip + ": " + e.getMessage()).asRuntimeException();
-            }
+            List<Connection> in = await(durability.resurrector().resurrect(request.getVip()), "resurrecting " + vip);
             out.onNext(ResurrectResponse.newBuilder().addAllConnectionIds(in.stream().map(Connection::id).toList())
                     .setLeaseEpoch(durability.leases().epochFor(request.getVip())).build());
             out.onCompleted();
+        } catch (StaleEpochException e) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription("cannot take " + vip + ": " + e.getMessage()
+                    + "; retry once that lease has run out").asRuntimeException());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            out.onError(Status.INTERNAL.withDescription("resurrecting " + vip + ": " + e.getMessage()).asRuntimeException());
         } catch (StatusRuntimeException e) {
             out.onError(e);
         }
