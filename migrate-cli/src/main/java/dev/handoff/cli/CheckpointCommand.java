@@ -34,8 +34,7 @@ final class CheckpointCommand implements Callable<Integer> {
             System.out.printf("checkpointed %s in %.2f ms%n", id, (System.nanoTime() - start) / 1e6);
             return 0;
         } catch (StatusRuntimeException e) {
-            System.err.println("handoff checkpoint: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
-            return 1;
+            return ControlClient.refused("checkpoint", e);
         }
     }
 }

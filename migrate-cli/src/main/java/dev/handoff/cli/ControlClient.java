@@ -3,6 +3,7 @@ package dev.handoff.cli;
 import dev.handoff.proto.v1.AgentServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
 import java.util.concurrent.TimeUnit;
 
 /** A connection to an agent's control API for one operator command; every call has a deadline. */
@@ -25,6 +26,12 @@ final class ControlClient implements AutoCloseable {
     /** The channel, for calls that set their own deadline (streams). */
     ManagedChannel channel() {
         return channel;
+    }
+
+    /** Prints the agent's refusal as {@code handoff COMMAND: CODE: description}; returns exit status 1. */
+    static int refused(String command, StatusRuntimeException e) {
+        System.err.println("handoff " + command + ": " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+        return 1;
     }
 
     @Override

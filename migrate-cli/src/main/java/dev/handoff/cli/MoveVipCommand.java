@@ -44,8 +44,7 @@ final class MoveVipCommand implements Callable<Integer> {
                     r.getConnections(), to, r.getDurationUs() / 1000.0);
             return 0;
         } catch (StatusRuntimeException e) {
-            System.err.println("handoff move-vip: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
-            return 1;
+            return ControlClient.refused("move-vip", e);
         }
     }
 }

@@ -56,8 +56,7 @@ final class ResurrectCommand implements Callable<Integer> {
                     boolean leaseRuns = e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION
                             && String.valueOf(e.getStatus().getDescription()).contains("lease");
                     if (!leaseRuns || System.nanoTime() > deadline) {
-                        System.err.println("handoff resurrect: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
-                        return 1;
+                        return ControlClient.refused("resurrect", e);
                     }
                     System.out.println("waiting: " + e.getStatus().getDescription());
                     Thread.sleep(100);
