@@ -1,9 +1,11 @@
 package dev.handoff.itest;
 
+import dev.handoff.cli.Topology;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -35,6 +37,16 @@ public final class Shell {
         Files.delete(out);
         Files.delete(err);
         return r;
+    }
+
+    /**
+     * Runs the operator's {@code handoff ARGS} (the {@code handoff.launcher} system property) in
+     * network namespace {@code ns}, for at most {@code timeoutSec} seconds.
+     */
+    public static Result handoff(String ns, int timeoutSec, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("handoff.launcher")));
+        cmd.addAll(List.of(args));
+        return run(Topology.in(ns, cmd.toArray(String[]::new)), null, timeoutSec);
     }
 
     /** SHA-256 of a file, hex. */

@@ -7,8 +7,6 @@ import dev.handoff.cli.HandoffProcess;
 import dev.handoff.cli.Topology;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,9 +56,7 @@ class FailoverTest {
     }
 
     Shell.Result operator(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("handoff.launcher")));
-        cmd.addAll(List.of(args));
-        return Shell.run(Topology.in(net.hostB(), cmd.toArray(String[]::new)), null, 60);
+        return Shell.handoff(net.hostB(), 60, args);
     }
 
     /** Waits until agent a's only connection has written {@code bytes}; returns how many it had. */

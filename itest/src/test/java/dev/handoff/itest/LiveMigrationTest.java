@@ -11,8 +11,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,9 +55,7 @@ class LiveMigrationTest {
 
     /** Runs a handoff operator command in host-a's namespace (where both agents' control ports are reachable). */
     Shell.Result operator(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("handoff.launcher")));
-        cmd.addAll(List.of(args));
-        return Shell.run(Topology.in(net.hostA(), cmd.toArray(String[]::new)), null, 300);
+        return Shell.handoff(net.hostA(), 300, args);
     }
 
     /** The id of the only connection at agent a, once it shows. */
