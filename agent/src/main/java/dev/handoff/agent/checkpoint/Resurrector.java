@@ -40,18 +40,30 @@ public final class Resurrector {
     /**
      * Takes {@code vip} with every connection checkpointed for it. Fails with
      * StaleEpochException while another agent's lease on it runs, and with
-     * IllegalArgumentException naming the checkpoint when one cannot be used.
+     * IllegalArgumentException naming the checkpoint when one cannot be used; then the lease
+     * it took is no longer renewed.
      */
     public CompletableFuture<List<Connection>> resurrect(int vip) {
         leases.take(vip);
-        List<Ici> icis = new ArrayList<>();
-        for (String id : store.connectionsOf(vip)) {
-            Optional<Checkpoint> cp = store.read(id);
-            if (cp.isPresent()) {
-                icis.add(ici(cp.get()));
+        CompletableFuture<List<Connection>> done;
+        try {
+            List<Ici> icis = new ArrayList<>();
+            for (String id : store.connectionsOf(vip)) {
+                Optional<Checkpoint> cp = store.read(id);
+                if (cp.isPresent()) {
+                    icis.add(ici(cp.get()));
+                }
             }
+            done = host.resurrect(icis, vip, settings.clockSkewMs());
+        } catch (RuntimeException e) {
+            leases.drop(vip); // not served here: another agent may take it
+            throw e;
         }
-        return host.resurrect(icis, vip, settings.clockSkewMs());
+        return done.whenComplete((in, error) -> {
+            if (error != null) {
+                leases.drop(vip);
+            }
+        });
     }
 
     /** The ICI of a checkpoint: its state with the kept send bytes from SND.UNA on as the send queue. */

@@ -1,0 +1,66 @@
+package dev.handoff.agent.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.handoff.agent.cluster.LeaseKeeper;
+import dev.handoff.agent.host.Host;
+import dev.handoff.agent.link.MemorySwitch;
+import dev.handoff.agent.tcp.TcpConfig;
+import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.wire.MacAddress;
+import dev.handoff.proto.v1.Ici;
+import dev.handoff.store.FileCheckpointStore;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A resurrection that cannot be done leaves the VIP's lease to others. */
+class ResurrectorTest {
+    static final int VIP = Ipv4Address.parse("10.9.0.100");
+    static final String ID = "10.9.0.100:7-10.9.0.2:40000";
+
+    @TempDir
+    Path dir;
+    FileCheckpointStore store;
+    Host host;
+    LeaseKeeper leases;
+    Resurrector resurrector;
+
+    @BeforeEach
+    void start() {
+        store = FileCheckpointStore.open(dir, System::currentTimeMillis);
+        host = new Host("b", new MemorySwitch().port("b", MacAddress.parse("02:00:00:00:00:0b")), TcpConfig.defaults(),
+                new SplittableRandom(1), e -> { });
+        host.start();
+        leases = new LeaseKeeper(store, "b", 1000, () -> System.nanoTime() / 1_000_000, trouble -> { });
+        resurrector = new Resurrector(host, store, leases, CheckpointSettings.defaults());
+    }
+
+    @AfterEach
+    void stop() {
+        host.shutdown(0);
+        store.close();
+    }
+
+    @Test
+    void aCheckpointThatIsNoIciFailsAndTheLeaseIsGivenUp() {
+        store.putState(ID, VIP, 1, "not an ICI".getBytes()).join();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resurrector.resurrect(VIP));
+        assertTrue(e.getMessage().contains(ID + " is not an ICI"), e.getMessage());
+        assertEquals(LeaseEpochs.NONE, leases.epochFor(VIP), "no lease kept on a VIP this agent does not serve");
+    }
+
+    @Test
+    void anIciTheHostRefusesFailsAndTheLeaseIsGivenUp() {
+        store.putState(ID, VIP, 1, Ici.newBuilder().setFormatVersion(99).build().toByteArray()).join();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> resurrector.resurrect(VIP).get());
+        assertTrue(e.getCause().getMessage().contains("format_version"), e.getCause().getMessage());
+        assertEquals(LeaseEpochs.NONE, leases.epochFor(VIP), "no lease kept on a VIP this agent does not serve");
+    }
+}
