@@ -165,8 +165,9 @@ final class AgentCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("give --store ADDR:PORT (a shared store) or --store-dir DIR (an embedded one), not both");
             }
             if (store != null) {
-                HostPort.parse("--store", store);
+                storeAddress = HostPort.parse("--store", store);
             }
+            LeaseKeeper.checkTtl(leaseMs);
             checkpointSettings = new CheckpointSettings(checkpointIntervalMs, mslMs,
                     CheckpointSettings.MAX_BYTES_BETWEEN, clockSkewMs);
             if (files == null && echoPort == null && streamPort == null) {
@@ -254,6 +255,8 @@ final class AgentCommand implements Callable<Integer> {
 
     /** Validated checkpoint settings. */
     private CheckpointSettings checkpointSettings;
+    /** Validated --store address, or null. */
+    private HostPort storeAddress;
 
     /** Opens the store, takes the leases on the VIPs and starts checkpointing; fails with what to do. */
     private Durability startCheckpointing(Host host, List<VipSpec> vips, DateTimeFormatter time) {
@@ -261,8 +264,7 @@ final class AgentCommand implements Callable<Integer> {
         if (storeDir != null) {
             cs = FileCheckpointStore.open(storeDir, System::currentTimeMillis);
         } else {
-            HostPort at = HostPort.parse("--store", store);
-            ManagedChannel ch = ManagedChannelBuilder.forAddress(at.host(), at.port()).usePlaintext().build();
+            ManagedChannel ch = ManagedChannelBuilder.forAddress(storeAddress.host(), storeAddress.port()).usePlaintext().build();
             cs = new RemoteCheckpointStore(ch);
         }
         LeaseKeeper leases = new LeaseKeeper(cs, name, leaseMs, () -> System.nanoTime() / 1_000_000,

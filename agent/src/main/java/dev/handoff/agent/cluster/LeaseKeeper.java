@@ -39,14 +39,19 @@ public final class LeaseKeeper implements LeaseEpochs, AutoCloseable {
     }
 
     public LeaseKeeper(CheckpointStore store, String owner, long ttlMs, LongSupplier clock, Consumer<String> onTrouble) {
-        if (ttlMs < 100 || ttlMs > 600_000) {
-            throw new IllegalArgumentException("lease time " + ttlMs + " ms is outside 100..600000 ms");
-        }
+        checkTtl(ttlMs);
         this.store = store;
         this.owner = owner;
         this.ttlMs = ttlMs;
         this.clock = clock;
         this.onTrouble = onTrouble;
+    }
+
+    /** Refuses a lease time outside 100 ms .. 10 min, naming it. */
+    public static void checkTtl(long ttlMs) {
+        if (ttlMs < 100 || ttlMs > 600_000) {
+            throw new IllegalArgumentException("lease time " + ttlMs + " ms is outside 100..600000 ms");
+        }
     }
 
     /**
