@@ -5,6 +5,8 @@ import dev.handoff.cli.Topology;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -59,6 +61,23 @@ public final class PeerAudit implements AutoCloseable {
                 throw new IllegalStateException("no " + name + " in the audit report:\n" + text);
             }
             return Long.parseLong(m.group(1));
+        }
+
+        /**
+         * For each sender switch of every connection, the peer's outage: ms from the old
+         * sender's last segment to the new sender's first new data, in order.
+         */
+        public List<Long> switchGapsMs() {
+            List<Long> gaps = new ArrayList<>();
+            Matcher m = Pattern.compile("switchGapsMs=\\[([0-9,]*)]").matcher(text);
+            while (m.find()) {
+                for (String g : m.group(1).split(",")) {
+                    if (!g.isEmpty()) {
+                        gaps.add(Long.parseLong(g));
+                    }
+                }
+            }
+            return gaps;
         }
 
         /** The report is clean: no violation, no frame lost by the capture, at least one connection audited. */

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
 
 /**
  * Watches every frame a peer sees and checks that the connections our agents serve look,
@@ -58,9 +59,18 @@ public final class TransparencyAudit {
     private final Ipv4Packet ip = new Ipv4Packet();
     private final TcpSegment tcp = new TcpSegment();
 
+    /** Monotonic clock, ns: when each frame was seen (for the outage at each sender switch). */
+    private final LongSupplier clock;
+
     /** Audits the connections whose one end is an address {@code ours} accepts. */
     public TransparencyAudit(IntPredicate ours) {
+        this(ours, System::nanoTime);
+    }
+
+    /** Like {@link #TransparencyAudit(IntPredicate)}, with frames timed by {@code clock} (ns). */
+    public TransparencyAudit(IntPredicate ours, LongSupplier clock) {
         this.ours = ours;
+        this.clock = clock;
     }
 
     /** Takes one captured Ethernet frame. */
@@ -101,10 +111,13 @@ public final class TransparencyAudit {
 
     private void fromUs(Key key, Flow f) {
         long mac = eth.source();
+        long now = clock.getAsLong();
         if (f.senderMac != 0 && f.senderMac != mac) {
             f.senderSwitches++;
+            f.switchedAfter = f.lastFromUs;
         }
         f.senderMac = mac;
+        f.lastFromUs = now;
         if (tcp.has(TcpSegment.RST)) {
             violation(key, "RST from our side (seq " + Integer.toUnsignedString(tcp.seq()) + ")");
             return;
@@ -167,6 +180,9 @@ public final class TransparencyAudit {
             }
             if (at < f.out.end() - payload) {
                 f.retransmitted += payload;
+            } else if (f.switchedAfter != 0) {
+                f.switchGapsMs.add((now - f.switchedAfter) / 1_000_000); // new data from the new sender
+                f.switchedAfter = 0;
             }
         }
         if (tcp.has(TcpSegment.FIN)) {
@@ -226,13 +242,16 @@ public final class TransparencyAudit {
             b.append("connection ").append(e.getKey()).append(" sent=").append(f.out.end())
                     .append(" retransmitted=").append(f.retransmitted).append(" checked=").append(f.tally.checked)
                     .append(" unverifiable=").append(f.tally.unverifiable)
-                    .append(" senderSwitches=").append(f.senderSwitches).append(" handshake=").append(f.ourSyn != null)
+                    .append(" senderSwitches=").append(f.senderSwitches).append(" switchGapsMs=")
+                    .append(f.switchGapsMs.toString().replace(" ", "")).append(" handshake=").append(f.ourSyn != null)
                     .append('\n');
         }
         b.append("frames=").append(frames).append(" segments=").append(segments).append(" skipped=").append(skipped)
                 .append(" connections=").append(flows.size()).append(" bytesSent=").append(sent)
                 .append(" retransmitted=").append(retransmitted).append(" retransmissionsChecked=").append(checked)
                 .append(" maxSenderSwitches=").append(flows.values().stream().mapToInt(f -> f.senderSwitches).max().orElse(0))
+                .append(" maxSwitchGapMs=").append(flows.values().stream().flatMap(f -> f.switchGapsMs.stream())
+                        .mapToLong(Long::longValue).max().orElse(0))
                 .append(" violations=").append(violationCount).append('\n');
         for (String v : violations) {
             b.append("violation ").append(v).append('\n');
@@ -288,6 +307,12 @@ public final class TransparencyAudit {
         long senderMac;
         /** Times that MAC changed. */
         int senderSwitches;
+        /** When our last segment was seen, ns. */
+        long lastFromUs;
+        /** When the old sender's last segment was seen, ns, until the new sender's first new data; else 0. */
+        long switchedAfter;
+        /** For each sender switch, ms from the old sender's last segment to the new one's first new data (the peer's outage). */
+        final List<Long> switchGapsMs = new ArrayList<>();
         /** Offset of our FIN, -1 before it. */
         long ourFinAt = -1;
 

@@ -49,6 +49,9 @@ class TransparencyAuditTest {
         return java.util.Arrays.copyOf(f, 34 + hl + data.length);
     }
 
+    /** The audit's clock, ns. */
+    final java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(1);
+
     void us(int flags, int seq, int ack, int window, int ts, String data) {
         us(MAC_A, flags, seq, ack, window, ts, data);
     }
@@ -65,7 +68,7 @@ class TransparencyAuditTest {
 
     @BeforeEach
     void handshakeAndSomeData() {
-        audit = new TransparencyAudit(ip -> ip == VIP);
+        audit = new TransparencyAudit(ip -> ip == VIP, clock::get);
         peer(TcpSegment.SYN, PEER_ISN, 0, "");
         us(TcpSegment.SYN | TcpSegment.ACK, OUR_ISN, PEER_ISN + 1, 65535, 100, "");
         peer(TcpSegment.ACK, PEER_ISN + 1, OUR_ISN + 1, "");
@@ -83,6 +86,18 @@ class TransparencyAuditTest {
         assertEquals(0, audit.violationCount(), audit.report());
         assertTrue(audit.report().contains("senderSwitches=1"), audit.report());
         assertTrue(audit.report().contains("retransmitted=6"), audit.report());
+    }
+
+    @Test
+    void theOutageAtASenderSwitchRunsFromTheOldSendersLastSegmentToTheNewOnesFirstNewData() {
+        clock.addAndGet(700_000_000);
+        us(MAC_B, TcpSegment.ACK, OUR_ISN + 1, PEER_ISN + 6, 1000, 103, "hello "); // resent: not new data yet
+        clock.addAndGet(50_000_000);
+        us(MAC_B, TcpSegment.ACK, OUR_ISN + 12, PEER_ISN + 6, 1000, 103, "!");
+        clock.addAndGet(10_000_000);
+        us(MAC_B, TcpSegment.ACK, OUR_ISN + 13, PEER_ISN + 6, 1000, 104, "?");
+        assertTrue(audit.report().contains("switchGapsMs=[750]"), audit.report());
+        assertTrue(audit.report().contains("maxSwitchGapMs=750"), audit.report());
     }
 
     void expect(String what) {
