@@ -9,7 +9,10 @@ import dev.handoff.agent.checkpoint.CheckpointSettings;
 import dev.handoff.agent.checkpoint.Checkpointer;
 import dev.handoff.agent.checkpoint.Durability;
 import dev.handoff.agent.checkpoint.Resurrector;
+import dev.handoff.agent.cluster.Failover;
 import dev.handoff.agent.cluster.LeaseKeeper;
+import dev.handoff.agent.cluster.MemberStatus;
+import dev.handoff.agent.cluster.Membership;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.HostEvent;
 import dev.handoff.agent.link.AfPacketLink;
@@ -31,8 +34,11 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.LongSupplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -131,10 +137,20 @@ final class AgentCommand implements Callable<Integer> {
                     + " not confirm in time stops sending new data (default: ${DEFAULT-VALUE}).")
     long mslMs;
 
-    @Option(names = "--lease-ms", defaultValue = "3000", paramLabel = "MS",
+    @Option(names = "--lease-ms", defaultValue = "1000", paramLabel = "MS",
             description = "Lease time on this agent's VIPs in the store, renewed every third of it; another agent may take"
                     + " a VIP only once its lease ran out (default: ${DEFAULT-VALUE}).")
     long leaseMs;
+
+    @Option(names = "--peers", split = ",", paramLabel = "NAME=ADDR:PORT",
+            description = "The other agents of this cluster and their --control addresses, e.g. b=10.77.0.12:7700,c=10.77.0.13:7700."
+                    + " Agents heartbeat each other; when one dies, one survivor (the same by every agent's reckoning) takes"
+                    + " its VIPs over once their leases ran out and resurrects their connections. Needs --control and --store.")
+    List<String> peerSpecs = new java.util.ArrayList<>();
+
+    @Option(names = "--failure-timeout-ms", defaultValue = "500", paramLabel = "MS",
+            description = "A peer silent this long is taken for dead; heartbeats go every fifth of it (default: ${DEFAULT-VALUE}).")
+    long failureTimeoutMs;
 
     @Option(names = "--clock-skew-ms", defaultValue = "100", paramLabel = "MS",
             description = "How far apart agents' wall clocks may be; a resurrection moves the TCP timestamp clock on by this"
@@ -168,6 +184,18 @@ final class AgentCommand implements Callable<Integer> {
                 storeAddress = HostPort.parse("--store", store);
             }
             LeaseKeeper.checkTtl(leaseMs);
+            Membership.checkFailureTimeout(failureTimeoutMs);
+            for (String spec : peerSpecs) {
+                peers.put(peerName(spec), HostPort.parse("--peers", spec.substring(spec.indexOf('=') + 1)));
+            }
+            if (!peers.isEmpty() && (controlAddress == null || store == null)) {
+                throw new IllegalArgumentException("--peers needs --control ADDR:PORT (where the peers' heartbeats come) and"
+                        + " --store ADDR:PORT (the store the cluster shares)" + (storeDir != null
+                        ? "; --store-dir is this agent's own store, which no peer can read: run `handoff store` instead" : ""));
+            }
+            if (peers.containsKey(name)) {
+                throw new IllegalArgumentException("--peers names this agent itself (" + name + "): list only the others");
+            }
             checkpointSettings = new CheckpointSettings(checkpointIntervalMs, mslMs,
                     CheckpointSettings.MAX_BYTES_BETWEEN, clockSkewMs);
             if (files == null && echoPort == null && streamPort == null) {
@@ -253,6 +281,17 @@ final class AgentCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The peer name of a {@code --peers} entry, checked. */
+    private static String peerName(String spec) {
+        int eq = spec.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException("--peers takes NAME=ADDR:PORT entries, e.g. b=10.77.0.12:7700; got '" + spec + "'");
+        }
+        return spec.substring(0, eq);
+    }
+
+    /** Validated --peers, by name. */
+    private final Map<String, HostPort> peers = new LinkedHashMap<>();
     /** Validated checkpoint settings. */
     private CheckpointSettings checkpointSettings;
     /** Validated --store address, or null. */
@@ -267,8 +306,9 @@ final class AgentCommand implements Callable<Integer> {
             ManagedChannel ch = ManagedChannelBuilder.forAddress(storeAddress.host(), storeAddress.port()).usePlaintext().build();
             cs = new RemoteCheckpointStore(ch);
         }
-        LeaseKeeper leases = new LeaseKeeper(cs, name, leaseMs, () -> System.nanoTime() / 1_000_000,
-                trouble -> host.report(HostEvent.ERROR, name, trouble));
+        LongSupplier clock = () -> System.nanoTime() / 1_000_000;
+        LeaseKeeper leases = new LeaseKeeper(cs, name, leaseMs, clock, trouble -> host.report(HostEvent.ERROR, name, trouble),
+                vip -> host.abandonVip(vip, "its lease could not be renewed in time"));
         for (VipSpec v : vips) {
             try {
                 leases.take(v.address());
@@ -283,7 +323,21 @@ final class AgentCommand implements Callable<Integer> {
         checkpointer.start();
         System.out.println(time.format(LocalTime.now()) + " " + name + " checkpointing every " + checkpointIntervalMs
                 + " ms into " + (storeDir != null ? storeDir : store) + ", leases of " + leaseMs + " ms");
-        return new Durability(checkpointer, new Resurrector(host, cs, leases, checkpointSettings), leases);
+        Resurrector resurrector = new Resurrector(host, cs, leases, checkpointSettings);
+        Membership membership = null;
+        if (!peers.isEmpty()) {
+            Failover failover = new Failover(name, vip -> resurrector.resurrect(vip).thenApply(List::size), host::report, clock);
+            Map<String, io.grpc.Channel> channels = new LinkedHashMap<>();
+            peers.forEach((peer, address) -> channels.put(peer,
+                    ManagedChannelBuilder.forAddress(address.host(), address.port()).usePlaintext().build()));
+            membership = new Membership(name, () -> new MemberStatus(name, host.vips(), leases.storeReachable()), channels,
+                    failureTimeoutMs, clock, host::report, failover::onView);
+            membership.start();
+            System.out.println(time.format(LocalTime.now()) + " " + name + " cluster with " + peers.keySet()
+                    + ": heartbeats every " + membership.heartbeatIntervalMs() + " ms, a peer silent for "
+                    + failureTimeoutMs + " ms is taken for dead and its VIPs taken over");
+        }
+        return new Durability(checkpointer, resurrector, leases, membership);
     }
 
     /** Serves {@code factory} on {@code port} and lets its connections be moved here. */

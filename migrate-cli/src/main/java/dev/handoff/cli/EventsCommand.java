@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 /** {@code handoff events}: follows an agent's connection events. */
 @Command(name = "events", mixinStandardHelpOptions = true,
         description = {"Prints an agent's events as they happen: connections opened, closed, moved in or out,",
-            "failed moves (with the reason), VIPs taken or released. Runs until Ctrl-C or --seconds.",
+            "failed moves (with the reason), VIPs taken, released or abandoned, resurrections, checkpoint stalls,",
+            "cluster peers going down or up, fail-overs. Runs until Ctrl-C or --seconds.",
             "Example: handoff events --agent 10.77.0.11:7700 --json"})
 final class EventsCommand implements Callable<Integer> {
     @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent.")

@@ -215,6 +215,35 @@ public final class Host implements AutoCloseable {
     }
 
     /**
+     * Falls silent for a VIP this host may no longer speak for (its lease lapsed): the VIP is
+     * no longer answered for, and each of its connections is forgotten without FIN or RST,
+     * nothing more sent, so that the agent taking the VIP over resurrects them from their
+     * checkpoints and the peer never hears two senders. Completes with how many were dropped.
+     */
+    public CompletableFuture<Integer> abandonVip(int vip, String reason) {
+        return call(() -> {
+            boolean owned = owns(vip);
+            vips = Arrays.stream(vips).filter(v -> v != vip).toArray();
+            expected.remove(vip);
+            int dropped = 0;
+            for (Connection c : List.copyOf(connections.values())) {
+                TcpConnection t = c.tcp();
+                if (t.localIp() == vip) {
+                    stack.detach(t);
+                    connections.remove(t);
+                    c.closedNotified = true; // it lives on from its checkpoint: no close event here
+                    dropped++;
+                }
+            }
+            if (owned || dropped > 0) {
+                emit(HostEvent.VIP_ABANDONED, Ipv4Address.format(vip), reason + "; " + dropped
+                        + " connections left to their checkpoints");
+            }
+            return dropped;
+        });
+    }
+
+    /**
      * Accepts connections moved here for {@code vip} before the VIP itself arrives (it is
      * taken with {@link #addVip} once the connections are in, so no segment finds none).
      */

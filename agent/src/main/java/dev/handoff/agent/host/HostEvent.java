@@ -22,6 +22,14 @@ public record HostEvent(String kind, String subject, String detail) {
     public static final String VIP_TAKEN = "vip-taken";
     /** This host gave up a VIP. */
     public static final String VIP_RELEASED = "vip-released";
+    /** This host fell silent for a VIP it may no longer speak for, dropping its connections (detail: why). */
+    public static final String VIP_ABANDONED = "vip-abandoned";
+    /** An agent of the cluster stopped answering heartbeats (subject: its name). */
+    public static final String PEER_DOWN = "peer-down";
+    /** A VIP whose agent died or fell silent is being taken over here (detail: from whom, and how it went). */
+    public static final String FAILOVER = "failover";
+    /** An agent of the cluster answers heartbeats (again). */
+    public static final String PEER_UP = "peer-up";
     /** A connection was re-created here from its last checkpoint after its host died. */
     public static final String RESURRECTED = "resurrected";
     /** Checkpoints are late: connections stop sending new data until the store confirms (detail: why). */

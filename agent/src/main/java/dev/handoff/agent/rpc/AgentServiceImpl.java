@@ -1,6 +1,7 @@
 package dev.handoff.agent.rpc;
 
 import dev.handoff.agent.checkpoint.Durability;
+import dev.handoff.agent.cluster.MemberStatus;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.wire.Ipv4Address;
@@ -11,6 +12,8 @@ import dev.handoff.proto.v1.ConnectionInfo;
 import dev.handoff.proto.v1.DescribeRequest;
 import dev.handoff.proto.v1.DescribeResponse;
 import dev.handoff.proto.v1.Event;
+import dev.handoff.proto.v1.HeartbeatRequest;
+import dev.handoff.proto.v1.HeartbeatResponse;
 import dev.handoff.proto.v1.ImportChunk;
 import dev.handoff.proto.v1.ImportResponse;
 import dev.handoff.proto.v1.ListConnectionsRequest;
@@ -101,6 +104,15 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             throw Status.FAILED_PRECONDITION.withDescription("agent " + host.name()
                     + " keeps no checkpoints: start it with --store ADDR:PORT or --store-dir DIR").asRuntimeException();
         }
+    }
+
+    @Override
+    public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> out) {
+        MemberStatus from = MemberStatus.fromProto(request.getFrom());
+        MemberStatus me = durability != null && durability.membership() != null ? durability.membership().heard(from)
+                : new MemberStatus(host.name(), host.vips(), durability != null && durability.leases().storeReachable());
+        out.onNext(HeartbeatResponse.newBuilder().setStatus(me.toProto()).build());
+        out.onCompleted();
     }
 
     @Override
@@ -195,6 +207,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         // The frames held here go on first, then the destination announces the VIP: the peers'
         // segments reach it in the order they were sent.
         finish(exports, vip, true, "");
+        if (durability != null) {
+            durability.leases().drop(vip); // it runs out at the store; the destination takes it then
+        }
         try {
             AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
                     .takeVip(TakeVipRequest.newBuilder().setVip(vip).build());
@@ -227,6 +242,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             await(host.addVip(request.getVip()), "taking VIP " + Ipv4Address.format(request.getVip()));
             out.onNext(TakeVipResponse.getDefaultInstance());
             out.onCompleted();
+            if (durability != null) {
+                durability.leases().claim(request.getVip()); // its connections are checkpointed once the lease is ours
+            }
         } catch (StatusRuntimeException e) {
             out.onError(e);
         }

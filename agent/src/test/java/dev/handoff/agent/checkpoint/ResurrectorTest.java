@@ -38,7 +38,7 @@ class ResurrectorTest {
         host = new Host("b", new MemorySwitch().port("b", MacAddress.parse("02:00:00:00:00:0b")), TcpConfig.defaults(),
                 new SplittableRandom(1), e -> { });
         host.start();
-        leases = new LeaseKeeper(store, "b", 1000, () -> System.nanoTime() / 1_000_000, trouble -> { });
+        leases = new LeaseKeeper(store, "b", 1000, () -> System.nanoTime() / 1_000_000, trouble -> { }, vip -> { });
         resurrector = new Resurrector(host, store, leases, CheckpointSettings.defaults());
     }
 

@@ -119,4 +119,26 @@ class HostOverMemorySwitchTest {
         assertEquals(body.length, reply.length - start);
         assertArrayEquals(body, java.util.Arrays.copyOfRange(reply, start, reply.length));
     }
+
+    @Test
+    void anAbandonedVipFallsSilentWithoutFinOrReset() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        start(sw, sw.port("server", MacAddress.parse("02:00:00:00:00:01")),
+                sw.port("client", MacAddress.parse("02:00:00:00:00:02")), null);
+        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000);
+        s.getOutputStream().write(new byte[] {1, 2, 3});
+        assertEquals(3, s.getInputStream().readNBytes(3).length, "echoed before");
+
+        assertEquals(1, server.abandonVip(SERVER_VIP, "test").get());
+        long framesOut = server.counters().framesOut;
+        s.getOutputStream().write(new byte[1000]); // reaches the server's MAC, as after a lapsed lease
+        Thread.sleep(600); // the client retransmits at least once
+        assertEquals(framesOut, server.counters().framesOut, "not one frame (no ACK, no FIN, no RST) after abandoning");
+        assertEquals(0, server.vips().length);
+        assertTrue(server.connections().get().isEmpty());
+        assertTrue(events.stream().anyMatch(e -> e.startsWith("vip-abandoned 10.9.0.100 test; 1 connections")), events.toString());
+        assertTrue(events.stream().noneMatch(e -> e.startsWith("close 10.9.0.100:7")), "no close: it lives on from its checkpoint");
+        client.shutdown(0);
+        client = null;
+    }
 }
