@@ -34,6 +34,8 @@ import java.util.function.LongSupplier;
  * sending new data, and says so.
  */
 public final class Checkpointer implements AutoCloseable {
+    /** Delay of the round that follows one which stored send bytes, ms. */
+    static final long FOLLOW_UP_MS = 1;
     /** The host whose connections are checkpointed. */
     private final Host host;
     /** Where checkpoints go. */
@@ -79,6 +81,8 @@ public final class Checkpointer implements AutoCloseable {
         boolean stopped;
         /** Checkpoint it in the next round even if nothing changed. */
         boolean force;
+        /** Moved here without its VIP: never checkpointed here, never held or stopped. */
+        boolean unprotected;
     }
 
     /** What a round promised one connection once durable. */
@@ -179,7 +183,16 @@ public final class Checkpointer implements AutoCloseable {
         int vip = tcp.localIp();
         long epoch = epochs.epochFor(vip);
         if (epoch == LeaseEpochs.NONE) {
-            return; // not ours to write: the MSL bound stops it in time
+            if (!host.serves(vip) && !t.unprotected) {
+                // Moved here alone: its VIP, lease and fail-over stay with the VIP's agent, which
+                // deleted its checkpoint when it left; holding it for checkpoints never written
+                // would only stall it.
+                t.unprotected = true;
+                tcp.releaseCheckpointHolds();
+                host.report(HostEvent.NOT_CHECKPOINTED, c.id(), "its VIP is served by another agent: not checkpointed"
+                        + " here, and lost if this agent dies; move it back, or move the VIP here, to protect it");
+            }
+            return; // a VIP of ours whose lease is not granted (yet): held, and the MSL bound stops it in time
         }
         long signature = signature(tcp);
         boolean old = now - t.durableAt >= settings.mslMs() / 2;
@@ -236,13 +249,19 @@ public final class Checkpointer implements AutoCloseable {
         return h * 31 + (tcp.finQueued() ? 1 : 0);
     }
 
-    /** A connection that left: deleted from the store when it ended here, kept when it moved on. */
+    /**
+     * A connection that left: deleted from the store when it ended here, or when it moved
+     * away alone (its VIP stays here, and a fail-over of this agent must not resurrect a
+     * copy of a connection alive elsewhere); kept when it left with its VIP (moved or
+     * abandoned), to go on from there.
+     */
     private void forget(Connection c, Tracked t, List<CheckpointWrite> ops) {
         TcpState st = c.tcp().state();
-        if (!t.stored || (st != TcpState.CLOSED && st != TcpState.TIME_WAIT)) {
+        int vip = c.tcp().localIp();
+        boolean ended = st == TcpState.CLOSED || st == TcpState.TIME_WAIT;
+        if (!t.stored || !(ended || host.serves(vip))) {
             return;
         }
-        int vip = c.tcp().localIp();
         long epoch = epochs.epochFor(vip);
         if (epoch != LeaseEpochs.NONE) {
             ops.add(new CheckpointWrite.Delete(c.id(), vip, epoch));
@@ -287,6 +306,10 @@ public final class Checkpointer implements AutoCloseable {
         complete(done, null);
         if (!waiters.isEmpty()) {
             tick();
+        } else if (bytes > 0 && timer != null) {
+            // Strict applications wait for their bytes to be stored: while they write, the next
+            // round goes as soon as they have written again, not at the next interval.
+            timer.schedule(() -> host.execute(this::tick), FOLLOW_UP_MS, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -296,7 +319,7 @@ public final class Checkpointer implements AutoCloseable {
         int stopped = 0;
         for (Map.Entry<Connection, Tracked> e : tracked.entrySet()) {
             Tracked t = e.getValue();
-            if (!t.stopped && now - t.durableAt >= limit) {
+            if (!t.stopped && !t.unprotected && now - t.durableAt >= limit) {
                 TcpConnection tcp = e.getKey().tcp();
                 tcp.gateSend(tcp.sndMax());
                 t.stopped = true;

@@ -690,6 +690,11 @@ public final class Host implements AutoCloseable {
         return vips.clone();
     }
 
+    /** Whether this host owns {@code vip} now (any thread). */
+    public boolean serves(int vip) {
+        return owns(vip);
+    }
+
     /** Serves {@code port} on every owned VIP: each established connection gets a driver from {@code acceptor}. */
     public void serve(int port, ConnectionAcceptor acceptor) {
         execute(() -> {

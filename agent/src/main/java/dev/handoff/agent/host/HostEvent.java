@@ -34,6 +34,8 @@ public record HostEvent(String kind, String subject, String detail) {
     public static final String RESURRECTED = "resurrected";
     /** Checkpoints are late: connections stop sending new data until the store confirms (detail: why). */
     public static final String CHECKPOINT_STALLED = "checkpoint-stalled";
+    /** A connection moved here without its VIP is not checkpointed here (detail: why, what to do). */
+    public static final String NOT_CHECKPOINTED = "not-checkpointed";
     /** Checkpoints are confirmed again after a stall. */
     public static final String CHECKPOINT_RESUMED = "checkpoint-resumed";
     /** An application or the host failed (detail: the error). */
