@@ -318,7 +318,9 @@ public final class FileCheckpointStore implements CheckpointStore {
                 state.apply(r);
                 cache.invalidate(idOf(r));
                 accepted.add(new Pending(r, p.lease(), p.done()));
-                out.add(frame(r));
+                byte[] body = r.encode();
+                out.add(header(body));
+                out.add(ByteBuffer.wrap(body));
             }
         }
         long bytes = 0;
@@ -356,10 +358,15 @@ public final class FileCheckpointStore implements CheckpointStore {
         };
     }
 
+    /** A record's header: its body's length and CRC (written before the body, without copying it). */
+    private static ByteBuffer header(byte[] body) {
+        return ByteBuffer.allocate(LogRecord.HEADER).putInt(body.length).putInt(crc(body)).flip();
+    }
+
     private static ByteBuffer frame(LogRecord r) {
         byte[] body = r.encode();
         ByteBuffer b = ByteBuffer.allocate(LogRecord.HEADER + body.length);
-        b.putInt(body.length).putInt(crc(body)).put(body).flip();
+        b.put(header(body)).put(body).flip();
         return b;
     }
 

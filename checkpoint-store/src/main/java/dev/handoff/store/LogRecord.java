@@ -49,7 +49,12 @@ sealed interface LogRecord {
 
     /** The body, as written after the header. */
     default byte[] encode() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int payload = switch (this) {
+            case State s -> s.state().length;
+            case Append a -> a.bytes().length;
+            default -> 0;
+        };
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(payload + 128); // one buffer, never regrown
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             switch (this) {
                 case State s -> {

@@ -11,6 +11,8 @@ import dev.handoff.proto.v1.WriteOp;
 import dev.handoff.proto.v1.WriteRequest;
 import dev.handoff.proto.v1.WriteResponse;
 import io.grpc.Channel;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -25,8 +27,8 @@ import java.util.concurrent.TimeUnit;
  * as an exception naming the store's status.
  */
 public final class RemoteCheckpointStore implements CheckpointStore {
-    /** Largest Write request sent, bytes (under gRPC's default 4 MiB message limit). */
-    static final long BATCH_BYTES = 2 << 20;
+    /** Largest Write request sent, bytes (a quarter of what the store's server takes, {@link StoreServer#MAX_MESSAGE}). */
+    static final long BATCH_BYTES = StoreServer.MAX_MESSAGE / 4;
     /** Deadline of each call, ms. */
     static final long DEADLINE_MS = 5000;
 
@@ -35,6 +37,15 @@ public final class RemoteCheckpointStore implements CheckpointStore {
 
     public RemoteCheckpointStore(Channel channel) {
         this.channel = channel;
+    }
+
+    /**
+     * A plaintext channel to the store at {@code host:port} that takes answers as large as
+     * the store's own limit (a checkpoint's send bytes may pass gRPC's default 4 MiB).
+     */
+    public static ManagedChannel channelTo(String host, int port) {
+        return ManagedChannelBuilder.forAddress(host, port).usePlaintext().maxInboundMessageSize(StoreServer.MAX_MESSAGE)
+                .build();
     }
 
     private CheckpointStoreServiceGrpc.CheckpointStoreServiceBlockingStub blocking() {

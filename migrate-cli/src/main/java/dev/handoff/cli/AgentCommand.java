@@ -26,7 +26,6 @@ import dev.handoff.store.CheckpointStore;
 import dev.handoff.store.FileCheckpointStore;
 import dev.handoff.store.RemoteCheckpointStore;
 import dev.handoff.store.StaleEpochException;
-import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
@@ -303,8 +302,7 @@ final class AgentCommand implements Callable<Integer> {
         if (storeDir != null) {
             cs = FileCheckpointStore.open(storeDir, System::currentTimeMillis);
         } else {
-            ManagedChannel ch = ManagedChannelBuilder.forAddress(storeAddress.host(), storeAddress.port()).usePlaintext().build();
-            cs = new RemoteCheckpointStore(ch);
+            cs = new RemoteCheckpointStore(RemoteCheckpointStore.channelTo(storeAddress.host(), storeAddress.port()));
         }
         LongSupplier clock = () -> System.nanoTime() / 1_000_000;
         LeaseKeeper leases = new LeaseKeeper(cs, name, leaseMs, clock, trouble -> host.report(HostEvent.ERROR, name, trouble),
