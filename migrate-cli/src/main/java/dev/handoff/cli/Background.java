@@ -32,6 +32,12 @@ final class Background implements AutoCloseable {
         return Files.readString(output);
     }
 
+    /** Writes {@code line} to its standard input. */
+    void println(String line) throws IOException {
+        process.getOutputStream().write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
+    }
+
     /** Waits until it has exited (or {@code seconds} passed); true if it has. */
     boolean waitFor(int seconds) throws InterruptedException {
         return process.waitFor(seconds, TimeUnit.SECONDS);

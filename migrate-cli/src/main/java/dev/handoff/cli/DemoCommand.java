@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
             "host-b on a bridge, starts a Handoff agent in host-a owning VIP " + Topology.VIP + ", and",
             "downloads a generated file from it with curl in the peer namespace (a plain Linux TCP stack).",
             "While curl runs, the download moves back and forth between agent a and agent b (host-b) with",
-            "`handoff move`. Prints both SHA-256 sums and the goodput, then removes everything it made, also on Ctrl-C.",
+            "`handoff move`; then agent a is killed with kill -9 and agent b, its peer, takes the VIP over by",
+            "itself, resurrecting the download from the checkpoint store (a `handoff store` in host-b).",
+            "Prints both SHA-256 sums and the goodput, then removes everything it made, also on Ctrl-C.",
             "Needs root (it creates network namespaces).",
             "",
             "  --engine-only runs the TCP engines alone over a simulated lossy channel (no root needed).",
@@ -34,6 +36,11 @@ final class DemoCommand implements Callable<Integer> {
                     + " 0 downloads at full speed without moves (default ${DEFAULT-VALUE}).")
     int moves;
 
+    @Option(names = "--kill", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "After the moves, kill -9 agent a, the VIP's owner, while curl runs: agent b takes over by itself"
+                    + " (default: on; --no-kill leaves it out).")
+    boolean kill;
+
     @Option(names = "--engine-only", description = "Run the engine-only demo: two engines over a simulated lossy channel.")
     boolean engineOnly;
 
@@ -48,6 +55,23 @@ final class DemoCommand implements Callable<Integer> {
     /** Control addresses of the demo's agents. */
     private static final String CONTROL_A = Topology.HOST_A_IP + ":7700";
     private static final String CONTROL_B = Topology.HOST_B_IP + ":7700";
+    /** The checkpoint store's address (in host-b). */
+    private static final String STORE = Topology.HOST_B_IP + ":7800";
+
+    /** Kills agent a with SIGKILL and shows agent b taking its VIP over. */
+    private static void killAndTakeOver(HandoffProcess a, HandoffProcess b) throws Exception {
+        Thread.sleep(1000);
+        System.out.println("5. kill -9 of agent a (pid " + a.pid() + "), the VIP's owner, while curl runs");
+        a.kill();
+        long killed = System.nanoTime();
+        while (b.lines("failover " + Topology.VIP + " taken over").isEmpty()
+                && b.lines("failover " + Topology.VIP + " left").isEmpty() && System.nanoTime() - killed < 15_000_000_000L) {
+            Thread.sleep(20);
+        }
+        for (String line : b.log().lines().filter(l -> l.matches(".* (peer-down|failover|resurrected|vip-taken) .*")).toList()) {
+            System.out.println("   " + line);
+        }
+    }
 
     /** Moves the download between the agents with the operator's commands, printing each move. */
     private void moveAround(Topology net) throws Exception {
@@ -79,6 +103,26 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** The arguments of demo agent {@code name}: files, control, and the VIP for a; plus {@code cluster}. */
+    private static String[] args(String name, String control, Path www, boolean withVip, List<String> cluster) {
+        List<String> a = new java.util.ArrayList<>(List.of("--name", name, "--interface", Topology.IFACE,
+                "--files", www.toString(), "--control", control));
+        if (withVip) {
+            a.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
+        }
+        a.addAll(cluster);
+        return a.toArray(String[]::new);
+    }
+
+    /** Ends every process still running. */
+    private static void closeAll(HandoffProcess[] processes) {
+        for (HandoffProcess p : processes) {
+            if (p != null) {
+                p.close();
+            }
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         if (megabytes < 1 || megabytes > 4096) {
@@ -102,6 +146,7 @@ final class DemoCommand implements Callable<Integer> {
         HandoffProcess agent = null;
         HandoffProcess other = null;
         Thread cleanup = null;
+        HandoffProcess[] started = new HandoffProcess[3]; // agents a and b, the store
         try {
             System.out.printf("1. generating a %d MB file to serve%n", megabytes);
             Path www = Files.createDirectories(dir.resolve("www"));
@@ -109,42 +154,54 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("2. building namespaces: peer, host-a, host-b on a bridge (10.77.0.0/24)");
             net = Topology.create();
             Topology made = net;
-            HandoffProcess[] started = new HandoffProcess[2];
             cleanup = new Thread(() -> {
-                for (HandoffProcess p : started) {
-                    if (p != null) {
-                        p.close();
-                    }
-                }
+                closeAll(started);
                 made.close();
             }, "demo-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
-            System.out.println("3. starting agent a in host-a, owning VIP " + Topology.VIP + " (not configured on any kernel)");
-            agent = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
-                    "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--control", CONTROL_A);
+            List<String> cluster = List.of();
+            if (kill) {
+                System.out.println("3. starting the checkpoint store in host-b on " + STORE);
+                started[2] = HandoffProcess.launch(net.hostB(), dir, "store serving", "store", "--listen", STORE,
+                        "--dir", dir.resolve("store").toString());
+            }
+            System.out.println((kill ? "   " : "3. ") + "starting agent a in host-a, owning VIP " + Topology.VIP
+                    + " (not configured on any kernel)" + (kill ? ", checkpointing every connection into the store" : ""));
+            if (kill) {
+                cluster = List.of("--store", STORE, "--peers", "b=" + CONTROL_B);
+            }
+            agent = HandoffProcess.start(net.hostA(), dir, args("a", CONTROL_A, www, true, cluster));
             started[0] = agent;
-            if (moves > 0) {
-                System.out.println("   and agent b in host-b, owning no VIP, ready to take moved connections");
-                other = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
-                        "--files", www.toString(), "--control", CONTROL_B);
+            if (moves > 0 || kill) {
+                System.out.println("   and agent b in host-b, owning no VIP, ready to take moved connections"
+                        + (kill ? " and to take a's VIP over if a dies" : ""));
+                if (kill) {
+                    cluster = List.of("--store", STORE, "--peers", "a=" + CONTROL_A);
+                }
+                other = HandoffProcess.start(net.hostB(), dir, args("b", CONTROL_B, www, false, cluster));
                 started[1] = other;
             }
+            int events = moves + (kill ? 2 : 0);
             System.out.println("4. curl in the peer namespace downloads http://" + Topology.VIP + "/demo.bin"
-                    + (moves > 0 ? ", paced so that " + moves + " moves fit in it" : ""));
+                    + (events > 0 ? ", paced so that " + (moves > 0 ? moves + " moves" : "") + (moves > 0 && kill ? " and " : "")
+                    + (kill ? "a kill -9" : "") + " fit in it" : ""));
             Path got = dir.resolve("downloaded.bin");
             List<String> curlCommand = new java.util.ArrayList<>(List.of("curl", "-sS", "--fail", "-o", got.toString(),
                     "-w", "%{speed_download} %{time_total}", "http://" + Topology.VIP + "/demo.bin"));
-            if (moves > 0) {
-                curlCommand.addAll(List.of("--limit-rate", Math.max(1, megabytes / (2 * moves + 4)) + "M"));
+            if (events > 0) {
+                curlCommand.addAll(List.of("--limit-rate", Math.max(1, megabytes / (2 * events + 4)) + "M"));
             }
             Process curl = new ProcessBuilder(Topology.in(net.peer(), curlCommand.toArray(String[]::new)))
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             if (moves > 0) {
                 moveAround(net);
             }
+            if (kill) {
+                killAndTakeOver(agent, other);
+            }
             String stats = new String(curl.getInputStream().readAllBytes()).strip();
             if (curl.waitFor() != 0) {
-                System.err.println("demo: curl failed; agent log:\n" + agent.log());
+                System.err.println("demo: curl failed; agent logs:\n" + agent.log() + (other != null ? other.log() : ""));
                 return 1;
             }
             String served = RandomFiles.sha256(file);
@@ -156,7 +213,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.printf("   goodput %.2f Gbit/s (%d MB in %s s%s)%n", bytesPerSecond * 8 / 1e9, megabytes, s[1],
                     moves > 0 ? ", paced by curl --limit-rate so the moves fit; --moves 0 for full speed" : "");
             agent.stop();
-            System.out.println("5. the agents' logs:");
+            System.out.println((kill ? "6" : "5") + ". the agents' logs:");
             for (HandoffProcess p : new HandoffProcess[] {agent, other}) {
                 if (p == null) {
                     continue;
@@ -175,8 +232,9 @@ final class DemoCommand implements Callable<Integer> {
                 other.close();
             }
             if (net != null) {
+                closeAll(started);
                 net.close();
-                System.out.println("6. removed the namespaces");
+                System.out.println((kill ? "7" : "6") + ". removed the namespaces");
             }
             if (cleanup != null) {
                 try {

@@ -103,9 +103,11 @@ public final class Failover implements AutoCloseable {
                     return;
                 }
                 try {
+                    long attempt = clock.getAsLong();
                     int connections = taker.takeOver(vip).get(RESURRECT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-                    events.report(HostEvent.FAILOVER, name, "taken over with " + connections + " connections, "
-                            + (clock.getAsLong() - start) + " ms after it was found orphaned");
+                    long now = clock.getAsLong();
+                    events.report(HostEvent.FAILOVER, name, "taken over with " + connections + " connections in "
+                            + (now - attempt) + " ms, " + (now - start) + " ms after it was found orphaned");
                     return;
                 } catch (StaleEpochException e) {
                     Thread.sleep(LEASE_RETRY_MS); // the old owner's lease still runs

@@ -146,7 +146,13 @@ public final class Membership implements AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
-                p.lastError = String.valueOf(io.grpc.Status.fromThrowable(t));
+                io.grpc.Status s = io.grpc.Status.fromThrowable(t);
+                Throwable cause = s.getCause();
+                while (cause != null && cause.getCause() != null) {
+                    cause = cause.getCause();
+                }
+                p.lastError = s.getCode() + (s.getDescription() != null ? ": " + s.getDescription() : "")
+                        + (cause != null ? ": " + cause.getMessage() : "");
             }
 
             @Override
