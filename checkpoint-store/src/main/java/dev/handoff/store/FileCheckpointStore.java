@@ -23,8 +23,9 @@ import java.util.zip.CRC32C;
  * each record with a CRC-32C. One writer thread takes every pending write, appends them
  * all, forces the file once (group commit) and only then completes their futures, so an
  * acknowledged write survives a crash. On open the log is replayed; a torn or corrupt
- * record at the end of the last segment (a crash mid-write) is cut off, corruption
- * anywhere else refuses to open. When the log holds much more than the live state it is
+ * record at the end of the last segment (a crash mid-write) is cut off; damage anywhere
+ * else is dropped and said, every intact record kept, and connections whose last
+ * checkpoint may be among the lost records withheld (see {@code Damage}). When the log holds much more than the live state it is
  * compacted into a fresh segment. Reads come from memory, assembled checkpoints cached
  * with Caffeine.
  */
@@ -95,13 +96,15 @@ public final class FileCheckpointStore implements CheckpointStore {
             long replayed = 0;
             long cut = 0;
             StoreState scratch = new StoreState();
+            Damage damage = new Damage();
             for (int i = 0; i < segments.size(); i++) {
-                Replay r = replay(segments.get(i), scratch, i == segments.size() - 1);
+                Replay r = replay(segments.get(i), scratch, i == segments.size() - 1, damage);
                 replayed += r.records();
                 cut += r.cutBytes();
             }
+            String withheld = damage.settle(scratch);
             store = new FileCheckpointStore(dir, clock, segmentBytes, "replayed " + replayed + " records from " + segments.size()
-                    + " segments" + (cut > 0 ? ", cut a torn tail of " + cut + " bytes" : ""));
+                    + " segments" + (cut > 0 ? ", cut a torn tail of " + cut + " bytes" : "") + withheld);
             for (LogRecord r : scratch.snapshot()) {
                 store.state.apply(r);
             }
@@ -111,6 +114,9 @@ public final class FileCheckpointStore implements CheckpointStore {
             store.segmentNumber = segments.isEmpty() ? 1 : number(segments.getLast());
             store.segment = FileChannel.open(store.segmentPath(store.segmentNumber), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            if (damage.found()) {
+                store.compact(); // what was kept goes into a fresh segment; the damaged ones are deleted
+            }
             store.writer.start();
             return store;
         } catch (IOException e) {
@@ -139,8 +145,70 @@ public final class FileCheckpointStore implements CheckpointStore {
     private record Replay(long records, long cutBytes) {
     }
 
-    /** Applies the records of one segment; cuts a bad tail of the last one, refuses one elsewhere. */
-    private static Replay replay(Path segment, StoreState into, boolean last) throws IOException {
+    /**
+     * Records lost in the middle of the log (not a torn tail: a flipped bit, a bad sector).
+     * Every intact record is kept; but a connection whose lost record may have been its last
+     * checkpoint cannot be resurrected safely (the peer was acknowledged bytes that an older
+     * checkpoint does not hold), so only connections with a full state written after the
+     * first loss and no gap in their send bytes are kept; the others are withheld, by name.
+     */
+    private static final class Damage {
+        /** What was dropped where, for the recovery line. */
+        final List<String> dropped = new ArrayList<>();
+        /** Connections whose state was written again after the first loss. */
+        final java.util.Set<String> refreshed = new java.util.HashSet<>();
+        /** Connections with send bytes missing in the middle. */
+        final java.util.Set<String> broken = new java.util.HashSet<>();
+
+        boolean found() {
+            return !dropped.isEmpty();
+        }
+
+        /** Notes a replayed record once damage was found. */
+        void replayed(LogRecord r, StoreState state) {
+            if (!found()) {
+                return;
+            }
+            switch (r) {
+                case LogRecord.State s -> refreshed.add(s.id());
+                case LogRecord.Append a -> {
+                    if (state.leavesGap(a)) {
+                        broken.add(a.id());
+                    }
+                }
+                default -> { }
+            }
+        }
+
+        /** Withholds what cannot be vouched for and fences the leases; the text for the recovery line. */
+        String settle(StoreState state) {
+            if (!found()) {
+                return "";
+            }
+            List<String> withheld = new ArrayList<>();
+            for (String id : state.ids()) {
+                if (!refreshed.contains(id) || broken.contains(id)) {
+                    state.remove(id);
+                    withheld.add(id);
+                }
+            }
+            state.expireLeasesSkippingEpochs(LEASE_EPOCH_SKIP);
+            return "; DAMAGED: dropped " + String.join(", ", dropped) + "; withheld " + withheld.size()
+                    + " connections whose last checkpoint may have been lost " + withheld
+                    + "; every lease expired, epochs moved on by " + LEASE_EPOCH_SKIP;
+        }
+    }
+
+    /** How far lease epochs move on after records were lost (more grants than any log holds). */
+    static final long LEASE_EPOCH_SKIP = 1_000_000;
+
+    /**
+     * Applies the records of one segment. A bad record whose length still fits is skipped
+     * and noted as damage; one whose length does not, ends the segment (noted too), except
+     * at the end of the last segment, where either is a torn tail (a crash mid-write, never
+     * acknowledged) and is cut off.
+     */
+    private static Replay replay(Path segment, StoreState into, boolean last, Damage damage) throws IOException {
         byte[] all = Files.readAllBytes(segment);
         ByteBuffer b = ByteBuffer.wrap(all);
         long records = 0;
@@ -148,6 +216,7 @@ public final class FileCheckpointStore implements CheckpointStore {
             int at = b.position();
             String problem = null;
             LogRecord r = null;
+            boolean skippable = false;
             if (b.remaining() < LogRecord.HEADER) {
                 problem = "a header cut short";
             } else {
@@ -156,6 +225,7 @@ public final class FileCheckpointStore implements CheckpointStore {
                 if (length < 1 || length > b.remaining()) {
                     problem = "a record of " + length + " bytes with " + b.remaining() + " left";
                 } else {
+                    skippable = true;
                     byte[] body = new byte[length];
                     b.get(body);
                     if (crc(body) != crc) {
@@ -170,21 +240,40 @@ public final class FileCheckpointStore implements CheckpointStore {
                 }
             }
             if (problem != null) {
-                if (!last) {
-                    throw new IOException("segment " + segment.getFileName() + " is corrupt at byte " + at + " (" + problem
-                            + ") and it is not the last one: acknowledged checkpoints would be lost; restore the directory"
-                            + " from a copy or move the segment away knowingly");
+                boolean tornTail = last && (!skippable || !validRecordAt(all, b.position()));
+                if (tornTail) {
+                    try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+                        ch.truncate(at); // a crash mid-write: the tail was never acknowledged
+                        ch.force(true);
+                    }
+                    return new Replay(records, all.length - at);
                 }
-                try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE)) {
-                    ch.truncate(at); // a crash mid-write: the tail was never acknowledged
-                    ch.force(true);
-                }
-                return new Replay(records, all.length - at);
+                int end = skippable ? b.position() : all.length;
+                damage.dropped.add((end - at) + " bytes at byte " + at + " of " + segment.getFileName() + " (" + problem + ")");
+                b.position(end);
+                continue;
             }
+            damage.replayed(r, into);
             into.apply(r);
             records++;
         }
         return new Replay(records, 0);
+    }
+
+    /** Whether an intact record starts at {@code pos} (a bad one before it is damage, not a torn tail). */
+    private static boolean validRecordAt(byte[] all, int pos) {
+        if (all.length - pos < LogRecord.HEADER) {
+            return false;
+        }
+        ByteBuffer b = ByteBuffer.wrap(all, pos, all.length - pos);
+        int length = b.getInt();
+        int crc = b.getInt();
+        if (length < 1 || length > b.remaining()) {
+            return false;
+        }
+        byte[] body = new byte[length];
+        b.get(body);
+        return crc(body) == crc;
     }
 
     private static int crc(byte[] body) {

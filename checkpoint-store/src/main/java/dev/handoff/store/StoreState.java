@@ -59,6 +59,30 @@ final class StoreState {
         }
     }
 
+    /** Whether {@code a} would leave a gap in its connection's kept stream. */
+    boolean leavesGap(LogRecord.Append a) {
+        Entry e = connections.get(a.id());
+        return e != null && e.length > 0 && a.offset() > e.start + e.length;
+    }
+
+    /** The connections checkpointed. */
+    java.util.Set<String> ids() {
+        return new java.util.TreeSet<>(connections.keySet());
+    }
+
+    /** Forgets a connection (recovery withholds one it cannot vouch for). */
+    void remove(String id) {
+        connections.remove(id);
+    }
+
+    /**
+     * Lets every lease run out and moves its epoch on by {@code skip}: after records were
+     * lost, a lost grant's epoch must never be granted again to someone else.
+     */
+    void expireLeasesSkippingEpochs(long skip) {
+        leases.replaceAll((vip, l) -> new Lease(vip, l.owner(), l.epoch() + skip, 0));
+    }
+
     /** Applies an accepted record (replay or live). */
     void apply(LogRecord r) {
         switch (r) {

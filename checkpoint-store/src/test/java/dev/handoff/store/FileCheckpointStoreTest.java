@@ -101,7 +101,7 @@ class FileCheckpointStoreTest {
     }
 
     @Test
-    void aCorruptRecordAtTheEndIsCutButCorruptionBeforeTheLastSegmentRefusesToOpen() throws Exception {
+    void aCorruptRecordAtTheEndIsCutAsATornTail() throws Exception {
         try (FileCheckpointStore s = open()) {
             s.putState(ID, VIP, 0, "good".getBytes()).join();
             s.putState(ID, VIP, 0, "last".getBytes()).join();
@@ -112,15 +112,73 @@ class FileCheckpointStoreTest {
         Files.write(seg, all);
         try (FileCheckpointStore s = open()) {
             assertEquals("good", new String(s.read(ID).orElseThrow().state()), "the corrupt last record is dropped");
-            assertTrue(s.recovery().contains("torn tail"), s.recovery());
+            assertTrue(s.recovery().contains("torn tail") && !s.recovery().contains("DAMAGED"), s.recovery());
         }
-        // Now the same damage in a segment that is not the last one.
-        byte[] first = Files.readAllBytes(seg);
-        first[LogRecord.HEADER + 3] ^= 0x01;
-        Files.write(seg, first);
-        Files.write(dir.resolve(String.format("segment-%016d.log", 99)), new byte[0]);
-        UncheckedIOException e = assertThrows(UncheckedIOException.class, this::open);
-        assertTrue(e.getMessage().contains("is corrupt at byte 0") && e.getMessage().contains("not the last one"), e.getMessage());
+    }
+
+    static final String OTHER = "10.77.0.100:80-10.77.0.2:40001";
+    static final String THIRD = "10.77.0.100:80-10.77.0.2:40002";
+
+    /** Writes OTHER's state twice (the second, to damage, is where this returns), ID's state and stream, THIRD's state. */
+    int writeThenFindOthersRecord() throws Exception {
+        try (FileCheckpointStore s = open()) {
+            s.acquire(VIP, "a", 1000);
+            s.putState(OTHER, VIP, 1, "other, first".getBytes()).join();
+            s.putState(OTHER, VIP, 1, "other, latest".getBytes()).join();
+            s.putState(ID, VIP, 1, "id, before".getBytes()).join();
+            s.appendStream(ID, VIP, 1, 0, bytes(1000, 1)).join();
+            s.putState(ID, VIP, 1, "id, after".getBytes()).join();
+            s.putState(THIRD, VIP, 1, "third".getBytes()).join();
+        }
+        byte[] all = Files.readAllBytes(lastSegment());
+        int at = new String(all, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("other, latest");
+        assertTrue(at > 0);
+        return at;
+    }
+
+    @Test
+    void aDamagedRecordInTheMiddleIsDroppedEveryIntactOneKeptAndWhatCannotBeVouchedForWithheld() throws Exception {
+        int at = writeThenFindOthersRecord();
+        Path seg = lastSegment();
+        byte[] all = Files.readAllBytes(seg);
+        all[at + 3] ^= 0x01; // OTHER's latest state: a flipped bit
+        Files.write(seg, all);
+        try (FileCheckpointStore s = open()) {
+            String r = s.recovery();
+            assertTrue(r.contains("DAMAGED: dropped") && r.contains("CRC mismatch"), r);
+            assertTrue(r.contains("withheld 1 connections whose last checkpoint may have been lost [" + OTHER + "]"), r);
+            assertTrue(s.read(OTHER).isEmpty(), "only an older checkpoint of it is intact: withheld, not resurrected stale");
+            assertEquals("id, after", new String(s.read(ID).orElseThrow().state()), "written again after the loss: kept");
+            assertArrayEquals(bytes(1000, 1), s.read(ID).orElseThrow().stream());
+            assertEquals("third", new String(s.read(THIRD).orElseThrow().state()));
+            Lease l = s.lease(VIP).orElseThrow();
+            assertEquals(1 + FileCheckpointStore.LEASE_EPOCH_SKIP, l.epoch(), "a lost grant's epoch is never granted again");
+            assertEquals(2 + FileCheckpointStore.LEASE_EPOCH_SKIP, s.acquire(VIP, "b", 1000).epoch(),
+                    "the lease ran out: anyone may take it, at a fresh epoch");
+        }
+        try (FileCheckpointStore s = open()) {
+            assertTrue(!s.recovery().contains("DAMAGED"), "the damage left the log with the compaction: " + s.recovery());
+            assertEquals("third", new String(s.read(THIRD).orElseThrow().state()));
+        }
+    }
+
+    @Test
+    void aRecordWhoseLengthIsDamagedEndsItsSegmentButLaterSegmentsAreKept() throws Exception {
+        int at = writeThenFindOthersRecord();
+        Path seg = lastSegment();
+        byte[] all = Files.readAllBytes(seg);
+        // before the state bytes: the header, the type byte, the UTF id, the VIP, the epoch, the state's length
+        int header = at - (LogRecord.HEADER + 1 + 2 + OTHER.length() + 4 + 8 + 4);
+        java.nio.ByteBuffer.wrap(all, header, 4).putInt(Integer.MAX_VALUE); // its length: unreadable, no resync
+        Files.write(seg, all);
+        Files.write(dir.resolve(String.format("segment-%016d.log", 99)), new byte[0]); // so that it is not the last one
+        try (FileCheckpointStore s = open()) {
+            String r = s.recovery();
+            assertTrue(r.contains("DAMAGED: dropped") && r.contains("bytes with"), r);
+            assertTrue(s.read(OTHER).isEmpty() && s.read(ID).isEmpty() && s.read(THIRD).isEmpty(), r);
+            s.putState(ID, VIP, 1 + FileCheckpointStore.LEASE_EPOCH_SKIP, "new".getBytes()).join();
+            assertEquals("new", new String(s.read(ID).orElseThrow().state()), "the store works on");
+        }
     }
 
     @Test

@@ -300,7 +300,9 @@ final class AgentCommand implements Callable<Integer> {
     private Durability startCheckpointing(Host host, List<VipSpec> vips, DateTimeFormatter time) {
         CheckpointStore cs;
         if (storeDir != null) {
-            cs = FileCheckpointStore.open(storeDir, System::currentTimeMillis);
+            FileCheckpointStore embedded = FileCheckpointStore.open(storeDir, System::currentTimeMillis);
+            System.out.println(time.format(LocalTime.now()) + " " + name + " store in " + storeDir + ": " + embedded.recovery());
+            cs = embedded;
         } else {
             cs = new RemoteCheckpointStore(RemoteCheckpointStore.channelTo(storeAddress.host(), storeAddress.port()));
         }
