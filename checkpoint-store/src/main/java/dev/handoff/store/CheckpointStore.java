@@ -45,6 +45,15 @@ public interface CheckpointStore extends AutoCloseable {
     /** Connections checkpointed for {@code vip}. */
     List<String> connectionsOf(int vip);
 
+    /** The last durable checkpoint of every connection of {@code vip} (what a resurrection reads). */
+    default List<Checkpoint> readAll(int vip) {
+        List<Checkpoint> all = new java.util.ArrayList<>();
+        for (String id : connectionsOf(vip)) {
+            read(id).ifPresent(all::add);
+        }
+        return all;
+    }
+
     /**
      * Grants {@code owner} the lease on {@code vip} for {@code ttlMs}: a renewal when it holds
      * it (same epoch), a new epoch when the VIP is free or the previous lease has expired.

@@ -135,13 +135,28 @@ public final class RemoteCheckpointStore implements CheckpointStore {
     @Override
     public Optional<Checkpoint> read(String connectionId) {
         try {
-            ReadResponse r = blocking().read(ReadRequest.newBuilder().setConnectionId(connectionId).build());
-            return Optional.of(new Checkpoint(r.getConnectionId(), r.getVip(), r.getEpoch(), r.getState().toByteArray(),
-                    r.getStreamStart(), r.getStream().toByteArray()));
+            return Optional.of(checkpoint(blocking().read(ReadRequest.newBuilder().setConnectionId(connectionId).build())));
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
                 return Optional.empty();
             }
+            throw translate(e);
+        }
+    }
+
+    private static Checkpoint checkpoint(ReadResponse r) {
+        return new Checkpoint(r.getConnectionId(), r.getVip(), r.getEpoch(), r.getState().toByteArray(), r.getStreamStart(),
+                r.getStream().toByteArray());
+    }
+
+    /** One streamed call for all of them. */
+    @Override
+    public List<Checkpoint> readAll(int vip) {
+        try {
+            List<Checkpoint> all = new java.util.ArrayList<>();
+            blocking().readVip(ListCheckpointsRequest.newBuilder().setVip(vip).build()).forEachRemaining(r -> all.add(checkpoint(r)));
+            return all;
+        } catch (StatusRuntimeException e) {
             throw translate(e);
         }
     }

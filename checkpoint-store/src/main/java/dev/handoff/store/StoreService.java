@@ -59,11 +59,23 @@ final class StoreService extends CheckpointStoreServiceGrpc.CheckpointStoreServi
     @Override
     public void read(ReadRequest request, StreamObserver<ReadResponse> out) {
         store.read(request.getConnectionId()).ifPresentOrElse(c -> {
-            out.onNext(ReadResponse.newBuilder().setConnectionId(c.connectionId()).setVip(c.vip()).setEpoch(c.epoch())
-                    .setState(ByteString.copyFrom(c.state())).setStreamStart(c.streamStart())
-                    .setStream(ByteString.copyFrom(c.stream())).build());
+            out.onNext(response(c));
             out.onCompleted();
         }, () -> out.onError(Status.NOT_FOUND.withDescription("no checkpoint of " + request.getConnectionId()).asRuntimeException()));
+    }
+
+    private static ReadResponse response(Checkpoint c) {
+        return ReadResponse.newBuilder().setConnectionId(c.connectionId()).setVip(c.vip()).setEpoch(c.epoch())
+                .setState(ByteString.copyFrom(c.state())).setStreamStart(c.streamStart())
+                .setStream(ByteString.copyFrom(c.stream())).build();
+    }
+
+    @Override
+    public void readVip(ListCheckpointsRequest request, StreamObserver<ReadResponse> out) {
+        for (Checkpoint c : store.readAll(request.getVip())) {
+            out.onNext(response(c));
+        }
+        out.onCompleted();
     }
 
     @Override

@@ -66,6 +66,11 @@ class RemoteCheckpointStoreTest {
         assertEquals("world", new String(c.stream()));
         assertEquals(106, c.streamStart());
         assertEquals(List.of("c1"), remote.connectionsOf(VIP));
+        remote.putState("c2", VIP, 1, "t".getBytes()).join();
+        List<Checkpoint> all = remote.readAll(VIP);
+        assertEquals(List.of("c1", "c2"), all.stream().map(Checkpoint::connectionId).toList(), "one streamed call");
+        assertEquals("world", new String(all.getFirst().stream()));
+        assertTrue(remote.readAll(VIP + 1).isEmpty());
         assertTrue(remote.read("nothing").isEmpty());
         assertTrue(remote.lease(VIP + 1).isEmpty());
         assertEquals(a, remote.lease(VIP).orElseThrow());

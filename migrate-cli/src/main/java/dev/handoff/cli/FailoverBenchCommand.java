@@ -287,8 +287,8 @@ final class FailoverBenchCommand implements Callable<Integer> {
                 Thread.sleep(100);
             }
             String echoed = hold.output().lines().filter(l -> l.startsWith("echoed ")).reduce((x, y) -> y).orElse("none");
-            System.out.println("resurrect: " + line.substring(line.indexOf("taken over")) + "; afterwards " + echoed
-                    + " connections echoed");
+            System.out.println("resurrect: " + line.substring(line.indexOf("taken over")) + "; then the peer's check: "
+                    + echoed + " connections");
         }
     }
 }

@@ -12,7 +12,6 @@ import dev.handoff.store.CheckpointStore;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -48,11 +47,8 @@ public final class Resurrector {
         CompletableFuture<List<Connection>> done;
         try {
             List<Ici> icis = new ArrayList<>();
-            for (String id : store.connectionsOf(vip)) {
-                Optional<Checkpoint> cp = store.read(id);
-                if (cp.isPresent()) {
-                    icis.add(ici(cp.get()));
-                }
+            for (Checkpoint cp : store.readAll(vip)) {
+                icis.add(ici(cp));
             }
             done = host.resurrect(icis, vip, settings.clockSkewMs());
         } catch (RuntimeException e) {
