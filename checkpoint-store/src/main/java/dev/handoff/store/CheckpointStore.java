@@ -61,6 +61,21 @@ public interface CheckpointStore extends AutoCloseable {
      */
     Lease acquire(int vip, String owner, long ttlMs);
 
+    /**
+     * Like {@link #acquire}, but only a new epoch will do: refused with
+     * {@link StaleEpochException} while any lease on {@code vip} runs, {@code owner}'s own
+     * included (a take-over must fence every earlier writer, itself too).
+     */
+    Lease acquireFresh(int vip, String owner, long ttlMs);
+
+    /**
+     * Hands {@code owner}'s running lease on {@code vip} over to {@code successor} at a new
+     * epoch, for {@code ttlMs} (a VIP moved with its connections): the VIP is never free in
+     * between, so no take-over can slip in. Refused with {@link StaleEpochException} unless
+     * {@code owner} holds the lease now.
+     */
+    Lease handOver(int vip, String owner, String successor, long ttlMs);
+
     /** The lease on {@code vip}, if one was ever granted. */
     Optional<Lease> lease(int vip);
 

@@ -67,7 +67,7 @@ public final class FileCheckpointStore implements CheckpointStore {
     }
 
     /** A request for the lease on a VIP. */
-    private record LeaseRequest(int vip, String owner, long ttlMs) {
+    private record LeaseRequest(int vip, String owner, long ttlMs, boolean fresh, String successor) {
     }
 
     private FileCheckpointStore(Path dir, LongSupplier clock, long segmentBytes, String recovery) {
@@ -331,11 +331,25 @@ public final class FileCheckpointStore implements CheckpointStore {
 
     @Override
     public Lease acquire(int vip, String owner, long ttlMs) {
-        if (ttlMs < 1) {
-            throw new IllegalArgumentException("a lease lasts at least 1 ms, got " + ttlMs);
+        return lease(new LeaseRequest(vip, owner, ttlMs, false, null));
+    }
+
+    @Override
+    public Lease acquireFresh(int vip, String owner, long ttlMs) {
+        return lease(new LeaseRequest(vip, owner, ttlMs, true, null));
+    }
+
+    @Override
+    public Lease handOver(int vip, String owner, String successor, long ttlMs) {
+        return lease(new LeaseRequest(vip, owner, ttlMs, false, successor));
+    }
+
+    private Lease lease(LeaseRequest request) {
+        if (request.ttlMs() < 1) {
+            throw new IllegalArgumentException("a lease lasts at least 1 ms, got " + request.ttlMs());
         }
         // Decided by the writer, in log order, so that two acquirers never both win.
-        CompletableFuture<Object> done = enqueue(new Pending(null, new LeaseRequest(vip, owner, ttlMs), new CompletableFuture<>()));
+        CompletableFuture<Object> done = enqueue(new Pending(null, request, new CompletableFuture<>()));
         try {
             return (Lease) done.join();
         } catch (java.util.concurrent.CompletionException e) {
@@ -398,7 +412,9 @@ public final class FileCheckpointStore implements CheckpointStore {
             for (Pending p : batch) {
                 LogRecord r;
                 try {
-                    r = p.lease() != null ? state.grant(p.lease().vip(), p.lease().owner(), p.lease().ttlMs(), now) : p.record();
+                    r = p.lease() != null ? (p.lease().successor() != null
+                            ? state.handOver(p.lease().vip(), p.lease().owner(), p.lease().successor(), p.lease().ttlMs(), now)
+                            : state.grant(p.lease().vip(), p.lease().owner(), p.lease().ttlMs(), p.lease().fresh(), now)) : p.record();
                     state.check(r, now);
                 } catch (RuntimeException refused) {
                     p.done().completeExceptionally(refused);

@@ -172,9 +172,26 @@ public final class RemoteCheckpointStore implements CheckpointStore {
 
     @Override
     public Lease acquire(int vip, String owner, long ttlMs) {
+        return lease(AcquireLeaseRequest.newBuilder().setVip(vip).setOwner(owner).setTtlMs(ttlMs).build());
+    }
+
+    @Override
+    public Lease acquireFresh(int vip, String owner, long ttlMs) {
+        return lease(AcquireLeaseRequest.newBuilder().setVip(vip).setOwner(owner).setTtlMs(ttlMs).setFresh(true).build());
+    }
+
+    @Override
+    public Lease handOver(int vip, String owner, String successor, long ttlMs) {
+        return lease(AcquireLeaseRequest.newBuilder().setVip(vip).setOwner(owner).setTtlMs(ttlMs).setHandOverTo(successor)
+                .build());
+    }
+
+    /** A lease call gives up after half the lease time: an answer later than that is of no use. */
+    private Lease lease(AcquireLeaseRequest request) {
         try {
-            return lease(blocking().acquireLease(AcquireLeaseRequest.newBuilder().setVip(vip).setOwner(owner)
-                    .setTtlMs(ttlMs).build()));
+            return lease(CheckpointStoreServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(Math.clamp(request.getTtlMs() / 2, 1, DEADLINE_MS), TimeUnit.MILLISECONDS)
+                    .acquireLease(request));
         } catch (StatusRuntimeException e) {
             throw translate(e);
         }

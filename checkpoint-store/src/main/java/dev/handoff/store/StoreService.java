@@ -91,7 +91,15 @@ final class StoreService extends CheckpointStoreServiceGrpc.CheckpointStoreServi
             return;
         }
         try {
-            out.onNext(info(store.acquire(request.getVip(), request.getOwner(), request.getTtlMs())));
+            Lease l;
+            if (!request.getHandOverTo().isEmpty()) {
+                l = store.handOver(request.getVip(), request.getOwner(), request.getHandOverTo(), request.getTtlMs());
+            } else if (request.getFresh()) {
+                l = store.acquireFresh(request.getVip(), request.getOwner(), request.getTtlMs());
+            } else {
+                l = store.acquire(request.getVip(), request.getOwner(), request.getTtlMs());
+            }
+            out.onNext(info(l));
             out.onCompleted();
         } catch (RuntimeException e) {
             out.onError(status(e).asRuntimeException());

@@ -147,22 +147,35 @@ final class StoreState {
     /**
      * The lease {@code owner} gets on {@code vip} now: a renewal (same epoch) while it holds
      * it, a new epoch when the VIP is free or its lease has run out; StaleEpochException
-     * while another owner's lease runs.
+     * while another owner's lease runs, and, when {@code fresh}, while any lease runs.
      */
-    LogRecord.LeaseGranted grant(int vip, String owner, long ttlMs, long now) {
+    LogRecord.LeaseGranted grant(int vip, String owner, long ttlMs, boolean fresh, long now) {
         Lease current = leases.get(vip);
         long epoch;
         if (current == null) {
             epoch = 1;
         } else if (current.expiresAt() <= now) {
             epoch = current.epoch() + 1; // even for the same owner: its writes in flight under the old epoch are fenced
-        } else if (current.owner().equals(owner)) {
+        } else if (current.owner().equals(owner) && !fresh) {
             epoch = current.epoch();
+        } else if (current.owner().equals(owner)) {
+            throw new StaleEpochException("a new epoch was asked for, but this owner's own lease on the VIP (epoch "
+                    + current.epoch() + ") runs for " + (current.expiresAt() - now) + " ms more");
         } else {
             throw new StaleEpochException("the lease on the VIP is held by " + current.owner() + " (epoch " + current.epoch()
                     + ") for " + (current.expiresAt() - now) + " ms more");
         }
         return new LogRecord.LeaseGranted(new Lease(vip, owner, epoch, now + ttlMs));
+    }
+
+    /** {@code owner}'s running lease on {@code vip}, at a new epoch, to {@code successor}; StaleEpochException unless it runs. */
+    LogRecord.LeaseGranted handOver(int vip, String owner, String successor, long ttlMs, long now) {
+        Lease current = leases.get(vip);
+        if (current == null || current.expiresAt() <= now || !current.owner().equals(owner)) {
+            throw new StaleEpochException(owner + " holds no running lease on the VIP to hand over"
+                    + (current == null ? "" : " (it is " + current.owner() + "'s, epoch " + current.epoch() + ")"));
+        }
+        return new LogRecord.LeaseGranted(new Lease(vip, successor, current.epoch() + 1, now + ttlMs));
     }
 
     Optional<Lease> lease(int vip) {

@@ -236,17 +236,34 @@ class FileCheckpointStoreTest {
     }
 
     @Test
+    void aLeaseHandedOverMovesToItsSuccessorAtANewEpochWithNoMomentFree() {
+        try (FileCheckpointStore s = open()) {
+            s.acquire(VIP, "a", 1000);
+            assertThrows(StaleEpochException.class, () -> s.handOver(VIP, "b", "c", 1000), "only the holder hands over");
+            Lease b = s.handOver(VIP, "a", "b", 1000);
+            assertEquals(new Lease(VIP, "b", 2, clock.get() + 1000), b);
+            assertEquals(2, s.acquire(VIP, "b", 1000).epoch(), "the successor renews it");
+            assertThrows(StaleEpochException.class, () -> s.acquire(VIP, "c", 1000), "never free in between");
+            assertThrows(CompletionException.class, () -> s.putState(ID, VIP, 1, "late from a".getBytes()).join());
+            clock.addAndGet(1001);
+            assertThrows(StaleEpochException.class, () -> s.handOver(VIP, "b", "c", 1000), "not once it ran out");
+        }
+    }
+
+    @Test
     void leasesFenceStaleWriters() {
         try (FileCheckpointStore s = open()) {
             Lease a = s.acquire(VIP, "a", 1000);
             assertEquals(1, a.epoch());
             assertEquals(1, s.acquire(VIP, "a", 1000).epoch(), "a renewal keeps the epoch");
+            StaleEpochException own = assertThrows(StaleEpochException.class, () -> s.acquireFresh(VIP, "a", 1000));
+            assertTrue(own.getMessage().contains("own lease"), "a take-over waits even for its own lease: " + own.getMessage());
             StaleEpochException held = assertThrows(StaleEpochException.class, () -> s.acquire(VIP, "b", 1000));
             assertTrue(held.getMessage().contains("held by a"), held.getMessage());
             s.putState(ID, VIP, 1, "from a".getBytes()).join();
 
             clock.addAndGet(1001); // a's lease runs out
-            Lease b = s.acquire(VIP, "b", 1000);
+            Lease b = s.acquireFresh(VIP, "b", 1000);
             assertEquals(2, b.epoch());
             CompletionException stale = assertThrows(CompletionException.class,
                     () -> s.putState(ID, VIP, 1, "late from a".getBytes()).join());

@@ -107,7 +107,9 @@ class AutomaticFailoverTest {
 
     /** Waits for curl, checks the file and the audit; returns the peer's outage at each sender switch, ms. */
     List<Long> finishAndCheck(Process curl, String file, int switches) throws Exception {
-        assertTrue(curl.waitFor(300, TimeUnit.SECONDS), "curl finished");
+        if (!curl.waitFor(300, TimeUnit.SECONDS)) {
+            throw new AssertionError("curl did not finish, at " + size(got) + " bytes:\n" + agents[0].log() + agents[1].log());
+        }
         assertEquals(0, curl.exitValue(), new String(curl.getInputStream().readAllBytes()) + agents[0].log()
                 + agents[1].log());
         assertEquals(Shell.sha256(www.resolve(file)), Shell.sha256(got), "the file arrived intact");
@@ -142,6 +144,22 @@ class AutomaticFailoverTest {
         assertTrue(agents[0].log().contains("1 connections left to their checkpoints"), agents[0].log());
         List<Long> gaps = finishAndCheck(curl, "96m.bin", 1);
         System.out.println("store cut off: the peer's outage " + gaps + " ms");
+    }
+
+    @Test
+    void aVipMovedToAnotherAgentIsCheckpointedThereAndSurvivesItsDeath() throws Exception {
+        Process curl = download("96m.bin", 96L << 20, 14, "16M");
+        awaitSize(got, 16L << 20, curl);
+        Shell.Result moved = Shell.handoff(net.hostA(), 60, "move-vip", Topology.VIP, "--agent", CONTROL[0], "--to", CONTROL[1]);
+        assertEquals(0, moved.exit(), moved.out() + moved.err());
+        awaitSize(got, size(got) + (8L << 20), curl); // flowing at b, checkpointed under b's lease
+        agents[1].kill();
+        awaitLog(0, "taken over with 1 connections");
+        assertTrue(agents[0].lines("resurrected").size() == 1, "a took the VIP back once, after b died, not while moving it:\n"
+                + agents[0].log());
+        List<Long> gaps = finishAndCheck(curl, "96m.bin", 2);
+        System.out.println("move-vip with checkpoints, then kill -9 of the new owner: the peer's outages " + gaps + " ms");
+        assertEquals(2, gaps.size(), "the move, then the fail-over");
     }
 
     @Test

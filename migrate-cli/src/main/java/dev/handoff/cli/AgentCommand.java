@@ -305,6 +305,12 @@ final class AgentCommand implements Callable<Integer> {
             cs = embedded;
         } else {
             cs = new RemoteCheckpointStore(RemoteCheckpointStore.channelTo(storeAddress.host(), storeAddress.port()));
+            try {
+                cs.lease(0); // connects (lease calls then have only half a lease time each)
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("cannot reach the checkpoint store at " + store + ": " + e.getMessage()
+                        + "; start it with `handoff store --listen " + store + " --dir DIR`, or check --store", e);
+            }
         }
         LongSupplier clock = () -> System.nanoTime() / 1_000_000;
         LeaseKeeper leases = new LeaseKeeper(cs, name, leaseMs, clock, trouble -> host.report(HostEvent.ERROR, name, trouble),
@@ -330,7 +336,7 @@ final class AgentCommand implements Callable<Integer> {
             Map<String, io.grpc.Channel> channels = new LinkedHashMap<>();
             peers.forEach((peer, address) -> channels.put(peer,
                     ManagedChannelBuilder.forAddress(address.host(), address.port()).usePlaintext().build()));
-            membership = new Membership(name, () -> new MemberStatus(name, host.vips(), leases.storeReachable()), channels,
+            membership = new Membership(name, () -> new MemberStatus(name, host.vipsServedOrExpected(), leases.storeReachable()), channels,
                     failureTimeoutMs, clock, host::report, failover::onView);
             membership.start();
             System.out.println(time.format(LocalTime.now()) + " " + name + " cluster with " + peers.keySet()

@@ -183,7 +183,7 @@ public final class Checkpointer implements AutoCloseable {
         int vip = tcp.localIp();
         long epoch = epochs.epochFor(vip);
         if (epoch == LeaseEpochs.NONE) {
-            if (!host.serves(vip) && !t.unprotected) {
+            if (!host.servesOrExpects(vip) && !t.unprotected) {
                 // Moved here alone: its VIP, lease and fail-over stay with the VIP's agent, which
                 // deleted its checkpoint when it left; holding it for checkpoints never written
                 // would only stall it.
@@ -259,7 +259,7 @@ public final class Checkpointer implements AutoCloseable {
         TcpState st = c.tcp().state();
         int vip = c.tcp().localIp();
         boolean ended = st == TcpState.CLOSED || st == TcpState.TIME_WAIT;
-        if (!t.stored || !(ended || host.serves(vip))) {
+        if (!t.stored || !(ended || host.servesOrExpects(vip))) {
             return;
         }
         long epoch = epochs.epochFor(vip);

@@ -38,12 +38,12 @@ public final class Resurrector {
 
     /**
      * Takes {@code vip} with every connection checkpointed for it. Fails with
-     * StaleEpochException while another agent's lease on it runs, and with
+     * StaleEpochException while any lease on it runs (this agent's own too), and with
      * IllegalArgumentException naming the checkpoint when one cannot be used; then the lease
      * it took is no longer renewed.
      */
     public CompletableFuture<List<Connection>> resurrect(int vip) {
-        leases.take(vip);
+        leases.takeFresh(vip);
         CompletableFuture<List<Connection>> done;
         try {
             List<Ici> icis = new ArrayList<>();

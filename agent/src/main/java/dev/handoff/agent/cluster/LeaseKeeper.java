@@ -74,8 +74,21 @@ public final class LeaseKeeper implements LeaseEpochs, AutoCloseable {
      * another agent's lease on it runs.
      */
     public Lease take(int vip) {
+        return take(vip, false);
+    }
+
+    /**
+     * Takes the lease on a VIP at a new epoch, for a take-over: refused (StaleEpochException)
+     * while any lease on it runs, this agent's own included, so that every earlier writer,
+     * this agent too if it fell silent for the VIP or just moved it away, is fenced.
+     */
+    public Lease takeFresh(int vip) {
+        return take(vip, true);
+    }
+
+    private Lease take(int vip, boolean fresh) {
         long sentAt = clock.getAsLong();
-        Lease l = store.acquire(vip, owner, ttlMs);
+        Lease l = fresh ? store.acquireFresh(vip, owner, ttlMs) : store.acquire(vip, owner, ttlMs);
         heard();
         held.put(vip, new Held(l.epoch(), validUntil(sentAt)));
         return l;
@@ -89,6 +102,26 @@ public final class LeaseKeeper implements LeaseEpochs, AutoCloseable {
     public void drop(int vip) {
         wanted.remove(vip);
         held.remove(vip);
+    }
+
+    /**
+     * Hands the lease on a VIP moved away with its connections over to {@code successor} (the
+     * agent that took them), so that it checkpoints them at once and nobody else can take the
+     * VIP in between; if the store refuses, the lease is only no longer renewed (it runs out).
+     * Returns whether it was handed over.
+     */
+    public boolean handOver(int vip, String successor) {
+        held.remove(vip);
+        wanted.remove(vip);
+        try {
+            store.handOver(vip, owner, successor, ttlMs);
+            heard();
+            return true;
+        } catch (RuntimeException e) {
+            onTrouble.accept("cannot hand the lease on " + Ipv4Address.format(vip) + " over to " + successor + ": "
+                    + e.getMessage() + "; it runs out by itself");
+            return false;
+        }
     }
 
     /**

@@ -80,7 +80,7 @@ public final class Host implements AutoCloseable {
     /** How to re-create the application of a connection moved here, by application name (loop thread only). */
     private final Map<String, ConnectionRestorer> restorers = new HashMap<>();
     /** VIPs whose connections may be moved here before the VIP is taken (loop thread only). */
-    private final java.util.Set<Integer> expected = new java.util.HashSet<>();
+    private final java.util.Set<Integer> expected = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Network (masked) whose addresses connections may be moved here for, with {@link #acceptPrefix}. */
     private volatile int acceptNetwork;
     /** Prefix length of {@link #acceptNetwork}; -1 accepts none. */
@@ -693,6 +693,20 @@ public final class Host implements AutoCloseable {
     /** Whether this host owns {@code vip} now (any thread). */
     public boolean serves(int vip) {
         return owns(vip);
+    }
+
+    /** Whether this host owns {@code vip} or has taken its connections and is about to own it (any thread). */
+    public boolean servesOrExpects(int vip) {
+        return owns(vip) || expected.contains(vip);
+    }
+
+    /** The VIPs owned now and those whose connections arrived ahead of them (any thread). */
+    public int[] vipsServedOrExpected() {
+        java.util.Set<Integer> all = new java.util.TreeSet<>(expected);
+        for (int v : vips) {
+            all.add(v);
+        }
+        return all.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Serves {@code port} on every owned VIP: each established connection gets a driver from {@code acceptor}. */

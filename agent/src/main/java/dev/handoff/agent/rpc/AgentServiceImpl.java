@@ -110,7 +110,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> out) {
         MemberStatus from = MemberStatus.fromProto(request.getFrom());
         MemberStatus me = durability != null && durability.membership() != null ? durability.membership().heard(from)
-                : new MemberStatus(host.name(), host.vips(), durability != null && durability.leases().storeReachable());
+                : new MemberStatus(host.name(), host.vipsServedOrExpected(), durability != null && durability.leases().storeReachable());
         out.onNext(HeartbeatResponse.newBuilder().setStatus(me.toProto()).build());
         out.onCompleted();
     }
@@ -183,13 +183,14 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     public void moveVip(MoveVipRequest request, StreamObserver<MoveVipResponse> out) {
         Channel channel = channels.apply(request.getDestination());
         int vip = request.getVip();
-        long destinationMac;
+        DescribeResponse destination;
         try {
-            destinationMac = macOf(channel, request.getDestination());
+            destination = describe(channel, request.getDestination());
         } catch (StatusRuntimeException e) {
             out.onError(e);
             return;
         }
+        long destinationMac = destination.getMac();
         long start = System.nanoTime();
         List<Host.Export> exports;
         try {
@@ -206,10 +207,12 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         }
         // The frames held here go on first, then the destination announces the VIP: the peers'
         // segments reach it in the order they were sent.
-        finish(exports, vip, true, "");
         if (durability != null) {
-            durability.leases().drop(vip); // it runs out at the store; the destination takes it then
+            // Before the frames go on: the destination checkpoints (and acknowledges) under its own
+            // epoch at once, and the VIP is never free for a take-over in between.
+            durability.leases().handOver(vip, destination.getName());
         }
+        finish(exports, vip, true, "");
         try {
             AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
                     .takeVip(TakeVipRequest.newBuilder().setVip(vip).build());
@@ -270,9 +273,14 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     /** The destination's MAC, or UNAVAILABLE naming it. */
     private static long macOf(Channel channel, String destination) {
+        return describe(channel, destination).getMac();
+    }
+
+    /** The destination's name, MAC and VIPs, or UNAVAILABLE naming it. */
+    private static DescribeResponse describe(Channel channel, String destination) {
         try {
             return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
-                    .describe(DescribeRequest.getDefaultInstance()).getMac();
+                    .describe(DescribeRequest.getDefaultInstance());
         } catch (StatusRuntimeException e) {
             throw Status.UNAVAILABLE.withDescription("destination " + destination + " unreachable: " + e.getStatus()
                     + "; nothing was moved").asRuntimeException();

@@ -99,6 +99,16 @@ class CheckpointerBoundsTest {
         }
 
         @Override
+        public Lease acquireFresh(int vip, String owner, long ttlMs) {
+            return durable.acquireFresh(vip, owner, ttlMs);
+        }
+
+        @Override
+        public Lease handOver(int vip, String owner, String successor, long ttlMs) {
+            return durable.handOver(vip, owner, successor, ttlMs);
+        }
+
+        @Override
         public Optional<Lease> lease(int vip) {
             return durable.lease(vip);
         }
