@@ -336,7 +336,7 @@ final class AgentCommand implements Callable<Integer> {
             Map<String, io.grpc.Channel> channels = new LinkedHashMap<>();
             peers.forEach((peer, address) -> channels.put(peer,
                     ManagedChannelBuilder.forAddress(address.host(), address.port()).usePlaintext().build()));
-            membership = new Membership(name, () -> new MemberStatus(name, host.vipsServedOrExpected(), leases.storeReachable()), channels,
+            membership = new Membership(name, () -> new MemberStatus(name, host.vipsSpokenFor(), leases.storeReachable()), channels,
                     failureTimeoutMs, clock, host::report, failover::onView);
             membership.start();
             System.out.println(time.format(LocalTime.now()) + " " + name + " cluster with " + peers.keySet()

@@ -81,6 +81,8 @@ public final class Host implements AutoCloseable {
     private final Map<String, ConnectionRestorer> restorers = new HashMap<>();
     /** VIPs whose connections may be moved here before the VIP is taken (loop thread only). */
     private final java.util.Set<Integer> expected = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** VIPs being moved out: released here, not yet delivered to their destination (read by heartbeats). */
+    private final java.util.Set<Integer> leaving = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Network (masked) whose addresses connections may be moved here for, with {@link #acceptPrefix}. */
     private volatile int acceptNetwork;
     /** Prefix length of {@link #acceptNetwork}; -1 accepts none. */
@@ -335,6 +337,7 @@ public final class Host implements AutoCloseable {
                 throw new IllegalArgumentException(Ipv4Address.format(vip) + " is not a VIP of host " + name);
             }
             vips = Arrays.stream(vips).filter(v -> v != vip).toArray();
+            leaving.add(vip);
             vipForwards.put(vip, new Forward(forwardToMac));
             List<Export> out = new ArrayList<>();
             for (Connection c : List.copyOf(connections.values())) {
@@ -496,6 +499,7 @@ public final class Host implements AutoCloseable {
             List<Forward> ended = new ArrayList<>();
             if (vip != 0) {
                 ended.add(delivered ? vipForwards.get(vip) : vipForwards.remove(vip));
+                leaving.remove(vip); // delivered: the destination expects it now; or back here
             }
             for (Export e : exports) {
                 ended.add(delivered ? forwards.get(e.key()) : forwards.remove(e.key()));
@@ -700,9 +704,13 @@ public final class Host implements AutoCloseable {
         return owns(vip) || expected.contains(vip);
     }
 
-    /** The VIPs owned now and those whose connections arrived ahead of them (any thread). */
-    public int[] vipsServedOrExpected() {
+    /**
+     * The VIPs this host speaks for (any thread): owned, arrived ahead of their VIP, or being
+     * moved out and not yet delivered, so that a VIP in transit never looks orphaned.
+     */
+    public int[] vipsSpokenFor() {
         java.util.Set<Integer> all = new java.util.TreeSet<>(expected);
+        all.addAll(leaving);
         for (int v : vips) {
             all.add(v);
         }

@@ -110,7 +110,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> out) {
         MemberStatus from = MemberStatus.fromProto(request.getFrom());
         MemberStatus me = durability != null && durability.membership() != null ? durability.membership().heard(from)
-                : new MemberStatus(host.name(), host.vipsServedOrExpected(), durability != null && durability.leases().storeReachable());
+                : new MemberStatus(host.name(), host.vipsSpokenFor(), durability != null && durability.leases().storeReachable());
         out.onNext(HeartbeatResponse.newBuilder().setStatus(me.toProto()).build());
         out.onCompleted();
     }

@@ -161,10 +161,13 @@ class HostMigrationTest {
         Thread.sleep(50);
         List<Host.Export> exports = a.exportVip(VIP, MAC_B, 1).get();
         assertEquals(20, exports.size());
+        assertArrayEquals(new int[] {VIP}, a.vipsSpokenFor(), "in transit, a still speaks for it: never orphaned");
         sockets.getFirst().getOutputStream().write("held".getBytes()); // reaches a while nobody owns the VIP
         List<Host.Import> imports = exports.stream().map(x -> new Host.Import(x.ici(), x.peerMac())).toList();
         b.importConnections(imports, VIP).get();
+        assertArrayEquals(new int[] {VIP}, b.vipsSpokenFor(), "b speaks for it from the import on");
         a.finishMove(exports, VIP, true, "").get(); // held frames go on to b, then b announces the VIP
+        assertEquals(0, a.vipsSpokenFor().length, "delivered: a no longer speaks for it");
         b.addVip(VIP).get();
         assertEquals(0, a.vips().length);
         assertArrayEquals(new int[] {VIP}, b.vips());
