@@ -184,7 +184,7 @@ final class DemoCommand implements Callable<Integer> {
             int events = moves + (kill ? 2 : 0);
             System.out.println("4. curl in the peer namespace downloads http://" + Topology.VIP + "/demo.bin"
                     + (events > 0 ? ", paced so that " + (moves > 0 ? moves + " moves" : "") + (moves > 0 && kill ? " and " : "")
-                    + (kill ? "a kill -9" : "") + " fit in it" : ""));
+                    + (kill ? "a kill -9" : "") + (moves == 0 ? " fits" : " fit") + " in it" : ""));
             Path got = dir.resolve("downloaded.bin");
             List<String> curlCommand = new java.util.ArrayList<>(List.of("curl", "-sS", "--fail", "-o", got.toString(),
                     "-w", "%{speed_download} %{time_total}", "http://" + Topology.VIP + "/demo.bin"));
@@ -211,7 +211,8 @@ final class DemoCommand implements Callable<Integer> {
             System.out.printf("   served   sha256 %s%n   received sha256 %s  %s%n", served, received,
                     served.equals(received) ? "EQUAL" : "DIFFERENT");
             System.out.printf("   goodput %.2f Gbit/s (%d MB in %s s%s)%n", bytesPerSecond * 8 / 1e9, megabytes, s[1],
-                    moves > 0 ? ", paced by curl --limit-rate so the moves fit; --moves 0 for full speed" : "");
+                    events > 0 ? ", paced by curl --limit-rate so that the moves and the kill fit; --moves 0 --no-kill for"
+                            + " full speed" : "");
             agent.stop();
             System.out.println((kill ? "6" : "5") + ". the agents' logs:");
             for (HandoffProcess p : new HandoffProcess[] {agent, other}) {
