@@ -203,6 +203,12 @@ public final class TcpConnection {
     private boolean trustNextAck;
     /** Send a probe (an old sequence number, no data) at the next poll: the peer answers with where it is. */
     private boolean probeNow;
+    /** Resurrected, nothing sent yet: the next TSval sent is the first of this incarnation. */
+    private boolean rttFloorPending;
+    /** A TSecr below {@link #rttTsFloor} echoes a segment of the dead incarnation: no RTT sample from it. */
+    private boolean rttFloorSet;
+    /** The first TSval this endpoint sent after its resurrection. */
+    private int rttTsFloor;
 
     // --- restore and output offloads, set per poll by the caller ---
     /** Until when (ms) every in-order segment is ACKed at once, without delayed ACK (after a restore). */
@@ -515,7 +521,7 @@ public final class TcpConnection {
 
     private void synAcknowledged(long now, TcpSegment seg, int ack) {
         sndUna = ack;
-        if (tsOn && seg.hasTimestamps() && seg.tsEcr() != 0) {
+        if (tsOn && seg.hasTimestamps() && echoesUs(seg.tsEcr())) {
             rtt.sample(tsVal(now) - seg.tsEcr());
         } else if (timing && backoff == 0) {
             rtt.sample(now - timedAt);
@@ -531,6 +537,15 @@ public final class TcpConnection {
         if (stack != null && stack.holdsForCheckpoints()) {
             hold(rcvNxt, sndUna); // the handshake's ACK is out; data waits for the first checkpoint
         }
+    }
+
+    /**
+     * Whether a TSecr echoes a segment this endpoint sent (RFC 7323 §4.1 samples only those):
+     * after a resurrection the peer's first ACKs may echo the dead incarnation's last TSval,
+     * which would measure the outage, not the path, and inflate the RTO for long after.
+     */
+    private boolean echoesUs(int tsEcr) {
+        return tsEcr != 0 && (!rttFloorSet || SeqNum.ge(tsEcr, rttTsFloor));
     }
 
     /** Fifth step for an acceptable ACK field: advance SND.UNA, RTT, congestion, window, FIN states. */
@@ -558,7 +573,7 @@ public final class TcpConnection {
             }
             // RTT: RFC 7323 §4.1 from TSecr when timestamps are on; else the timed segment,
             // never from a retransmission (Karn's rule, RFC 6298 §3).
-            if (tsOn && seg.tsEcr() != 0) {
+            if (tsOn && echoesUs(seg.tsEcr())) {
                 rtt.sample(tsVal(now) - seg.tsEcr());
             } else if (timing && SeqNum.gt(ack, timedSeq)) {
                 rtt.sample(now - timedAt);
@@ -1175,6 +1190,11 @@ public final class TcpConnection {
             hdr.timestamps = true;
             hdr.tsVal = tsVal(now);
             hdr.tsEcr = (flags & ACK) != 0 ? tsRecent : 0;
+            if (rttFloorPending) {
+                rttFloorPending = false;
+                rttFloorSet = true;
+                rttTsFloor = hdr.tsVal;
+            }
         }
         if (!syn) {
             int blocks = sackBlocksToSend();
@@ -1523,6 +1543,7 @@ public final class TcpConnection {
         hold(rcvNxt, dataEnd() + (finQueued ? 1 : 0));
         trustNextAck = true;
         probeNow = true;
+        rttFloorPending = tsOn;
         deadlineChanged();
     }
 

@@ -128,4 +128,31 @@ class CheckpointHoldsTest {
         assertEquals(0, s.receiveQueue().length);
     }
 
+    @Test
+    void aResurrectedEndpointProbesBelievesTheFirstAckAndTakesNoRttSampleFromTheDeadIncarnation() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = held(fx);
+        fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).win(1000).ts(102, 0).send();
+        EndpointState checkpoint = c.checkpointState(false);
+        double srtt = c.srtt();
+        fx.stack.detach(c); // the agent died; the peer got 5000 bytes sent after the checkpoint
+        fx.advance(900);
+        TcpConnection r = fx.stack.restore(fx.now, checkpoint, false);
+        r.resurrect();
+        fx.stack.touch(r); // as the host does after the import
+        TcpSegment probe = fx.recv();
+        assertEquals(ISS, probe.seq(), "the probe: one below SND.UNA, so the peer answers with where it is");
+        assertEquals(0, probe.payloadLength());
+        // The peer's answer echoes the last TSval it took, the dead agent's, from before the probe.
+        fx.seg(ACK).seq(IRS + 1).ack(ISS + 1 + 5000).win(1000).ts(103, probe.tsVal() - 900).send();
+        assertEquals(ISS + 1 + 5000, r.sndUna(), "believed once: the peer has those bytes");
+        assertEquals(srtt, r.srtt(), "no RTT sample from a TSval of the dead incarnation (it would measure the outage)");
+        assertEquals(5100, r.send(new byte[5100], 0, 5100)); // a deterministic application writes from its checkpoint on
+        r.gateSend(ISS + 1 + 5100);
+        TcpSegment next = fx.recv();
+        assertEquals(ISS + 1 + 5000, next.seq(), "the 5000 bytes the peer has are skipped");
+        fx.advance(3);
+        fx.seg(ACK).seq(IRS + 1).ack(next.seq() + next.payloadLength()).win(1000).ts(104, next.tsVal()).send();
+        assertTrue(r.srtt() > 0 && r.srtt() < 50, "a sample from our own segment counts: " + r.srtt());
+    }
 }
