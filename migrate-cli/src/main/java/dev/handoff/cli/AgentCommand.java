@@ -137,7 +137,7 @@ final class AgentCommand implements Callable<Integer> {
     long mslMs;
 
     @Option(names = "--lease-ms", defaultValue = "1000", paramLabel = "MS",
-            description = "Lease time on this agent's VIPs in the store, renewed every third of it; another agent may take"
+            description = "Lease time on this agent's VIPs in the store, renewed every quarter of it; another agent may take"
                     + " a VIP only once its lease ran out (default: ${DEFAULT-VALUE}).")
     long leaseMs;
 

@@ -17,7 +17,7 @@ import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 
 /**
- * Holds this agent's leases on its VIPs in the checkpoint store and renews them every third
+ * Holds this agent's leases on its VIPs in the checkpoint store and renews them every quarter
  * of their time. A lease counts as held only until a quarter of its time before it could run
  * out at the store (measured from before the request was sent), so that this agent stops
  * speaking for a VIP before anybody else may start: a watchdog, apart from the renewals (which
@@ -171,14 +171,14 @@ public final class LeaseKeeper implements LeaseEpochs, AutoCloseable {
     }
 
     /**
-     * Renews every held lease every third of the lease time (asking the store for nothing else
+     * Renews every held lease every quarter of the lease time (asking the store for nothing else
      * when none is held, to know it is reachable), and checks every twentieth of it that each
      * still counts.
      */
     public synchronized void start() {
         ThreadFactory threads = Thread.ofPlatform().name("lease-" + owner + "-", 0).daemon().factory();
         timers = Executors.newScheduledThreadPool(2, threads);
-        timers.scheduleWithFixedDelay(this::renewAll, 0, ttlMs / 3, TimeUnit.MILLISECONDS);
+        timers.scheduleWithFixedDelay(this::renewAll, 0, ttlMs / 4, TimeUnit.MILLISECONDS);
         long watch = Math.max(5, ttlMs / 20);
         timers.scheduleWithFixedDelay(this::watch, watch, watch, TimeUnit.MILLISECONDS);
     }
