@@ -121,7 +121,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
         long fileMb = Math.max(256, kills * 16L);
         Files.createDirectories(dir.resolve("www"));
         RandomFiles.write(dir.resolve("www").resolve("paced.bin"), fileMb << 20, 7);
-        try (Topology net = Topology.create(); HandoffProcess store = storeProcess(net, dir)) {
+        try (Topology net = Topology.create(); HandoffProcess _ = storeProcess(net, dir)) {
             HandoffProcess[] agents = {agent(net, dir, 0, true), agent(net, dir, 1, false)};
             Path report = dir.resolve("audit.txt");
             try (HandoffProcess audit = HandoffProcess.launch(net.peer(), dir, "auditing", "audit", "--interface",
@@ -177,7 +177,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
         String[] stream = {"--stream-port", "9", "--stream-bytes", Long.toString(bytes)};
         // [mode][run]: stream without store, with the store process, with an embedded store; then files the same way.
         double[][] gbps = new double[6][3];
-        try (Topology net = Topology.create(); HandoffProcess store = storeProcess(net, dir)) {
+        try (Topology net = Topology.create(); HandoffProcess _ = storeProcess(net, dir)) {
             for (int run = 0; run < 3; run++) {
                 for (int mode = 0; mode < 3; mode++) { // alternated, so that drifts of the machine hit every mode
                     List<String> args = new ArrayList<>(List.of("--name", "a", "--interface", Topology.IFACE, "--vip",
@@ -188,7 +188,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
                     } else if (mode == 2) {
                         args.addAll(List.of("--store-dir", Files.createTempDirectory(dir, "embedded").toString()));
                     }
-                    try (HandoffProcess a = HandoffProcess.start(net.hostA(), dir, args.toArray(String[]::new))) {
+                    try (HandoffProcess _ = HandoffProcess.start(net.hostA(), dir, args.toArray(String[]::new))) {
                         gbps[mode][run] = timed(net, bytes, "socat -u -b 262144 TCP:" + Topology.VIP + ":9 STDOUT | wc -c");
                         gbps[3 + mode][run] = timed(net, bytes, "curl -sS --fail -o - http://" + Topology.VIP
                                 + "/big.bin | wc -c");
@@ -221,7 +221,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
     /** Checkpoints with fsync per group commit: through a store process, then embedded. */
     private void store(Path dir) throws Exception {
         int port = 17800 + (int) (ProcessHandle.current().pid() % 100);
-        try (HandoffProcess p = HandoffProcess.launch(null, dir, "store serving", "store", "--listen", "127.0.0.1:" + port,
+        try (HandoffProcess _ = HandoffProcess.launch(null, dir, "store serving", "store", "--listen", "127.0.0.1:" + port,
                 "--dir", Files.createTempDirectory(dir, "remote").toString())) {
             ManagedChannel ch = RemoteCheckpointStore.channelTo("127.0.0.1", port);
             try {
@@ -270,7 +270,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
     /** kill -9 of an agent with many idle echo connections: how long the survivor takes, and whether all still echo. */
     private void resurrect(Path dir) throws Exception {
         Files.createDirectories(dir.resolve("www"));
-        try (Topology net = Topology.create(); HandoffProcess store = storeProcess(net, dir);
+        try (Topology net = Topology.create(); HandoffProcess _ = storeProcess(net, dir);
              HandoffProcess a = agent(net, dir, 0, true); HandoffProcess b = agent(net, dir, 1, false);
              Background hold = Background.start(Topology.in(net.peer(), "sh", "-c", "ulimit -n " + (connections + 1000)
                      + "; exec " + HandoffProcess.launcher() + " probe hold --count " + connections + " " + Topology.VIP + " 7"))) {

@@ -11,9 +11,9 @@ import picocli.CommandLine.Command;
             "move-vip (pass a VIP with all its connections), events (follow an agent's events),",
             "store (run the checkpoint store), checkpoint (force one), resurrect (take a dead agent's VIP by hand),",
             "demo (see it work), bench (measure against the kernel), bench-moves (measure live migration),",
-            "bench-failover (measure checkpointing and fail-over), relay (impair a path).",
+            "bench-failover (measure checkpointing and fail-over), relay (impair a path), certs (a cluster's CA).",
             "Example: handoff demo --megabytes 16"},
-        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, MoveVipCommand.class, EventsCommand.class, AuditCommand.class, MigrationBenchCommand.class, FailoverBenchCommand.class, StoreCommand.class, CheckpointCommand.class, ResurrectCommand.class,
+        subcommands = {AgentCommand.class, ConnsCommand.class, MoveCommand.class, MoveVipCommand.class, EventsCommand.class, AuditCommand.class, MigrationBenchCommand.class, FailoverBenchCommand.class, StoreCommand.class, CertsCommand.class, CheckpointCommand.class, ResurrectCommand.class,
             DemoCommand.class, BenchCommand.class, RelayCommand.class, ProbeCommand.class})
 public final class Handoff implements Runnable {
 
