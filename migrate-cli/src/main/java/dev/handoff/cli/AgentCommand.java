@@ -51,7 +51,11 @@ import picocli.CommandLine.Option;
             "",
             "Example:",
             "  sudo handoff agent --name a --interface eth0 --vip 10.77.0.100/24 --files /srv/www --control 10.77.0.11:7700",
-            "  curl http://10.77.0.100/some-file      # from another host on the LAN"})
+            "  curl http://10.77.0.100/some-file      # from another host on the LAN",
+            "A cluster with fail-over (a store process, then each agent naming the others):",
+            "  handoff store --listen 10.77.0.12:7800 --dir /var/lib/handoff/store",
+            "  sudo handoff agent --name a ... --control 10.77.0.11:7700 --store 10.77.0.12:7800 --peers b=10.77.0.12:7700",
+            "  sudo handoff agent --name b ... --control 10.77.0.12:7700 --store 10.77.0.12:7800 --peers a=10.77.0.11:7700"})
 final class AgentCommand implements Callable<Integer> {
     @Option(names = "--name", required = true, paramLabel = "NAME", description = "Name of this agent, for logs.")
     String name;
