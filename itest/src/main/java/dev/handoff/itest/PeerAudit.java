@@ -5,7 +5,7 @@ import dev.handoff.cli.Topology;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import dev.handoff.agent.audit.TransparencyAudit;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -68,16 +68,7 @@ public final class PeerAudit implements AutoCloseable {
          * sender's last segment to the new sender's first new data, in order.
          */
         public List<Long> switchGapsMs() {
-            List<Long> gaps = new ArrayList<>();
-            Matcher m = Pattern.compile("switchGapsMs=\\[([0-9,]*)]").matcher(text);
-            while (m.find()) {
-                for (String g : m.group(1).split(",")) {
-                    if (!g.isEmpty()) {
-                        gaps.add(Long.parseLong(g));
-                    }
-                }
-            }
-            return gaps;
+            return TransparencyAudit.switchGapsMs(text);
         }
 
         /** The report is clean: no violation, no frame lost by the capture, at least one connection audited. */

@@ -77,12 +77,7 @@ class AutomaticFailoverTest {
     }
 
     void awaitLog(int i, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!agents[i].log().contains(text)) {
-            assertTrue(System.nanoTime() < deadline, "agent " + NAMES[i] + " never logged '" + text + "':\n"
-                    + agents[i].log());
-            Thread.sleep(20);
-        }
+        agents[i].awaitLog(text, 20);
     }
 
     /** Makes a random file of {@code size} bytes to serve and starts curl downloading it into {@link #got} at {@code rate}. */

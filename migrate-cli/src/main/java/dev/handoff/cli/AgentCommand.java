@@ -196,9 +196,7 @@ final class AgentCommand implements Callable<Integer> {
                         + " --store ADDR:PORT (the store the cluster shares)" + (storeDir != null
                         ? "; --store-dir is this agent's own store, which no peer can read: run `handoff store` instead" : ""));
             }
-            if (peers.containsKey(name)) {
-                throw new IllegalArgumentException("--peers names this agent itself (" + name + "): list only the others");
-            }
+            Membership.checkPeers(name, peers.keySet());
             checkpointSettings = new CheckpointSettings(checkpointIntervalMs, mslMs,
                     CheckpointSettings.MAX_BYTES_BETWEEN, clockSkewMs);
             if (files == null && echoPort == null && streamPort == null) {

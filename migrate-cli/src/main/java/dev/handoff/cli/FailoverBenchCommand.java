@@ -1,5 +1,6 @@
 package dev.handoff.cli;
 
+import dev.handoff.agent.audit.TransparencyAudit;
 import dev.handoff.store.CheckpointStore;
 import dev.handoff.store.CheckpointWrite;
 import dev.handoff.store.FileCheckpointStore;
@@ -14,8 +15,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -106,16 +105,6 @@ final class FailoverBenchCommand implements Callable<Integer> {
                 "--dir", Files.createTempDirectory(dir, "store").toString());
     }
 
-    private static void awaitLog(HandoffProcess p, String text, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!p.log().contains(text)) {
-            if (System.nanoTime() > deadline) {
-                throw new IOException("no '" + text + "' in the agent's log:\n" + p.log());
-            }
-            Thread.sleep(10);
-        }
-    }
-
     /** kill -9 after kill -9, alternating, each victim restarted once the survivor took over; the peer's outages. */
     private void failover(Path dir) throws Exception {
         long fileMb = Math.max(256, kills * 16L);
@@ -128,15 +117,15 @@ final class FailoverBenchCommand implements Callable<Integer> {
                     Topology.IFACE, "--ours", Topology.VIP, "--report", report.toString());
                  Background curl = Background.start(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", "4M",
                          "-o", "/dev/null", "-w", "%{size_download}", "http://" + Topology.VIP + "/paced.bin"))) {
-                awaitLog(agents[1], "peer-up a", 10);
+                agents[1].awaitLog("peer-up a", 10);
                 int serving = 0;
                 for (int k = 0; k < kills; k++) {
                     Thread.sleep(300);
                     agents[serving].kill();
                     int survivor = 1 - serving;
-                    awaitLog(agents[survivor], "taken over with 1 connections", 30);
+                    agents[survivor].awaitLog("taken over with 1 connections", 30);
                     agents[serving] = agent(net, dir, serving, false);
-                    awaitLog(agents[serving], "peer-up " + NAMES[survivor] + " serves " + NAMES[survivor] + "["
+                    agents[serving].awaitLog("peer-up " + NAMES[survivor] + " serves " + NAMES[survivor] + "["
                             + Topology.VIP + "]", 30);
                     serving = survivor;
                     System.out.print("\rfailover: " + (k + 1) + "/" + kills + " kills");
@@ -162,11 +151,11 @@ final class FailoverBenchCommand implements Callable<Integer> {
 
     /** The peer's outage at each sender switch, from an audit report. */
     private static long[] gaps(String report) throws IOException {
-        Matcher m = Pattern.compile("switchGapsMs=\\[([0-9,]*)]").matcher(report);
-        if (!m.find() || m.group(1).isEmpty()) {
+        long[] gaps = TransparencyAudit.switchGapsMs(report).stream().mapToLong(Long::longValue).toArray();
+        if (gaps.length == 0) {
             throw new IOException("no sender switch in the audit report:\n" + report);
         }
-        return Arrays.stream(m.group(1).split(",")).mapToLong(Long::parseLong).toArray();
+        return gaps;
     }
 
     /** Full-speed transfers from one agent with and without checkpointing, alternated, medians of 3. */
@@ -279,7 +268,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
             hold.awaitOutput("echoed " + connections + "/" + connections, 120);
             Thread.sleep(1000);
             a.kill();
-            awaitLog(b, "taken over with " + connections + " connections", 120);
+            b.awaitLog("taken over with " + connections + " connections", 120);
             String line = b.lines("taken over with").getFirst();
             hold.println("check");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

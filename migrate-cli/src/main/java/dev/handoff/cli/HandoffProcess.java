@@ -87,6 +87,17 @@ public final class HandoffProcess implements AutoCloseable {
         return Files.readString(log, StandardCharsets.UTF_8);
     }
 
+    /** Waits until the log shows {@code text}; IllegalStateException with the log after {@code seconds}. */
+    public void awaitLog(String text, int seconds) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!log().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("never logged '" + text + "' in " + seconds + " s:\n" + log());
+            }
+            Thread.sleep(10);
+        }
+    }
+
     /** Lines of the log that contain {@code text}. */
     public List<String> lines(String text) throws IOException {
         return log().lines().filter(l -> l.contains(text)).toList();

@@ -259,6 +259,23 @@ public final class TransparencyAudit {
         return b.toString();
     }
 
+    /**
+     * The peer's outage at each sender switch of every connection of a {@link #report()}, ms,
+     * in order (the old sender's last segment to the new sender's first new data).
+     */
+    public static List<Long> switchGapsMs(String report) {
+        List<Long> gaps = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("switchGapsMs=\\[([0-9,]*)]").matcher(report);
+        while (m.find()) {
+            for (String g : m.group(1).split(",")) {
+                if (!g.isEmpty()) {
+                    gaps.add(Long.parseLong(g));
+                }
+            }
+        }
+        return gaps;
+    }
+
     /** A connection: our address and port, the peer's. */
     private record Key(int ourIp, int ourPort, int peerIp, int peerPort) {
         @Override

@@ -108,19 +108,15 @@ public final class LeaseKeeper implements LeaseEpochs, AutoCloseable {
      * Hands the lease on a VIP moved away with its connections over to {@code successor} (the
      * agent that took them), so that it checkpoints them at once and nobody else can take the
      * VIP in between; if the store refuses, the lease is only no longer renewed (it runs out).
-     * Returns whether it was handed over.
      */
-    public boolean handOver(int vip, String successor) {
-        held.remove(vip);
-        wanted.remove(vip);
+    public void handOver(int vip, String successor) {
+        drop(vip);
         try {
             store.handOver(vip, owner, successor, ttlMs);
             heard();
-            return true;
         } catch (RuntimeException e) {
             onTrouble.accept("cannot hand the lease on " + Ipv4Address.format(vip) + " over to " + successor + ": "
                     + e.getMessage() + "; it runs out by itself");
-            return false;
         }
     }
 

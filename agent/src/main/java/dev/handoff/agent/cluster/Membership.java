@@ -73,9 +73,7 @@ public final class Membership implements AutoCloseable {
     public Membership(String self, Supplier<MemberStatus> selfStatus, Map<String, Channel> peerChannels,
                       long failureTimeoutMs, LongSupplier clock, EventSink events, Consumer<List<MemberStatus>> onView) {
         checkFailureTimeout(failureTimeoutMs);
-        if (peerChannels.containsKey(self)) {
-            throw new IllegalArgumentException("--peers names this agent itself (" + self + "): list only the others");
-        }
+        checkPeers(self, peerChannels.keySet());
         this.self = self;
         this.selfStatus = selfStatus;
         peerChannels.forEach((name, channel) -> peers.put(name, new Peer(name, channel)));
@@ -89,6 +87,13 @@ public final class Membership implements AutoCloseable {
     public static void checkFailureTimeout(long ms) {
         if (ms < 50 || ms > 60_000) {
             throw new IllegalArgumentException("failure timeout " + ms + " ms is outside 50..60000 ms");
+        }
+    }
+
+    /** Refuses a peer list that names this agent itself. */
+    public static void checkPeers(String self, java.util.Set<String> peers) {
+        if (peers.contains(self)) {
+            throw new IllegalArgumentException("--peers names this agent itself (" + self + "): list only the others");
         }
     }
 

@@ -79,7 +79,7 @@ public final class Host implements AutoCloseable {
     private final Map<Integer, ConnectionAcceptor> acceptors = new HashMap<>();
     /** How to re-create the application of a connection moved here, by application name (loop thread only). */
     private final Map<String, ConnectionRestorer> restorers = new HashMap<>();
-    /** VIPs whose connections may be moved here before the VIP is taken (loop thread only). */
+    /** VIPs whose connections may be moved here before the VIP is taken (written on the loop, read by heartbeats too). */
     private final java.util.Set<Integer> expected = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** VIPs being moved out: released here, not yet delivered to their destination (read by heartbeats). */
     private final java.util.Set<Integer> leaving = java.util.concurrent.ConcurrentHashMap.newKeySet();
