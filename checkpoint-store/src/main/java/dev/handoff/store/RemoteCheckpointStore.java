@@ -12,7 +12,8 @@ import dev.handoff.proto.v1.WriteRequest;
 import dev.handoff.proto.v1.WriteResponse;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -40,11 +41,11 @@ public final class RemoteCheckpointStore implements CheckpointStore {
     }
 
     /**
-     * A plaintext channel to the store at {@code host:port} that takes answers as large as
-     * the store's own limit (a checkpoint's send bytes may pass gRPC's default 4 MiB).
+     * A channel to the store at {@code host:port} with {@code credentials} that takes answers
+     * as large as the store's own limit (a checkpoint's send bytes may pass gRPC's default 4 MiB).
      */
-    public static ManagedChannel channelTo(String host, int port) {
-        return ManagedChannelBuilder.forAddress(host, port).usePlaintext().maxInboundMessageSize(StoreServer.MAX_MESSAGE)
+    public static ManagedChannel channelTo(String host, int port, ChannelCredentials credentials) {
+        return Grpc.newChannelBuilderForAddress(host, port, credentials).maxInboundMessageSize(StoreServer.MAX_MESSAGE)
                 .build();
     }
 

@@ -1,5 +1,6 @@
 package dev.handoff.itest;
 
+import dev.handoff.security.Role;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,8 +44,8 @@ class AutomaticFailoverTest {
         www = Files.createDirectories(dir.resolve("www"));
         net = Topology.create();
         Topology.run(Topology.in(net.hostB(), "ip", "addr", "add", STORE_IP + "/" + Topology.PREFIX, "dev", Topology.IFACE));
-        store = HandoffProcess.launch(net.hostB(), dir, "store serving", "store", "--listen", STORE,
-                "--dir", dir.resolve("store").toString());
+        store = HandoffProcess.launch(net.hostB(), dir, "store serving", net.pki().with(Role.AGENT, "store", "--listen", STORE,
+                "--dir", dir.resolve("store").toString()));
         agents[0] = agent(0, true);
         agents[1] = agent(1, false);
         awaitLog(1, "peer-up a serves a[" + Topology.VIP + "]");
@@ -59,6 +60,7 @@ class AutomaticFailoverTest {
         if (withVip) {
             args.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
         }
+        args.addAll(net.pki().args(Role.AGENT));
         return HandoffProcess.start(i == 0 ? net.hostA() : net.hostB(), dir, args.toArray(String[]::new));
     }
 
@@ -145,7 +147,8 @@ class AutomaticFailoverTest {
     void aVipMovedToAnotherAgentIsCheckpointedThereAndSurvivesItsDeath() throws Exception {
         Process curl = download("96m.bin", 96L << 20, 14, "16M");
         awaitSize(got, 16L << 20, curl);
-        Shell.Result moved = Shell.handoff(net.hostA(), 60, "move-vip", Topology.VIP, "--agent", CONTROL[0], "--to", CONTROL[1]);
+        Shell.Result moved = Shell.handoff(net.hostA(), 60, net.pki().with(Role.OPERATOR, "move-vip", Topology.VIP,
+                "--agent", CONTROL[0], "--to", CONTROL[1]));
         assertEquals(0, moved.exit(), moved.out() + moved.err());
         awaitSize(got, size(got) + (8L << 20), curl); // flowing at b, checkpointed under b's lease
         agents[1].kill();

@@ -1,5 +1,6 @@
 package dev.handoff.itest;
 
+import dev.handoff.security.Role;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,13 +37,13 @@ class FailoverTest {
     void agents() throws Exception {
         www = Files.createDirectories(dir.resolve("www"));
         net = Topology.create();
-        store = HandoffProcess.launch(net.hostB(), dir, "store serving", "store", "--listen", STORE,
-                "--dir", dir.resolve("store").toString());
-        a = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
+        store = HandoffProcess.launch(net.hostB(), dir, "store serving", net.pki().with(Role.AGENT, "store", "--listen", STORE,
+                "--dir", dir.resolve("store").toString()));
+        a = HandoffProcess.start(net.hostA(), dir, net.pki().with(Role.AGENT, "--name", "a", "--interface", Topology.IFACE,
                 "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7",
-                "--control", A, "--store", STORE, "--lease-ms", "1000");
-        b = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
-                "--files", www.toString(), "--echo-port", "7", "--control", B, "--store", STORE, "--lease-ms", "1000");
+                "--control", A, "--store", STORE, "--lease-ms", "1000"));
+        b = HandoffProcess.start(net.hostB(), dir, net.pki().with(Role.AGENT, "--name", "b", "--interface", Topology.IFACE,
+                "--files", www.toString(), "--echo-port", "7", "--control", B, "--store", STORE, "--lease-ms", "1000"));
         audit = PeerAudit.start(net, dir);
     }
 
@@ -56,7 +57,7 @@ class FailoverTest {
     }
 
     Shell.Result operator(String... args) throws Exception {
-        return Shell.handoff(net.hostB(), 60, args);
+        return Shell.handoff(net.hostB(), 60, net.pki().with(Role.OPERATOR, args));
     }
 
     /** Waits until agent a's only connection has written {@code bytes}; returns how many it had. */

@@ -1,5 +1,6 @@
 package dev.handoff.itest;
 
+import dev.handoff.security.Role;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,10 +39,10 @@ class LiveMigrationTest {
     void agents() throws Exception {
         www = Files.createDirectories(dir.resolve("www"));
         net = Topology.create();
-        a = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
-                "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--control", A);
-        b = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
-                "--files", www.toString(), "--echo-port", "7", "--control", B);
+        a = HandoffProcess.start(net.hostA(), dir, net.pki().with(Role.AGENT, "--name", "a", "--interface", Topology.IFACE,
+                "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--control", A));
+        b = HandoffProcess.start(net.hostB(), dir, net.pki().with(Role.AGENT, "--name", "b", "--interface", Topology.IFACE,
+                "--files", www.toString(), "--echo-port", "7", "--control", B));
         audit = PeerAudit.start(net, dir);
     }
 
@@ -55,7 +56,7 @@ class LiveMigrationTest {
 
     /** Runs a handoff operator command in host-a's namespace (where both agents' control ports are reachable). */
     Shell.Result operator(String... args) throws Exception {
-        return Shell.handoff(net.hostA(), 300, args);
+        return Shell.handoff(net.hostA(), 300, net.pki().with(Role.OPERATOR, args));
     }
 
     /** The id of the only connection at agent a, once it shows. */

@@ -1,5 +1,7 @@
 package dev.handoff.itest;
 
+import dev.handoff.cli.ThrowawayPki;
+import dev.handoff.security.Role;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +10,7 @@ import dev.handoff.cli.HandoffProcess;
 import dev.handoff.store.Checkpoint;
 import dev.handoff.store.RemoteCheckpointStore;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -33,8 +35,10 @@ class StoreCrashTest {
         int port = 17000 + (int) (ProcessHandle.current().pid() % 1000);
         String listen = "127.0.0.1:" + port;
         Path data = dir.resolve("store");
-        HandoffProcess store = HandoffProcess.launch(null, dir, "store serving", "store", "--listen", listen, "--dir", data.toString());
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(listen).usePlaintext().build();
+        ThrowawayPki pki = ThrowawayPki.create(Files.createDirectories(dir.resolve("pki")));
+        String[] storeCommand = pki.with(Role.AGENT, "store", "--listen", listen, "--dir", data.toString());
+        HandoffProcess store = HandoffProcess.launch(null, dir, "store serving", storeCommand);
+        ManagedChannel channel = RemoteCheckpointStore.channelTo("127.0.0.1", port, pki.credentials(Role.AGENT).channel());
         AtomicLong acknowledged = new AtomicLong();
         AtomicLong states = new AtomicLong();
         try {
@@ -61,7 +65,7 @@ class StoreCrashTest {
             long acked = acknowledged.get();
             System.out.println("store killed after " + acked + " acknowledged bytes");
 
-            store = HandoffProcess.launch(null, dir, "store serving", "store", "--listen", listen, "--dir", data.toString());
+            store = HandoffProcess.launch(null, dir, "store serving", storeCommand);
             assertTrue(store.log().contains("replayed"), store.log());
             Checkpoint c = new RemoteCheckpointStore(channel).read("c").orElseThrow();
             assertEquals(0, c.streamStart());

@@ -22,11 +22,12 @@ import dev.handoff.agent.link.PcapLink;
 import dev.handoff.agent.rpc.AgentServer;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.security.Credentials;
 import dev.handoff.store.CheckpointStore;
 import dev.handoff.store.FileCheckpointStore;
 import dev.handoff.store.RemoteCheckpointStore;
 import dev.handoff.store.StaleEpochException;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.Grpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.LongSupplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code handoff agent}: runs an agent on an interface until SIGTERM or SIGINT. */
@@ -72,7 +74,8 @@ final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--control", paramLabel = "ADDR:PORT",
             description = "Serve the control API (gRPC: list, migrate, import; health; reflection) on this address,"
-                    + " e.g. 10.77.0.11:7700. Plaintext until TLS lands (issue \"Security\").")
+                    + " e.g. 10.77.0.11:7700. Mutual TLS with the --tls files; every call authorized by the"
+                    + " caller's role.")
     String control;
 
     @Option(names = "--files", paramLabel = "DIR", description = "Serve this directory over HTTP/1.1 (GET, HEAD, Range).")
@@ -160,6 +163,12 @@ final class AgentCommand implements Callable<Integer> {
                     + " much more than the time elapsed (default: ${DEFAULT-VALUE}).")
     long clockSkewMs;
 
+    @Mixin
+    TlsOptions tls;
+
+    /** Validated TLS credentials for the control API, the store and the peers (null without any gRPC). */
+    private Credentials credentials;
+
     @Override
     public Integer call() throws Exception {
         List<VipSpec> vips = new java.util.ArrayList<>();
@@ -197,6 +206,9 @@ final class AgentCommand implements Callable<Integer> {
                         ? "; --store-dir is this agent's own store, which no peer can read: run `handoff store` instead" : ""));
             }
             Membership.checkPeers(name, peers.keySet());
+            if (controlAddress != null || store != null) {
+                credentials = tls.credentials("agent");
+            }
             checkpointSettings = new CheckpointSettings(checkpointIntervalMs, mslMs,
                     CheckpointSettings.MAX_BYTES_BETWEEN, clockSkewMs);
             if (files == null && echoPort == null && streamPort == null) {
@@ -265,8 +277,9 @@ final class AgentCommand implements Callable<Integer> {
         AgentServer server = null;
         if (controlAddress != null) {
             server = AgentServer.start(NettyServerBuilder.forAddress(
-                    new InetSocketAddress(controlAddress.host(), controlAddress.port())), host, null, durability);
-            System.out.println(time.format(LocalTime.now()) + " " + name + " control API on " + control);
+                    new InetSocketAddress(controlAddress.host(), controlAddress.port()), credentials.server()),
+                    host, credentials, durability);
+            System.out.println(time.format(LocalTime.now()) + " " + name + " control API on " + control + ", " + credentials);
         }
         System.out.println(time.format(LocalTime.now()) + " " + name + " serving " + (vips.isEmpty() ? "no VIP yet" : vips) + " on " + iface
                 + (files != null ? ", files from " + files + " on port " + httpPort : "")
@@ -306,7 +319,8 @@ final class AgentCommand implements Callable<Integer> {
             System.out.println(time.format(LocalTime.now()) + " " + name + " store in " + storeDir + ": " + embedded.recovery());
             cs = embedded;
         } else {
-            cs = new RemoteCheckpointStore(RemoteCheckpointStore.channelTo(storeAddress.host(), storeAddress.port()));
+            cs = new RemoteCheckpointStore(RemoteCheckpointStore.channelTo(storeAddress.host(), storeAddress.port(),
+                    credentials.channel()));
             try {
                 cs.lease(0); // connects (lease calls then have only half a lease time each)
             } catch (RuntimeException e) {
@@ -337,7 +351,7 @@ final class AgentCommand implements Callable<Integer> {
             Failover failover = new Failover(name, vip -> resurrector.resurrect(vip).thenApply(List::size), host::report, clock);
             Map<String, io.grpc.Channel> channels = new LinkedHashMap<>();
             peers.forEach((peer, address) -> channels.put(peer,
-                    ManagedChannelBuilder.forAddress(address.host(), address.port()).usePlaintext().build()));
+                    Grpc.newChannelBuilderForAddress(address.host(), address.port(), credentials.channel()).build()));
             membership = new Membership(name, () -> new MemberStatus(name, host.vipsSpokenFor(), leases.storeReachable()), channels,
                     failureTimeoutMs, clock, host::report, failover::onView);
             membership.start();

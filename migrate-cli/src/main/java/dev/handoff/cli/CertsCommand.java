@@ -1,5 +1,6 @@
 package dev.handoff.cli;
 
+import dev.handoff.security.Role;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -90,9 +91,9 @@ final class CertsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            ClusterCa.Role r;
+            Role r;
             try {
-                r = ClusterCa.Role.parse(role);
+                r = Role.parse(role);
                 if (days < 1) {
                     throw new IllegalArgumentException("--days must be at least 1, got " + days);
                 }

@@ -1,9 +1,11 @@
 package dev.handoff.cli;
 
 import dev.handoff.proto.v1.CheckpointRequest;
+import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -19,17 +21,22 @@ final class CheckpointCommand implements Callable<Integer> {
     @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent serving it.")
     String agent;
 
+    @Mixin
+    TlsOptions tls;
+
     @Override
     public Integer call() {
         HostPort target;
+        Credentials credentials;
         try {
             target = HostPort.parse("--agent", agent);
+            credentials = tls.credentials("checkpoint");
         } catch (IllegalArgumentException e) {
             System.err.println("handoff checkpoint: " + e.getMessage());
             return 2;
         }
         long start = System.nanoTime();
-        try (ControlClient c = new ControlClient(target)) {
+        try (ControlClient c = new ControlClient(target, credentials)) {
             c.stub().checkpoint(CheckpointRequest.newBuilder().setConnectionId(id).build());
             System.out.printf("checkpointed %s in %.2f ms%n", id, (System.nanoTime() - start) / 1e6);
             return 0;

@@ -25,10 +25,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
-import java.util.Locale;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
+import dev.handoff.security.Role;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -58,31 +55,6 @@ final class ClusterCa {
     static final String CA_CERT = "ca.pem";
     /** The CA's private key in a cluster directory. */
     static final String CA_KEY = "ca-key.pem";
-
-    /** What a certificate lets its holder do; the authorization of every RPC reads it from the OU. */
-    enum Role {
-        /** Passes connection state between agents, heartbeats, writes checkpoints. */
-        AGENT,
-        /** Moves, drains, checkpoints, resurrects. */
-        OPERATOR,
-        /** Lists and watches. */
-        READER;
-
-        /** As written in certificates and on the command line. */
-        String label() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-
-        /** The role named {@code label}, or IllegalArgumentException listing the roles. */
-        static Role parse(String label) {
-            for (Role r : values()) {
-                if (r.label().equals(label)) {
-                    return r;
-                }
-            }
-            throw new IllegalArgumentException("unknown role '" + label + "': use agent, operator or reader");
-        }
-    }
 
     /** Files written for one holder. @param cert its certificate @param key its private key */
     record Issued(Path cert, Path key) {
@@ -116,6 +88,13 @@ final class ClusterCa {
      */
     static Issued issue(Path dir, String holder, Role role, List<String> ips, List<String> dnsNames, Duration validity,
                         boolean force) throws IOException, GeneralSecurityException {
+        Instant now = Instant.now();
+        return issue(dir, holder, role, ips, dnsNames, now.minusSeconds(60), now.plus(validity), force);
+    }
+
+    /** Like {@link #issue(Path, String, Role, List, List, Duration, boolean)}, valid from {@code from} to {@code until}. */
+    static Issued issue(Path dir, String holder, Role role, List<String> ips, List<String> dnsNames, Instant from,
+                        Instant until, boolean force) throws IOException, GeneralSecurityException {
         if (!holder.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
             throw new IllegalArgumentException("name '" + holder + "' must be 1-63 letters, digits, '.', '_' or '-',"
                     + " starting with a letter or digit (it names the files and the certificate)");
@@ -141,13 +120,11 @@ final class ClusterCa {
         X500Name issuer = X500Name.getInstance(caCert.getSubjectX500Principal().getEncoded());
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, organization(caCert))
                 .addRDN(BCStyle.OU, role.label()).addRDN(BCStyle.CN, holder).build();
-        Instant now = Instant.now();
-        Instant until = now.plus(validity);
         if (until.isAfter(caCert.getNotAfter().toInstant())) {
             until = caCert.getNotAfter().toInstant(); // never outlives its CA
         }
-        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, serial(), Date.from(now.minusSeconds(60)),
-                Date.from(until), subject, key.getPublic());
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, serial(), Date.from(from), Date.from(until),
+                subject, key.getPublic());
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
@@ -158,20 +135,6 @@ final class ClusterCa {
         writeKey(out.key(), key.getPrivate());
         writeCert(out.cert(), sign(b, caKey));
         return out;
-    }
-
-    /** The role a certificate of this CA carries in its OU; IllegalArgumentException if none. */
-    static Role roleOf(X509Certificate cert) {
-        try {
-            for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("OU")) {
-                    return Role.parse(String.valueOf(rdn.getValue()));
-                }
-            }
-        } catch (InvalidNameException e) {
-            throw new IllegalArgumentException("certificate subject unreadable: " + e.getMessage(), e);
-        }
-        throw new IllegalArgumentException("certificate of " + cert.getSubjectX500Principal() + " carries no role (OU)");
     }
 
     private static String organization(X509Certificate ca) {

@@ -3,10 +3,12 @@ package dev.handoff.cli;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.ConnectionInfo;
 import dev.handoff.proto.v1.ListConnectionsRequest;
+import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code handoff conns}: the connections an agent serves. */
@@ -17,20 +19,25 @@ final class ConnsCommand implements Callable<Integer> {
     @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "The agent's control address.")
     String agent;
 
+    @Mixin
+    TlsOptions tls;
+
     @Option(names = "--json", description = "Print one JSON array of objects instead of a table.")
     boolean json;
 
     @Override
     public Integer call() {
         HostPort target;
+        Credentials credentials;
         try {
             target = HostPort.parse("--agent", agent);
+            credentials = tls.credentials("conns");
         } catch (IllegalArgumentException e) {
             System.err.println("handoff conns: " + e.getMessage());
             return 2;
         }
         List<ConnectionInfo> conns;
-        try (ControlClient c = new ControlClient(target)) {
+        try (ControlClient c = new ControlClient(target, credentials)) {
             conns = c.stub().listConnections(ListConnectionsRequest.getDefaultInstance()).getConnectionsList();
         } catch (StatusRuntimeException e) {
             System.err.println("handoff conns: agent " + agent + ": " + e.getStatus().getCode() + " "

@@ -1,8 +1,9 @@
 package dev.handoff.cli;
 
 import dev.handoff.proto.v1.AgentServiceGrpc;
+import dev.handoff.security.Credentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.Grpc;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.TimeUnit;
 
@@ -14,8 +15,8 @@ final class ControlClient implements AutoCloseable {
     /** The channel. */
     private final ManagedChannel channel;
 
-    ControlClient(HostPort agent) {
-        this.channel = ManagedChannelBuilder.forAddress(agent.host(), agent.port()).usePlaintext().build();
+    ControlClient(HostPort agent, Credentials credentials) {
+        this.channel = Grpc.newChannelBuilderForAddress(agent.host(), agent.port(), credentials.channel()).build();
     }
 
     /** A stub whose next call must finish within the deadline. */

@@ -1,5 +1,6 @@
 package dev.handoff.cli;
 
+import dev.handoff.security.Role;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -74,13 +75,13 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Moves the download between the agents with the operator's commands, printing each move. */
-    private void moveAround(Topology net) throws Exception {
+    private void moveAround(Topology net, ThrowawayPki pki) throws Exception {
         String launcher = Path.of(HandoffProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI())
                 .resolveSibling("handoff").toString();
         String id = null;
         for (int i = 0; i < 100 && id == null; i++) {
             Thread.sleep(100);
-            String json = Topology.run(Topology.in(net.hostA(), launcher, "conns", "--agent", CONTROL_A, "--json"));
+            String json = Topology.run(Topology.in(net.hostA(), pki.with(Role.OPERATOR, launcher, "conns", "--agent", CONTROL_A, "--json")));
             if (json.contains("\"id\"")) {
                 id = json.replaceAll("(?s).*\"id\":\"([^\"]+)\".*", "$1").strip();
             }
@@ -95,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
             String to = agents[(i + 1) % 2];
             System.out.print("   handoff move " + id + " --agent " + from + " --to " + to + "  ->  ");
             try {
-                System.out.println(Topology.run(Topology.in(net.hostA(), launcher, "move", id, "--agent", from, "--to", to)).strip());
+                System.out.println(Topology.run(Topology.in(net.hostA(), pki.with(Role.OPERATOR, launcher, "move", id, "--agent", from, "--to", to))).strip());
             } catch (java.io.IOException e) {
                 System.out.println("not moved: " + e.getMessage().lines().reduce((a, b) -> b).orElse(""));
                 return; // the download goes on where it is
@@ -103,14 +104,16 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** The arguments of demo agent {@code name}: files, control, and the VIP for a; plus {@code cluster}. */
-    private static String[] args(String name, String control, Path www, boolean withVip, List<String> cluster) {
+    /** The arguments of demo agent {@code name}: files, control, its certificate, and the VIP for a; plus {@code cluster}. */
+    private static String[] args(String name, String control, Path www, boolean withVip, List<String> cluster,
+                                 ThrowawayPki pki) {
         List<String> a = new java.util.ArrayList<>(List.of("--name", name, "--interface", Topology.IFACE,
                 "--files", www.toString(), "--control", control));
         if (withVip) {
             a.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
         }
         a.addAll(cluster);
+        a.addAll(pki.args(Role.AGENT));
         return a.toArray(String[]::new);
     }
 
@@ -151,8 +154,10 @@ final class DemoCommand implements Callable<Integer> {
             System.out.printf("1. generating a %d MB file to serve%n", megabytes);
             Path www = Files.createDirectories(dir.resolve("www"));
             Path file = RandomFiles.write(www.resolve("demo.bin"), (long) megabytes << 20, 42);
-            System.out.println("2. building namespaces: peer, host-a, host-b on a bridge (10.77.0.0/24)");
+            System.out.println("2. building namespaces: peer, host-a, host-b on a bridge (10.77.0.0/24), and a throw-away"
+                    + " cluster CA: every gRPC call below is mutual TLS");
             net = Topology.create();
+            ThrowawayPki pki = net.pki();
             Topology made = net;
             cleanup = new Thread(() -> {
                 closeAll(started);
@@ -162,15 +167,15 @@ final class DemoCommand implements Callable<Integer> {
             List<String> cluster = List.of();
             if (kill) {
                 System.out.println("3. starting the checkpoint store in host-b on " + STORE);
-                started[2] = HandoffProcess.launch(net.hostB(), dir, "store serving", "store", "--listen", STORE,
-                        "--dir", dir.resolve("store").toString());
+                started[2] = HandoffProcess.launch(net.hostB(), dir, "store serving", pki.with(Role.AGENT, "store",
+                        "--listen", STORE, "--dir", dir.resolve("store").toString()));
             }
             System.out.println((kill ? "   " : "3. ") + "starting agent a in host-a, owning VIP " + Topology.VIP
                     + " (not configured on any kernel)" + (kill ? ", checkpointing every connection into the store" : ""));
             if (kill) {
                 cluster = List.of("--store", STORE, "--peers", "b=" + CONTROL_B);
             }
-            agent = HandoffProcess.start(net.hostA(), dir, args("a", CONTROL_A, www, true, cluster));
+            agent = HandoffProcess.start(net.hostA(), dir, args("a", CONTROL_A, www, true, cluster, pki));
             started[0] = agent;
             if (moves > 0 || kill) {
                 System.out.println("   and agent b in host-b, owning no VIP, ready to take moved connections"
@@ -178,7 +183,7 @@ final class DemoCommand implements Callable<Integer> {
                 if (kill) {
                     cluster = List.of("--store", STORE, "--peers", "a=" + CONTROL_A);
                 }
-                other = HandoffProcess.start(net.hostB(), dir, args("b", CONTROL_B, www, false, cluster));
+                other = HandoffProcess.start(net.hostB(), dir, args("b", CONTROL_B, www, false, cluster, pki));
                 started[1] = other;
             }
             int events = moves + (kill ? 2 : 0);
@@ -194,7 +199,7 @@ final class DemoCommand implements Callable<Integer> {
             Process curl = new ProcessBuilder(Topology.in(net.peer(), curlCommand.toArray(String[]::new)))
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             if (moves > 0) {
-                moveAround(net);
+                moveAround(net, pki);
             }
             if (kill) {
                 killAndTakeOver(agent, other);

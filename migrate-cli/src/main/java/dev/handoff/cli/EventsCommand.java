@@ -4,12 +4,14 @@ import dev.handoff.proto.v1.AgentServiceGrpc;
 import dev.handoff.proto.v1.Event;
 import dev.handoff.proto.v1.WatchEventsRequest;
 import io.grpc.Status;
+import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code handoff events}: follows an agent's connection events. */
@@ -22,6 +24,9 @@ final class EventsCommand implements Callable<Integer> {
     @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent.")
     String agent;
 
+    @Mixin
+    TlsOptions tls;
+
     @Option(names = "--json", description = "One JSON object per line (keys time, kind, subject, detail) instead of text.")
     boolean json;
 
@@ -32,8 +37,10 @@ final class EventsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         HostPort target;
+        Credentials credentials;
         try {
             target = HostPort.parse("--agent", agent);
+            credentials = tls.credentials("events");
             if (seconds < 1) {
                 throw new IllegalArgumentException("--seconds must be at least 1, got " + seconds);
             }
@@ -41,7 +48,7 @@ final class EventsCommand implements Callable<Integer> {
             System.err.println("handoff events: " + e.getMessage());
             return 2;
         }
-        try (ControlClient c = new ControlClient(target)) {
+        try (ControlClient c = new ControlClient(target, credentials)) {
             Iterator<Event> events = AgentServiceGrpc.newBlockingStub(c.channel()).withDeadlineAfter(seconds, TimeUnit.SECONDS)
                     .watchEvents(WatchEventsRequest.getDefaultInstance());
             while (events.hasNext()) {

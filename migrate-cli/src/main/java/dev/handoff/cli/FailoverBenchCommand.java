@@ -1,5 +1,6 @@
 package dev.handoff.cli;
 
+import dev.handoff.security.Role;
 import dev.handoff.agent.audit.TransparencyAudit;
 import dev.handoff.store.CheckpointStore;
 import dev.handoff.store.CheckpointWrite;
@@ -97,12 +98,13 @@ final class FailoverBenchCommand implements Callable<Integer> {
             args.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
         }
         args.addAll(List.of(extra));
+        args.addAll(net.pki().args(Role.AGENT));
         return HandoffProcess.start(i == 0 ? net.hostA() : net.hostB(), dir, args.toArray(String[]::new));
     }
 
     private static HandoffProcess storeProcess(Topology net, Path dir) throws Exception {
-        return HandoffProcess.launch(net.hostB(), dir, "store serving", "store", "--listen", STORE,
-                "--dir", Files.createTempDirectory(dir, "store").toString());
+        return HandoffProcess.launch(net.hostB(), dir, "store serving", net.pki().with(Role.AGENT, "store", "--listen", STORE,
+                "--dir", Files.createTempDirectory(dir, "store").toString()));
     }
 
     /** kill -9 after kill -9, alternating, each victim restarted once the survivor took over; the peer's outages. */
@@ -174,6 +176,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
                     args.addAll(List.of(stream));
                     if (mode == 1) {
                         args.addAll(List.of("--store", STORE));
+                        args.addAll(net.pki().args(Role.AGENT));
                     } else if (mode == 2) {
                         args.addAll(List.of("--store-dir", Files.createTempDirectory(dir, "embedded").toString()));
                     }
@@ -210,9 +213,10 @@ final class FailoverBenchCommand implements Callable<Integer> {
     /** Checkpoints with fsync per group commit: through a store process, then embedded. */
     private void store(Path dir) throws Exception {
         int port = 17800 + (int) (ProcessHandle.current().pid() % 100);
-        try (HandoffProcess _ = HandoffProcess.launch(null, dir, "store serving", "store", "--listen", "127.0.0.1:" + port,
-                "--dir", Files.createTempDirectory(dir, "remote").toString())) {
-            ManagedChannel ch = RemoteCheckpointStore.channelTo("127.0.0.1", port);
+        ThrowawayPki pki = ThrowawayPki.create(Files.createTempDirectory(dir, "pki"));
+        try (HandoffProcess _ = HandoffProcess.launch(null, dir, "store serving", pki.with(Role.AGENT, "store", "--listen",
+                "127.0.0.1:" + port, "--dir", Files.createTempDirectory(dir, "remote").toString()))) {
+            ManagedChannel ch = RemoteCheckpointStore.channelTo("127.0.0.1", port, pki.credentials(Role.AGENT).channel());
             try {
                 System.out.println("store, handoff store process: " + writeFor(new RemoteCheckpointStore(ch), 5, writers, 16 << 10));
                 System.out.println("store, handoff store process: " + writeFor(new RemoteCheckpointStore(ch), 5, 1, 4 << 20));

@@ -1,5 +1,6 @@
 package dev.handoff.cli;
 
+import dev.handoff.security.Role;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,11 +86,11 @@ final class MigrationBenchCommand implements Callable<Integer> {
     /** Two agents serving files and echo; a owns the VIP. */
     private static Agents agents(Topology net, Path dir, Path www, int sendBuffer) throws Exception {
         String buffer = Integer.toString(sendBuffer);
-        HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE, "--vip",
-                Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--control", A,
-                "--send-buffer", buffer);
-        HandoffProcess b = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
-                "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer);
+        HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().with(Role.AGENT, "--name", "a", "--interface",
+                Topology.IFACE, "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7",
+                "--control", A, "--send-buffer", buffer));
+        HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().with(Role.AGENT, "--name", "b", "--interface",
+                Topology.IFACE, "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer));
         return new Agents(net, a, b);
     }
 
@@ -175,8 +176,8 @@ final class MigrationBenchCommand implements Callable<Integer> {
             Background mover = null;
             if (intervalMs != null) {
                 String id = onlyConnection(net);
-                mover = Background.start(Topology.in(net.hostA(), HandoffProcess.launcher(), "move", id, "--agent", A, "--to", B,
-                        "--repeat", "100000", "--interval-ms", intervalMs));
+                mover = Background.start(Topology.in(net.hostA(), net.pki().with(Role.OPERATOR, HandoffProcess.launcher(),
+                        "move", id, "--agent", A, "--to", B, "--repeat", "100000", "--interval-ms", intervalMs)));
             }
             if (!curl.waitFor(600)) {
                 throw new IOException("the download did not finish in 10 minutes");
@@ -221,6 +222,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
     private static String operator(Topology net, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(HandoffProcess.launcher()));
         cmd.addAll(List.of(args));
+        cmd.addAll(net.pki().args(Role.OPERATOR));
         return Topology.run(Topology.in(net.hostA(), cmd.toArray(String[]::new)));
     }
 

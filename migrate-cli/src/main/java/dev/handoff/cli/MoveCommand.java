@@ -2,10 +2,12 @@ package dev.handoff.cli;
 
 import dev.handoff.proto.v1.MigrateRequest;
 import dev.handoff.proto.v1.MigrateResponse;
+import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,6 +25,9 @@ final class MoveCommand implements Callable<Integer> {
     @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent holding it.")
     String agent;
 
+    @Mixin
+    TlsOptions tls;
+
     @Option(names = "--to", required = true, paramLabel = "ADDR:PORT", description = "Control address of the destination agent.")
     String to;
 
@@ -39,8 +44,10 @@ final class MoveCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         HostPort origin;
         HostPort destination;
+        Credentials credentials;
         try {
             origin = HostPort.parse("--agent", agent);
+            credentials = tls.credentials("move");
             destination = HostPort.parse("--to", to);
             if (repeat < 1 || repeat > 100_000) {
                 throw new IllegalArgumentException("--repeat must be 1..100000, got " + repeat);
@@ -54,7 +61,7 @@ final class MoveCommand implements Callable<Integer> {
         }
         long[] freezeUs = new long[repeat];
         int done = 0;
-        try (ControlClient there = new ControlClient(origin); ControlClient back = new ControlClient(destination)) {
+        try (ControlClient there = new ControlClient(origin, credentials); ControlClient back = new ControlClient(destination, credentials)) {
             for (; done < repeat; done++) {
                 boolean out = done % 2 == 0;
                 MigrateResponse r = (out ? there : back).stub().migrate(MigrateRequest.newBuilder()

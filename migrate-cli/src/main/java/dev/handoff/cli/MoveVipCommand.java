@@ -3,9 +3,11 @@ package dev.handoff.cli;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.MoveVipRequest;
 import dev.handoff.proto.v1.MoveVipResponse;
+import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,6 +25,9 @@ final class MoveVipCommand implements Callable<Integer> {
     @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent owning the VIP.")
     String agent;
 
+    @Mixin
+    TlsOptions tls;
+
     @Option(names = "--to", required = true, paramLabel = "ADDR:PORT", description = "Control address of the destination agent.")
     String to;
 
@@ -30,15 +35,17 @@ final class MoveVipCommand implements Callable<Integer> {
     public Integer call() {
         HostPort origin;
         int address;
+        Credentials credentials;
         try {
             address = Ipv4Address.parse(vip.contains("/") ? vip.substring(0, vip.indexOf('/')) : vip);
             origin = HostPort.parse("--agent", agent);
+            credentials = tls.credentials("move-vip");
             HostPort.parse("--to", to);
         } catch (IllegalArgumentException e) {
             System.err.println("handoff move-vip: " + e.getMessage());
             return 2;
         }
-        try (ControlClient c = new ControlClient(origin)) {
+        try (ControlClient c = new ControlClient(origin, credentials)) {
             MoveVipResponse r = c.stub().moveVip(MoveVipRequest.newBuilder().setVip(address).setDestination(to).build());
             System.out.printf("moved VIP %s with %d connections to %s in %.3f ms%n", Ipv4Address.format(address),
                     r.getConnections(), to, r.getDurationUs() / 1000.0);

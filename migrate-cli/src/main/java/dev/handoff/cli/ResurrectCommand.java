@@ -4,9 +4,11 @@ import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.ResurrectRequest;
 import dev.handoff.proto.v1.ResurrectResponse;
 import io.grpc.Status;
+import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code handoff resurrect}: brings a dead agent's VIP and connections back on another agent. */
@@ -24,6 +26,9 @@ final class ResurrectCommand implements Callable<Integer> {
             description = "Control address of the agent that takes it (it must use the same checkpoint store).")
     String agent;
 
+    @Mixin
+    TlsOptions tls;
+
     @Option(names = "--wait-ms", defaultValue = "10000", paramLabel = "MS",
             description = "How long to keep trying while the old owner's lease runs (default: ${DEFAULT-VALUE}).")
     long waitMs;
@@ -32,16 +37,18 @@ final class ResurrectCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         HostPort target;
         int address;
+        Credentials credentials;
         try {
             address = Ipv4Address.parse(vip.contains("/") ? vip.substring(0, vip.indexOf('/')) : vip);
             target = HostPort.parse("--agent", agent);
+            credentials = tls.credentials("resurrect");
         } catch (IllegalArgumentException e) {
             System.err.println("handoff resurrect: " + e.getMessage());
             return 2;
         }
         long start = System.nanoTime();
         long deadline = start + waitMs * 1_000_000;
-        try (ControlClient c = new ControlClient(target)) {
+        try (ControlClient c = new ControlClient(target, credentials)) {
             while (true) {
                 try {
                     ResurrectResponse r = c.stub().resurrect(ResurrectRequest.newBuilder().setVip(address).build());

@@ -2,6 +2,8 @@ package dev.handoff.cli;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,10 +40,19 @@ public final class Topology implements AutoCloseable {
     private final boolean relayed;
     /** Namespaces made, for cleanup. */
     private final List<String> made = new ArrayList<>();
+    /** Directory of the throw-away cluster CA, deleted on close. */
+    private Path pkiDir;
+    /** The throw-away cluster CA: agents, stores and operator commands speak mutual TLS as in production. */
+    private ThrowawayPki pki;
 
     private Topology(String tag, boolean relayed) {
         this.tag = tag;
         this.relayed = relayed;
+    }
+
+    /** The topology's cluster CA, with a certificate for the agents, one for an operator and one for a reader. */
+    public ThrowawayPki pki() {
+        return pki;
     }
 
     /** Namespace of the relay between the peer and the bridge (with {@link #createRelayed()}). */
@@ -88,7 +99,12 @@ public final class Topology implements AutoCloseable {
         requireRoot();
         Topology t = new Topology(String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000)), relayed);
         try {
+            t.pkiDir = Files.createTempDirectory("handoff-pki");
+            t.pki = ThrowawayPki.create(t.pkiDir);
             t.build();
+        } catch (java.security.GeneralSecurityException e) {
+            t.close();
+            throw new IOException("cannot make the throw-away cluster CA: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             t.close();
             throw e;
@@ -207,5 +223,13 @@ public final class Topology implements AutoCloseable {
             capture("ip", "netns", "del", ns);
         }
         made.clear();
+        if (pkiDir != null) {
+            try {
+                RandomFiles.deleteTree(pkiDir);
+            } catch (IOException e) {
+                System.err.println("could not delete " + pkiDir + ": " + e.getMessage());
+            }
+            pkiDir = null;
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.handoff.cli;
 
+import dev.handoff.security.Role;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,12 +36,12 @@ class ClusterCaTest {
     @Test
     void issuedCertificatesCarryTheRoleAndAddressesAndKeysStayPrivate() throws Exception {
         ClusterCa.init(dir, "test", Duration.ofDays(10));
-        ClusterCa.Issued a = ClusterCa.issue(dir, "a", ClusterCa.Role.AGENT, List.of("10.77.0.11"), List.of("a.example"),
+        ClusterCa.Issued a = ClusterCa.issue(dir, "a", Role.AGENT, List.of("10.77.0.11"), List.of("a.example"),
                 Duration.ofDays(30), false);
         X509Certificate ca = ClusterCa.readCert(dir.resolve(ClusterCa.CA_CERT));
         X509Certificate cert = ClusterCa.readCert(a.cert());
         cert.verify(ca.getPublicKey()); // signed by the cluster's CA
-        assertEquals(ClusterCa.Role.AGENT, ClusterCa.roleOf(cert));
+        assertEquals(Role.AGENT, Role.of(cert));
         assertTrue(cert.getSubjectAlternativeNames().stream().anyMatch(n -> n.get(1).equals("10.77.0.11")), "IP SAN");
         assertTrue(cert.getSubjectAlternativeNames().stream().anyMatch(n -> n.get(1).equals("a.example")), "DNS SAN");
         assertTrue(!cert.getNotAfter().after(ca.getNotAfter()), "never outlives its CA (asked 30 days, CA 10)");
@@ -49,23 +50,23 @@ class ClusterCaTest {
         }
         assertThrows(FileAlreadyExistsException.class, () -> ClusterCa.init(dir, "again", Duration.ofDays(1)));
         assertThrows(FileAlreadyExistsException.class,
-                () -> ClusterCa.issue(dir, "a", ClusterCa.Role.READER, List.of(), List.of(), Duration.ofDays(1), false));
-        assertEquals(ClusterCa.Role.READER, ClusterCa.roleOf(ClusterCa.readCert(
-                ClusterCa.issue(dir, "a", ClusterCa.Role.READER, List.of(), List.of(), Duration.ofDays(1), true).cert())));
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> ClusterCa.Role.parse("admin"));
+                () -> ClusterCa.issue(dir, "a", Role.READER, List.of(), List.of(), Duration.ofDays(1), false));
+        assertEquals(Role.READER, Role.of(ClusterCa.readCert(
+                ClusterCa.issue(dir, "a", Role.READER, List.of(), List.of(), Duration.ofDays(1), true).cert())));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Role.parse("admin"));
         assertTrue(bad.getMessage().contains("agent, operator or reader"), bad.getMessage());
     }
 
     @Test
     void grpcMutualTlsTakesTheIssuedFilesAndRefusesCallersWithoutACertificateOfTheCluster() throws Exception {
         ClusterCa.init(dir, "test", Duration.ofDays(10));
-        ClusterCa.Issued server = ClusterCa.issue(dir, "store", ClusterCa.Role.AGENT, List.of("127.0.0.1"), List.of(),
+        ClusterCa.Issued server = ClusterCa.issue(dir, "store", Role.AGENT, List.of("127.0.0.1"), List.of(),
                 Duration.ofDays(1), false);
-        ClusterCa.Issued operator = ClusterCa.issue(dir, "alice", ClusterCa.Role.OPERATOR, List.of(), List.of(),
+        ClusterCa.Issued operator = ClusterCa.issue(dir, "alice", Role.OPERATOR, List.of(), List.of(),
                 Duration.ofDays(1), false);
         Path other = Files.createDirectories(dir.resolve("other"));
         ClusterCa.init(other, "other", Duration.ofDays(10));
-        ClusterCa.Issued stranger = ClusterCa.issue(other, "mallory", ClusterCa.Role.OPERATOR, List.of(), List.of(),
+        ClusterCa.Issued stranger = ClusterCa.issue(other, "mallory", Role.OPERATOR, List.of(), List.of(),
                 Duration.ofDays(1), false);
         Path caFile = dir.resolve(ClusterCa.CA_CERT);
 

@@ -2,9 +2,10 @@ package dev.handoff.agent.rpc;
 
 import dev.handoff.agent.checkpoint.Durability;
 import dev.handoff.agent.host.Host;
+import dev.handoff.security.Credentials;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.Grpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -30,24 +31,30 @@ public final class AgentServer implements AutoCloseable {
     }
 
     /**
-     * Starts the control API of {@code host} on {@code builder}; calls to other agents go
-     * through {@code channels} (tests pass in-process channels), or plaintext channels by
-     * address when it is null.
+     * Starts the control API of {@code host} on {@code builder} for a real network: calls are
+     * authorized with {@code credentials} and other agents are dialled with them; checkpointing
+     * through {@code durability} (or null).
      */
-    public static AgentServer start(ServerBuilder<?> builder, Host host, Function<String, Channel> channels)
+    public static AgentServer start(ServerBuilder<?> builder, Host host, Credentials credentials, Durability durability)
             throws IOException {
-        return start(builder, host, channels, null);
+        Map<String, ManagedChannel> opened = new ConcurrentHashMap<>();
+        Function<String, Channel> dial = address -> opened.computeIfAbsent(address,
+                a -> Grpc.newChannelBuilder(a, credentials.channel()).build());
+        return start(builder.intercept(credentials.authorizer()), host, dial, durability, opened);
     }
 
-    /** Like {@link #start(ServerBuilder, Host, Function)}, with checkpointing ({@code durability}, or null). */
+    /**
+     * Starts the control API of {@code host} on {@code builder}, other agents reached through
+     * {@code channels} (tests pass in-process channels); checkpointing through {@code durability} (or null).
+     */
     public static AgentServer start(ServerBuilder<?> builder, Host host, Function<String, Channel> channels,
                                     Durability durability) throws IOException {
-        Map<String, ManagedChannel> opened = new ConcurrentHashMap<>();
-        Function<String, Channel> dial = channels != null ? channels
-                : address -> opened.computeIfAbsent(address, a -> ManagedChannelBuilder.forTarget(a).usePlaintext().build());
+        return start(builder, host, channels, durability, Map.of());
+    }
+
+    private static AgentServer start(ServerBuilder<?> builder, Host host, Function<String, Channel> dial,
+                                     Durability durability, Map<String, ManagedChannel> opened) throws IOException {
         HealthStatusManager health = new HealthStatusManager();
-        // An ICI carries the send and receive queues: up to the buffer limits (4 MB each by
-        // default) in one message until imports are streamed in chunks.
         Server s = builder.maxInboundMessageSize(MAX_MESSAGE)
                 .addService(new AgentServiceImpl(host, dial, durability))
                 .addService(health.getHealthService())

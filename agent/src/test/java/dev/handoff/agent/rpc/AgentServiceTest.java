@@ -85,7 +85,7 @@ class AgentServiceTest {
     }
 
     AgentServiceGrpc.AgentServiceBlockingStub serve(String name, Host h) throws Exception {
-        AgentServer s = AgentServer.start(InProcessServerBuilder.forName(name), h, this::channel);
+        AgentServer s = AgentServer.start(InProcessServerBuilder.forName(name), h, this::channel, null);
         closing.add(s);
         return AgentServiceGrpc.newBlockingStub(channel(name));
     }
