@@ -60,7 +60,7 @@ class AutomaticFailoverTest {
         if (withVip) {
             args.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
         }
-        args.addAll(net.pki().args(Role.AGENT));
+        args.addAll(net.pki().agentArgs());
         return HandoffProcess.start(i == 0 ? net.hostA() : net.hostB(), dir, args.toArray(String[]::new));
     }
 

@@ -39,10 +39,10 @@ class FailoverTest {
         net = Topology.create();
         store = HandoffProcess.launch(net.hostB(), dir, "store serving", net.pki().with(Role.AGENT, "store", "--listen", STORE,
                 "--dir", dir.resolve("store").toString()));
-        a = HandoffProcess.start(net.hostA(), dir, net.pki().with(Role.AGENT, "--name", "a", "--interface", Topology.IFACE,
+        a = HandoffProcess.start(net.hostA(), dir, net.pki().agent("--name", "a", "--interface", Topology.IFACE,
                 "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7",
                 "--control", A, "--store", STORE, "--lease-ms", "1000"));
-        b = HandoffProcess.start(net.hostB(), dir, net.pki().with(Role.AGENT, "--name", "b", "--interface", Topology.IFACE,
+        b = HandoffProcess.start(net.hostB(), dir, net.pki().agent("--name", "b", "--interface", Topology.IFACE,
                 "--files", www.toString(), "--echo-port", "7", "--control", B, "--store", STORE, "--lease-ms", "1000"));
         audit = PeerAudit.start(net, dir);
     }

@@ -39,9 +39,9 @@ class LiveMigrationTest {
     void agents() throws Exception {
         www = Files.createDirectories(dir.resolve("www"));
         net = Topology.create();
-        a = HandoffProcess.start(net.hostA(), dir, net.pki().with(Role.AGENT, "--name", "a", "--interface", Topology.IFACE,
+        a = HandoffProcess.start(net.hostA(), dir, net.pki().agent("--name", "a", "--interface", Topology.IFACE,
                 "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--control", A));
-        b = HandoffProcess.start(net.hostB(), dir, net.pki().with(Role.AGENT, "--name", "b", "--interface", Topology.IFACE,
+        b = HandoffProcess.start(net.hostB(), dir, net.pki().agent("--name", "b", "--interface", Topology.IFACE,
                 "--files", www.toString(), "--echo-port", "7", "--control", B));
         audit = PeerAudit.start(net, dir);
     }

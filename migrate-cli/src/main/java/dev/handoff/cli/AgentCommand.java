@@ -15,6 +15,7 @@ import dev.handoff.agent.cluster.MemberStatus;
 import dev.handoff.agent.cluster.Membership;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.HostEvent;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.link.AfPacketLink;
 import dev.handoff.agent.link.PacketLink;
 import dev.handoff.agent.link.PcapFileLink;
@@ -166,6 +167,15 @@ final class AgentCommand implements Callable<Integer> {
     @Mixin
     TlsOptions tls;
 
+    @Option(names = "--ici-key", paramLabel = "FILE", defaultValue = "${env:HANDOFF_ICI_KEY}",
+            description = "The cluster's ICI key (ici.key from `handoff certs init`): seals the connection state this"
+                    + " agent sends to others and to the store, and checks what it takes in. Agents only."
+                    + " Default: $HANDOFF_ICI_KEY. Not needed with --insecure.")
+    Path iciKey;
+
+    /** Seals and checks connection state (IciSeal.none() with --insecure). */
+    private IciSeal seal = IciSeal.none();
+
     /** Validated TLS credentials for the control API, the store and the peers (null without any gRPC). */
     private Credentials credentials;
 
@@ -206,8 +216,15 @@ final class AgentCommand implements Callable<Integer> {
                         ? "; --store-dir is this agent's own store, which no peer can read: run `handoff store` instead" : ""));
             }
             Membership.checkPeers(name, peers.keySet());
-            if (controlAddress != null || store != null) {
+            if (controlAddress != null || store != null || storeDir != null) {
                 credentials = tls.credentials("agent");
+                if (!credentials.isInsecure()) {
+                    if (iciKey == null) {
+                        throw new IllegalArgumentException("give --ici-key FILE (or set HANDOFF_ICI_KEY): the cluster's"
+                                + " ici.key from `handoff certs init`, which seals connection state; --insecure runs without");
+                    }
+                    seal = IciSeal.load(iciKey);
+                }
             }
             checkpointSettings = new CheckpointSettings(checkpointIntervalMs, mslMs,
                     CheckpointSettings.MAX_BYTES_BETWEEN, clockSkewMs);
@@ -278,7 +295,7 @@ final class AgentCommand implements Callable<Integer> {
         if (controlAddress != null) {
             server = AgentServer.start(NettyServerBuilder.forAddress(
                     new InetSocketAddress(controlAddress.host(), controlAddress.port()), credentials.server()),
-                    host, credentials, durability);
+                    host, credentials, durability, seal);
             System.out.println(time.format(LocalTime.now()) + " " + name + " control API on " + control + ", " + credentials);
         }
         System.out.println(time.format(LocalTime.now()) + " " + name + " serving " + (vips.isEmpty() ? "no VIP yet" : vips) + " on " + iface

@@ -17,6 +17,8 @@ import picocli.CommandLine.Parameters;
             "readable by their owner only. Example:",
             "  handoff certs init /etc/handoff/pki --cluster prod",
             "  handoff certs issue a --dir /etc/handoff/pki --role agent --ip 10.77.0.11",
+            "  sudo handoff agent ... --tls-cert /etc/handoff/pki/a.pem --tls-key /etc/handoff/pki/a-key.pem \\",
+            "       --tls-ca /etc/handoff/pki/ca.pem --ici-key /etc/handoff/pki/ici.key",
             "  handoff certs issue alice --dir /etc/handoff/pki --role operator"},
         subcommands = {CertsCommand.Init.class, CertsCommand.Issue.class})
 final class CertsCommand implements Runnable {
@@ -31,7 +33,8 @@ final class CertsCommand implements Runnable {
     /** {@code handoff certs init DIR}. */
     @Command(name = "init", mixinStandardHelpOptions = true,
             description = {"Makes the cluster's CA in DIR: ca.pem (give it to every agent and operator) and ca-key.pem",
-                "(keep it where certificates are issued, nowhere else). Refuses to overwrite an existing CA."})
+                "(keep it where certificates are issued, nowhere else); and ici.key, the key that seals connection",
+                "state (give it to every agent, --ici-key, and to nobody else). Refuses to overwrite an existing CA."})
     static final class Init implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "DIR", description = "Directory of the cluster's certificates.")
         Path dir;
@@ -56,7 +59,8 @@ final class CertsCommand implements Runnable {
                 return 1;
             }
             System.out.println("CA of cluster " + cluster + " in " + dir + ": " + ClusterCa.CA_CERT + " (share it), "
-                    + ClusterCa.CA_KEY + " (keep it secret), valid " + days + " days");
+                    + ClusterCa.CA_KEY + " (keep it secret), valid " + days + " days; " + ClusterCa.ICI_KEY
+                    + " (for the agents' --ici-key only)");
             return 0;
         }
     }

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.security.Role;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -55,6 +56,8 @@ final class ClusterCa {
     static final String CA_CERT = "ca.pem";
     /** The CA's private key in a cluster directory. */
     static final String CA_KEY = "ca-key.pem";
+    /** The cluster's ICI key in a cluster directory: seals connection state; for agents only. */
+    static final String ICI_KEY = "ici.key";
 
     /** Files written for one holder. @param cert its certificate @param key its private key */
     record Issued(Path cert, Path key) {
@@ -66,7 +69,7 @@ final class ClusterCa {
     /** Makes the CA of cluster {@code cluster} in {@code dir}; refuses to overwrite one. */
     static void init(Path dir, String cluster, Duration validity) throws IOException, GeneralSecurityException {
         Files.createDirectories(dir);
-        refuseExisting(dir.resolve(CA_CERT), dir.resolve(CA_KEY));
+        refuseExisting(dir.resolve(CA_CERT), dir.resolve(CA_KEY), dir.resolve(ICI_KEY));
         KeyPair ca = newKey();
         X500Name name = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Handoff cluster " + cluster)
                 .addRDN(BCStyle.CN, "Handoff cluster CA " + cluster).build();
@@ -79,6 +82,7 @@ final class ClusterCa {
         b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(ca.getPublic()));
         writeKey(dir.resolve(CA_KEY), ca.getPrivate());
         writeCert(dir.resolve(CA_CERT), sign(b, ca.getPrivate()));
+        IciSeal.generate(dir.resolve(ICI_KEY));
     }
 
     /**

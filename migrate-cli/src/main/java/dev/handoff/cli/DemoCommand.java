@@ -113,7 +113,7 @@ final class DemoCommand implements Callable<Integer> {
             a.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
         }
         a.addAll(cluster);
-        a.addAll(pki.args(Role.AGENT));
+        a.addAll(pki.agentArgs());
         return a.toArray(String[]::new);
     }
 

@@ -98,7 +98,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
             args.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
         }
         args.addAll(List.of(extra));
-        args.addAll(net.pki().args(Role.AGENT));
+        args.addAll(net.pki().agentArgs());
         return HandoffProcess.start(i == 0 ? net.hostA() : net.hostB(), dir, args.toArray(String[]::new));
     }
 
@@ -176,7 +176,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
                     args.addAll(List.of(stream));
                     if (mode == 1) {
                         args.addAll(List.of("--store", STORE));
-                        args.addAll(net.pki().args(Role.AGENT));
+                        args.addAll(net.pki().agentArgs());
                     } else if (mode == 2) {
                         args.addAll(List.of("--store-dir", Files.createTempDirectory(dir, "embedded").toString()));
                     }

@@ -86,10 +86,10 @@ final class MigrationBenchCommand implements Callable<Integer> {
     /** Two agents serving files and echo; a owns the VIP. */
     private static Agents agents(Topology net, Path dir, Path www, int sendBuffer) throws Exception {
         String buffer = Integer.toString(sendBuffer);
-        HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().with(Role.AGENT, "--name", "a", "--interface",
+        HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().agent("--name", "a", "--interface",
                 Topology.IFACE, "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7",
                 "--control", A, "--send-buffer", buffer));
-        HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().with(Role.AGENT, "--name", "b", "--interface",
+        HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().agent("--name", "b", "--interface",
                 Topology.IFACE, "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer));
         return new Agents(net, a, b);
     }

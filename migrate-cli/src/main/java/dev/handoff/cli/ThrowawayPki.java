@@ -27,7 +27,7 @@ public final class ThrowawayPki {
         this.dir = dir;
     }
 
-    /** Makes the CA and the three certificates in {@code dir} (which must hold no CA yet). */
+    /** Makes the CA, its ICI key and the three certificates in {@code dir} (which must hold no CA yet). */
     public static ThrowawayPki create(Path dir) throws IOException, GeneralSecurityException {
         ClusterCa.init(dir, "throwaway", VALIDITY);
         ClusterCa.issue(dir, Role.AGENT.label(), Role.AGENT, ADDRESSES, List.of("localhost"), VALIDITY, false);
@@ -47,6 +47,20 @@ public final class ThrowawayPki {
     public Credentials credentials(Role role) {
         return Credentials.mutualTls(dir.resolve(role.label() + ".pem"), dir.resolve(role.label() + "-key.pem"),
                 dir.resolve(ClusterCa.CA_CERT));
+    }
+
+    /** What an agent takes: its TLS options and the cluster's ICI key. */
+    public List<String> agentArgs() {
+        List<String> all = new java.util.ArrayList<>(args(Role.AGENT));
+        all.addAll(List.of("--ici-key", dir.resolve(ClusterCa.ICI_KEY).toString()));
+        return all;
+    }
+
+    /** {@code handoff agent} options {@code args} followed by {@link #agentArgs()}. */
+    public String[] agent(String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(agentArgs());
+        return all.toArray(String[]::new);
     }
 
     /** {@code args} followed by {@link #args(Role)} of {@code role}. */

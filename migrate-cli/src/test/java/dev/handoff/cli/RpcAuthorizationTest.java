@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.handoff.agent.host.Host;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.rpc.AgentServer;
 import dev.handoff.agent.tcp.TcpConfig;
@@ -79,7 +80,7 @@ class RpcAuthorizationTest {
         host = new Host("a", new MemorySwitch().port("a", 0x02000000000aL), TcpConfig.defaults(), new SplittableRandom(1), e -> { });
         host.start();
         agent = AgentServer.start(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), server.server())
-                .intercept(new Counter()), host, server, null);
+                .intercept(new Counter()), host, server, null, IciSeal.withKey(new byte[IciSeal.BYTES]));
         store = FileCheckpointStore.open(dir.resolve("store"), System::currentTimeMillis);
         storeServer = StoreServer.start(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), server.server())
                 .intercept(new Counter()).intercept(server.authorizer()), store);

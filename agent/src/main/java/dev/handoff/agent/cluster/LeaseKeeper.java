@@ -120,6 +120,11 @@ public final class LeaseKeeper implements LeaseEpochs, AutoCloseable {
         }
     }
 
+    /** The epoch of {@code vip}'s lease at the store now, whoever holds it (0 when it has none); throws when the store does not answer. */
+    public long storedEpoch(int vip) {
+        return store.lease(vip).map(Lease::epoch).orElse(0L);
+    }
+
     /**
      * Takes the lease on a VIP that came here with its connections (moved): at once if the
      * store grants it, else at each renewal until the previous owner's lease has run out.

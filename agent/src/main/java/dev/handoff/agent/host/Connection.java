@@ -21,6 +21,8 @@ public final class Connection {
     private long bytesIn;
     /** Bytes written by the application. */
     private long bytesOut;
+    /** Dumps of this connection for moves so far, carried in its ICIs (replay protection). */
+    private long incarnation;
     /** A sequence number whose position in the send stream is {@link #streamBase}. */
     private int streamBaseSeq;
     /** Position of {@link #streamBaseSeq} in the send stream (bytes since the SYN; carried in the ICI). */
@@ -161,5 +163,15 @@ public final class Connection {
     @Override
     public String toString() {
         return id;
+    }
+
+    /** Dumps of this connection for moves so far. */
+    public long incarnation() {
+        return incarnation;
+    }
+
+    /** Sets the count of dumps for moves, from the ICI it was created from. */
+    void incarnation(long n) {
+        incarnation = n;
     }
 }

@@ -54,6 +54,10 @@ public final class Host implements AutoCloseable {
     public static final long PREPARE_MS = 5000;
     /** Largest application state a moved connection may carry, bytes. */
     public static final int MAX_APPLICATION_STATE = 1 << 20;
+    /** Oldest (or most future) dump time of a moved connection's ICI accepted, ms from now: replays are refused after it. */
+    public static final long MAX_MOVE_AGE_MS = 60_000;
+    /** Connections remembered with the incarnation they were last imported at (replay protection). */
+    private static final int IMPORTS_REMEMBERED = 100_000;
     /** Least time between two ARP requests for one address, ms. */
     private static final long ARP_RETRY_MS = 200;
 
@@ -81,6 +85,8 @@ public final class Host implements AutoCloseable {
     private final Map<String, ConnectionRestorer> restorers = new HashMap<>();
     /** VIPs whose connections may be moved here before the VIP is taken (written on the loop, read by heartbeats too). */
     private final java.util.Set<Integer> expected = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Incarnation each connection was last imported here at, by 4-tuple key, the oldest forgotten first (loop thread only). */
+    private final java.util.LinkedHashMap<Long, Long> imported = new java.util.LinkedHashMap<>();
     /** VIPs being moved out: released here, not yet delivered to their destination (read by heartbeats). */
     private final java.util.Set<Integer> leaving = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Network (masked) whose addresses connections may be moved here for, with {@link #acceptPrefix}. */
@@ -377,7 +383,8 @@ public final class Host implements AutoCloseable {
 
     private Ici dumpNow(Connection c, long leaseEpoch) {
         return IciCodec.encode(c.tcp().snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
-                c.driver.snapshot(), leaseEpoch, carryCongestion, c.streamOffset(c.tcp().sndUna()));
+                c.driver.snapshot(), leaseEpoch, carryCongestion, c.streamOffset(c.tcp().sndUna())).toBuilder()
+                .setIncarnation(c.incarnation() + 1).build();
     }
 
     // ---------------------------------------------- tcpcp's endpoint operations (paper §2)
@@ -618,6 +625,9 @@ public final class Host implements AutoCloseable {
         for (Import i : imports) {
             IciCodec.Decoded d = decode(i.ici(), decoded.size(), imports.size(), vip, clockSkewMs);
             EndpointState s = d.endpoint();
+            if (!resurrection) {
+                refuseReplay(d, decoded.size(), imports.size());
+            }
             if (stack.find(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort()) != null
                     || !tuples.add(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()))) {
                 throw new IllegalArgumentException("connection " + Connection.id(s.localIp(), s.localPort(), s.remoteIp(),
@@ -629,6 +639,12 @@ public final class Host implements AutoCloseable {
         try {
             for (int k = 0; k < decoded.size(); k++) {
                 in.add(create(decoded.get(k), imports.get(k).peerMac()));
+            }
+            for (Connection c : in) {
+                imported.put(tupleKey(c.tcp().remoteIp(), c.tcp().remotePort(), c.tcp().localPort()), c.incarnation());
+                if (imported.size() > IMPORTS_REMEMBERED) {
+                    imported.pollFirstEntry();
+                }
             }
         } catch (IllegalArgumentException e) {
             for (Connection c : in) {
@@ -668,10 +684,32 @@ public final class Host implements AutoCloseable {
         return in;
     }
 
+    /**
+     * Refuses a moved connection's ICI that is not fresh (dumped more than
+     * {@link #MAX_MOVE_AGE_MS} from now) or not newer than one of the same connection already
+     * imported here (a replay that would roll the connection back).
+     */
+    private void refuseReplay(IciCodec.Decoded d, int index, int count) {
+        EndpointState s = d.endpoint();
+        String which = count == 1 ? "" : "connection " + (index + 1) + " of " + count + ": ";
+        long age = System.currentTimeMillis() - d.dumpedAtUnixMs();
+        if (Math.abs(age) > MAX_MOVE_AGE_MS) {
+            throw new IllegalArgumentException(which + "ICI field dumped_at_unix_ms: dumped " + age + " ms from now, more than "
+                    + MAX_MOVE_AGE_MS + " ms: a stale or replayed ICI (or wall clocks far apart)");
+        }
+        Long seen = imported.get(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()));
+        if (seen != null && d.incarnation() <= seen) {
+            throw new IllegalArgumentException(which + "ICI field incarnation: " + d.incarnation() + " is not above "
+                    + seen + ", already imported here for " + Connection.id(s.localIp(), s.localPort(), s.remoteIp(),
+                    s.remotePort()) + ": a replayed ICI");
+        }
+    }
+
     private Connection create(IciCodec.Decoded d, long peerMac) {
         TcpConnection t = stack.restore(now(), d.endpoint(), d.withCongestion());
         Connection c = new Connection(t, this, System.currentTimeMillis());
         c.startStreamAt(d.streamOffset());
+        c.incarnation(d.incarnation());
         try {
             c.driver = restorers.get(d.application()).restore(c, d.applicationState());
         } catch (RuntimeException e) {

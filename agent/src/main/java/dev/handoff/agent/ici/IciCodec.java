@@ -39,7 +39,7 @@ public final class IciCodec {
      * @param streamOffset     position of SND.UNA in the send stream
      */
     public record Decoded(EndpointState endpoint, String application, byte[] applicationState, boolean withCongestion,
-                          long streamOffset) {
+                          long streamOffset, long incarnation, long dumpedAtUnixMs) {
     }
 
     /**
@@ -116,7 +116,8 @@ public final class IciCodec {
                 ici.getFinReceived(), ici.getTsRecent(), tsOffset, ici.getLastAckSent(),
                 cc ? c.getCwnd() : 0, cc ? c.getSsthresh() : 0, cc ? c.getSrttUs() / 1000.0 : 0,
                 cc ? c.getRttvarUs() / 1000.0 : 0, cc ? c.getAlgorithm() : "");
-        return new Decoded(s, ici.getApplication(), ici.getApplicationState().toByteArray(), cc, ici.getStreamOffset());
+        return new Decoded(s, ici.getApplication(), ici.getApplicationState().toByteArray(), cc, ici.getStreamOffset(),
+                ici.getIncarnation(), ici.getDumpedAtUnixMs());
     }
 
     static dev.handoff.proto.v1.TcpState toProto(TcpState s) {

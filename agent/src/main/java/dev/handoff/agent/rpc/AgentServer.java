@@ -2,6 +2,7 @@ package dev.handoff.agent.rpc;
 
 import dev.handoff.agent.checkpoint.Durability;
 import dev.handoff.agent.host.Host;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.security.Credentials;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
@@ -33,30 +34,32 @@ public final class AgentServer implements AutoCloseable {
     /**
      * Starts the control API of {@code host} on {@code builder} for a real network: calls are
      * authorized with {@code credentials} and other agents are dialled with them; checkpointing
-     * through {@code durability} (or null).
+     * through {@code durability} (or null); ICIs sealed and checked with {@code seal}.
      */
-    public static AgentServer start(ServerBuilder<?> builder, Host host, Credentials credentials, Durability durability)
-            throws IOException {
+    public static AgentServer start(ServerBuilder<?> builder, Host host, Credentials credentials, Durability durability,
+                                    IciSeal seal) throws IOException {
         Map<String, ManagedChannel> opened = new ConcurrentHashMap<>();
         Function<String, Channel> dial = address -> opened.computeIfAbsent(address,
                 a -> Grpc.newChannelBuilder(a, credentials.channel()).build());
-        return start(builder.intercept(credentials.authorizer()), host, dial, durability, opened);
+        return start(builder.intercept(credentials.authorizer()), host, dial, durability, seal, opened);
     }
 
     /**
      * Starts the control API of {@code host} on {@code builder}, other agents reached through
-     * {@code channels} (tests pass in-process channels); checkpointing through {@code durability} (or null).
+     * {@code channels} (tests pass in-process channels); checkpointing through {@code durability} (or null);
+     * ICIs sealed and checked with {@code seal}.
      */
     public static AgentServer start(ServerBuilder<?> builder, Host host, Function<String, Channel> channels,
-                                    Durability durability) throws IOException {
-        return start(builder, host, channels, durability, Map.of());
+                                    Durability durability, IciSeal seal) throws IOException {
+        return start(builder, host, channels, durability, seal, Map.of());
     }
 
     private static AgentServer start(ServerBuilder<?> builder, Host host, Function<String, Channel> dial,
-                                     Durability durability, Map<String, ManagedChannel> opened) throws IOException {
+                                     Durability durability, IciSeal seal, Map<String, ManagedChannel> opened)
+            throws IOException {
         HealthStatusManager health = new HealthStatusManager();
         Server s = builder.maxInboundMessageSize(MAX_MESSAGE)
-                .addService(new AgentServiceImpl(host, dial, durability))
+                .addService(new AgentServiceImpl(host, dial, durability, seal))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build().start();

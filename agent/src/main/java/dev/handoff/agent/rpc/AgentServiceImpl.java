@@ -4,6 +4,7 @@ import dev.handoff.agent.checkpoint.Durability;
 import dev.handoff.agent.cluster.MemberStatus;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.AgentServiceGrpc;
 import dev.handoff.proto.v1.CheckpointRequest;
@@ -54,17 +55,19 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     /** Checkpointing, or null when this agent has no store. */
     private final Durability durability;
+    /** Seals the ICIs this agent sends and checks those it receives. */
+    private final IciSeal seal;
 
-    /** Serves {@code host}; {@code channels} opens (or reuses) a channel to another agent's control address. */
-    public AgentServiceImpl(Host host, Function<String, Channel> channels) {
-        this(host, channels, null);
-    }
-
-    /** Serves {@code host} with checkpointing ({@code durability}, or null without a store). */
-    public AgentServiceImpl(Host host, Function<String, Channel> channels, Durability durability) {
+    /**
+     * Serves {@code host} with checkpointing ({@code durability}, or null without a store);
+     * {@code channels} opens (or reuses) a channel to another agent's control address; ICIs
+     * sent are sealed and ICIs received checked with {@code seal}.
+     */
+    public AgentServiceImpl(Host host, Function<String, Channel> channels, Durability durability, IciSeal seal) {
         this.host = host;
         this.channels = channels;
         this.durability = durability;
+        this.seal = seal;
     }
 
     @Override
@@ -168,7 +171,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         }
         List<Host.Export> exports = List.of(export);
         try {
-            ImportResponse r = IciTransfer.send(channel, exports, 0, DEADLINE_MS);
+            ImportResponse r = IciTransfer.send(channel, exports, 0, DEADLINE_MS, seal);
             long freezeUs = (System.nanoTime() - start) / 1000;
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
@@ -200,7 +203,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             return;
         }
         try {
-            IciTransfer.send(channel, exports, vip, DEADLINE_MS);
+            IciTransfer.send(channel, exports, vip, DEADLINE_MS, seal);
         } catch (StatusRuntimeException e) {
             out.onError(undo(exports, vip, request.getDestination(), e));
             return;
@@ -316,7 +319,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     @Override
     public StreamObserver<ImportChunk> import_(StreamObserver<ImportResponse> out) {
-        return new ImportReceiver(host, out);
+        return new ImportReceiver(host, out, seal, durability == null ? vip -> 0 : durability.leases()::storedEpoch);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.handoff.agent.rpc;
 
 import com.google.protobuf.ByteString;
 import dev.handoff.agent.host.Host;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.proto.v1.AgentServiceGrpc;
 import dev.handoff.proto.v1.ImportChunk;
 import dev.handoff.proto.v1.ImportResponse;
@@ -28,26 +29,46 @@ final class IciTransfer {
      * Imports {@code exports} at the agent behind {@code channel}, as connections of
      * {@code vip} (0 when they move without their VIP). Blocks until the destination answers; fails with the
      * destination's status, or DEADLINE_EXCEEDED after {@code baseDeadlineMs} plus the time
-     * the bytes need at 100 MB/s.
+     * the bytes need at 100 MB/s. Each ICI goes with its {@code seal}.
      */
-    static ImportResponse send(Channel channel, List<Host.Export> exports, int vip, long baseDeadlineMs) {
-        long bytes = 0;
+    static ImportResponse send(Channel channel, List<Host.Export> exports, int vip, long baseDeadlineMs, IciSeal seal) {
+        List<Sealed> sealed = new java.util.ArrayList<>(exports.size());
         for (Host.Export e : exports) {
-            bytes += e.ici().getSerializedSize();
+            ByteString ici = e.ici().toByteString();
+            sealed.add(new Sealed(ici, seal.seal(ImportReceiver.purpose(vip), ici), e.peerMac()));
+        }
+        return sendSealed(channel, sealed, vip, baseDeadlineMs);
+    }
+
+    /**
+     * One serialized ICI, its seal and the peer's MAC (-1 if unknown).
+     *
+     * @param ici the serialized ICI
+     * @param seal its seal
+     * @param peerMac the peer's next-hop MAC, or -1
+     */
+    record Sealed(ByteString ici, ByteString seal, long peerMac) {
+    }
+
+    /** Like {@link #send}, with ICIs already serialized and sealed (tests pass forged ones). */
+    static ImportResponse sendSealed(Channel channel, List<Sealed> exports, int vip, long baseDeadlineMs) {
+        long bytes = 0;
+        for (Sealed e : exports) {
+            bytes += e.ici().size();
         }
         long deadline = baseDeadlineMs + (long) (bytes * MS_PER_BYTE);
         SingleAnswer<ImportResponse> answer = new SingleAnswer<>("Import");
         StreamObserver<ImportChunk> out = AgentServiceGrpc.newStub(channel).withDeadlineAfter(deadline, TimeUnit.MILLISECONDS)
                 .import_(answer);
         try {
-            for (Host.Export e : exports) {
-                ByteString ici = e.ici().toByteString();
+            for (Sealed e : exports) {
+                ByteString ici = e.ici();
                 int off = 0;
                 do {
                     int end = Math.min(ici.size(), off + CHUNK);
                     ImportChunk.Builder c = ImportChunk.newBuilder().setData(ici.substring(off, end)).setExpectVip(vip);
                     if (end == ici.size()) {
-                        c.setIciComplete(true).setPeerMac(e.peerMac() == -1 ? 0 : e.peerMac());
+                        c.setIciComplete(true).setPeerMac(e.peerMac() == -1 ? 0 : e.peerMac()).setSeal(e.seal());
                     }
                     out.onNext(c.build());
                     off = end;

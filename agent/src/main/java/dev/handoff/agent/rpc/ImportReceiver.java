@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
+import dev.handoff.agent.ici.IciSeal;
+import dev.handoff.agent.ici.InvalidIciException;
 import dev.handoff.proto.v1.Ici;
 import dev.handoff.proto.v1.ImportChunk;
 import dev.handoff.proto.v1.ImportResponse;
@@ -12,6 +14,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /** The receiving side of one {@code Import} call: assembles ICIs from chunks, then imports them all at once. */
 final class ImportReceiver implements StreamObserver<ImportChunk> {
@@ -32,10 +35,21 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
     private int expectVip;
     /** An error was already sent: ignore the rest. */
     private boolean failed;
+    /** Checks each ICI's seal before it is parsed. */
+    private final IciSeal seal;
+    /** The lease epoch the store holds for a VIP now (0: none known): older ICIs of that VIP are stale. */
+    private final IntToLongFunction storedEpoch;
 
-    ImportReceiver(Host host, StreamObserver<ImportResponse> out) {
+    ImportReceiver(Host host, StreamObserver<ImportResponse> out, IciSeal seal, IntToLongFunction storedEpoch) {
         this.host = host;
         this.out = out;
+        this.seal = seal;
+        this.storedEpoch = storedEpoch;
+    }
+
+    /** What the seal of an ICI imported with {@code expectVip} covers besides the ICI: that it is for an import, and of which VIP. */
+    static String purpose(int expectVip) {
+        return "import vip=" + Integer.toUnsignedString(expectVip);
     }
 
     @Override
@@ -56,6 +70,12 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         }
         if (imports.size() == MAX_ICIS) {
             fail(Status.RESOURCE_EXHAUSTED, "more than " + MAX_ICIS + " connections in one import");
+            return;
+        }
+        try {
+            seal.check(purpose(expectVip), current, c.getSeal()); // before the bytes are even parsed
+        } catch (InvalidIciException e) {
+            fail(Status.PERMISSION_DENIED, "ICI " + (imports.size() + 1) + " refused: " + e.getMessage());
             return;
         }
         try {
@@ -86,6 +106,11 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
             fail(Status.INVALID_ARGUMENT, "no ICI sent");
             return;
         }
+        String stale = staleEpoch();
+        if (stale != null) {
+            fail(Status.FAILED_PRECONDITION, stale);
+            return;
+        }
         try {
             List<Connection> in = AgentServiceImpl.await(host.importConnections(imports, expectVip),
                     "importing " + imports.size() + " connection(s)");
@@ -94,6 +119,27 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         } catch (StatusRuntimeException e) {
             out.onError(e);
         }
+    }
+
+    /**
+     * Why an ICI is stale, or null: it was dumped under a lease epoch of its VIP older than the
+     * one the store holds now (an old dump replayed after the VIP changed hands).
+     */
+    private String staleEpoch() {
+        java.util.Map<Integer, Long> epochs = new java.util.HashMap<>();
+        for (int k = 0; k < imports.size(); k++) {
+            Ici ici = imports.get(k).ici();
+            if (ici.getLeaseEpoch() == 0) {
+                continue; // dumped by an agent without a lease on it: a single connection moved
+            }
+            long now = epochs.computeIfAbsent(ici.getLocalIp(), storedEpoch::applyAsLong);
+            if (ici.getLeaseEpoch() < now) {
+                return "ICI " + (k + 1) + " refused: ICI field lease_epoch: " + ici.getLeaseEpoch() + " is stale, the store"
+                        + " holds epoch " + now + " for " + dev.handoff.agent.wire.Ipv4Address.format(ici.getLocalIp())
+                        + " (a dump from before the VIP last changed hands)";
+            }
+        }
+        return null;
     }
 
     private void fail(Status status, String why) {

@@ -15,6 +15,7 @@ import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.HostEvent;
 import dev.handoff.agent.ici.IciBreakages;
 import dev.handoff.agent.ici.IciLimits;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
@@ -57,6 +58,9 @@ class AgentServiceTest {
     static final int CLIENT = Ipv4Address.parse("10.9.0.2");
 
     final List<AutoCloseable> closing = new ArrayList<>();
+    /** The cluster's ICI key of these agents. */
+    static final IciSeal SEAL = IciSeal.withKey(new byte[IciSeal.BYTES]);
+
     final CopyOnWriteArrayList<String> events = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -85,7 +89,7 @@ class AgentServiceTest {
     }
 
     AgentServiceGrpc.AgentServiceBlockingStub serve(String name, Host h) throws Exception {
-        AgentServer s = AgentServer.start(InProcessServerBuilder.forName(name), h, this::channel, null);
+        AgentServer s = AgentServer.start(InProcessServerBuilder.forName(name), h, this::channel, null, SEAL);
         closing.add(s);
         return AgentServiceGrpc.newBlockingStub(channel(name));
     }
@@ -303,7 +307,7 @@ class AgentServiceTest {
         IciLimits limits = new IciLimits(TcpConfig.defaults(), ip -> true, Set.of("echo"), Host.MAX_APPLICATION_STATE);
         for (IciBreakages.Breakage broken : IciBreakages.all(limits)) {
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> IciTransfer.send(channel("agent-b7"),
-                    List.of(new Host.Export(broken.apply(export.ici()), -1)), 0, 5000), broken.field());
+                    List.of(new Host.Export(broken.apply(export.ici()), -1)), 0, 5000, SEAL), broken.field());
             assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
             assertTrue(e.getStatus().getDescription().contains("ICI field " + broken.field() + ":"), e.getStatus().getDescription());
             assertEquals(1, b.connections().get().size(), "b's connections are untouched after the rule on " + broken.field());
