@@ -358,11 +358,11 @@ final class AgentCommand implements Callable<Integer> {
             }
         }
         leases.start();
-        Checkpointer checkpointer = new Checkpointer(host, cs, checkpointSettings, leases);
+        Checkpointer checkpointer = new Checkpointer(host, cs, checkpointSettings, leases, seal);
         checkpointer.start();
         System.out.println(time.format(LocalTime.now()) + " " + name + " checkpointing every " + checkpointIntervalMs
                 + " ms into " + (storeDir != null ? storeDir : store) + ", leases of " + leaseMs + " ms");
-        Resurrector resurrector = new Resurrector(host, cs, leases, checkpointSettings);
+        Resurrector resurrector = new Resurrector(host, cs, leases, checkpointSettings, seal);
         Membership membership = null;
         if (!peers.isEmpty()) {
             Failover failover = new Failover(name, vip -> resurrector.resurrect(vip).thenApply(List::size), host::report, clock);

@@ -4,11 +4,15 @@ import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.HostEvent;
 import dev.handoff.agent.ici.IciCodec;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.tcp.EndpointState;
 import dev.handoff.agent.tcp.TcpConnection;
 import dev.handoff.agent.tcp.TcpState;
+import dev.handoff.proto.v1.Ici;
+import dev.handoff.proto.v1.StreamPiece;
 import dev.handoff.store.CheckpointStore;
 import dev.handoff.store.CheckpointWrite;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -43,6 +47,10 @@ public final class Checkpointer implements AutoCloseable {
     /** Interval and bounds. */
     private final CheckpointSettings settings;
     /** Lease epochs to write under. */
+    /** Seals each checkpoint's state and tags its send pieces. */
+    private final CheckpointSeal seal;
+    /** Most send pieces listed in one checkpoint before the newer ones are merged. */
+    static final int MAX_PIECES = 16;
     private final LeaseEpochs epochs;
     /** The host's clock (ms), stepped by hand in tests. */
     private final LongSupplier clock;
@@ -83,6 +91,8 @@ public final class Checkpointer implements AutoCloseable {
         boolean force;
         /** Moved here without its VIP: never checkpointed here, never held or stopped. */
         boolean unprotected;
+        /** The pieces of its send stream kept in the store, in order, from the one holding SND.UNA on. */
+        final ArrayDeque<StreamPiece> pieces = new ArrayDeque<>();
     }
 
     /** What a round promised one connection once durable. */
@@ -93,8 +103,9 @@ public final class Checkpointer implements AutoCloseable {
      * A checkpointer for {@code host}; {@link #start()} runs it. From construction on, the
      * host holds new and moved-in connections until their first checkpoint.
      */
-    public Checkpointer(Host host, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs,
+    public Checkpointer(Host host, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs, IciSeal seal,
                         LongSupplier clock, LongSupplier wallClock) {
+        this.seal = new CheckpointSeal(seal);
         this.host = host;
         this.store = store;
         this.settings = settings;
@@ -105,8 +116,8 @@ public final class Checkpointer implements AutoCloseable {
     }
 
     /** One on the host's clock and the system's wall clock. */
-    public Checkpointer(Host host, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs) {
-        this(host, store, settings, epochs, host::now, System::currentTimeMillis);
+    public Checkpointer(Host host, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs, IciSeal seal) {
+        this(host, store, settings, epochs, seal, host::now, System::currentTimeMillis);
     }
 
     /** Runs a round every interval on the host's loop. */
@@ -213,27 +224,60 @@ public final class Checkpointer implements AutoCloseable {
         long unaOffset = c.streamOffset(tcp.sndUna());
         long endOffset = c.streamOffset(tcp.writtenEnd());
         byte[] app = deterministic ? rewound : c.applicationState();
-        byte[] state = IciCodec.encode(s, now, wall, c.application(), app, epoch, false, unaOffset).toByteArray();
-        ops.add(new CheckpointWrite.State(id, vip, epoch, state));
+        Ici ici = IciCodec.encode(s, now, wall, c.application(), app, epoch, false, unaOffset).toBuilder()
+                .setIncarnation(c.incarnation()).build();
         int gate;
         if (deterministic) {
+            ops.add(new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.of())));
             ops.add(new CheckpointWrite.Trim(id, vip, epoch, endOffset)); // the application regenerates it all
             t.appendedTo = -1;
+            t.pieces.clear();
             gate = tcp.sndUna() + (int) settings.maxBytesBetween();
         } else {
-            ops.add(new CheckpointWrite.Trim(id, vip, epoch, unaOffset));
+            if (t.appendedTo < unaOffset) {
+                t.pieces.clear(); // nothing known in the store from SND.UNA on: send it all again
+            }
+            while (!t.pieces.isEmpty() && t.pieces.peekFirst().getOffset() + t.pieces.peekFirst().getLength() <= unaOffset) {
+                t.pieces.removeFirst(); // acknowledged by the peer
+            }
+            // Trimmed at a piece's start, so that every byte a piece's tag covers stays in the store.
+            ops.add(new CheckpointWrite.Trim(id, vip, epoch, t.pieces.isEmpty() ? unaOffset : t.pieces.peekFirst().getOffset()));
             long from = Math.max(t.appendedTo, unaOffset);
             if (endOffset > from) {
                 byte[] bytes = new byte[(int) (endOffset - from)];
                 tcp.copyWritten(tcp.sndUna() + (int) (from - unaOffset), bytes, 0, bytes.length);
                 ops.add(new CheckpointWrite.Append(id, vip, epoch, from, bytes));
+                t.pieces.addLast(seal.piece(id, from, bytes));
             }
+            if (t.pieces.size() > MAX_PIECES) {
+                mergePieces(c, t, unaOffset);
+            }
+            ops.add(new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.copyOf(t.pieces))));
             t.appendedTo = endOffset;
             gate = tcp.writtenEnd() + (s.finQueued() ? 1 : 0);
         }
         t.stored = true;
         c.rebaseStream(tcp.sndUna());
         captures.add(new Capture(c, t, now, s.rcvNxt(), gate));
+    }
+
+    /**
+     * Replaces the pieces that start at or after SND.UNA by one, tagged anew from the bytes
+     * still in the send buffer: a slow writer's many small appends would otherwise grow every
+     * state record. The bytes re-read are those of at most {@link #MAX_PIECES} rounds.
+     */
+    private void mergePieces(Connection c, Tracked t, long unaOffset) {
+        TcpConnection tcp = c.tcp();
+        StreamPiece head = t.pieces.peekFirst().getOffset() < unaOffset ? t.pieces.removeFirst() : null;
+        long from = t.pieces.peekFirst().getOffset();
+        StreamPiece last = t.pieces.peekLast();
+        byte[] bytes = new byte[(int) (last.getOffset() + last.getLength() - from)];
+        tcp.copyWritten(tcp.sndUna() + (int) (from - unaOffset), bytes, 0, bytes.length);
+        t.pieces.clear();
+        if (head != null) {
+            t.pieces.add(head); // it holds bytes before SND.UNA, no longer in the buffer: kept as it is
+        }
+        t.pieces.add(seal.piece(c.id(), from, bytes));
     }
 
     /**
@@ -279,6 +323,7 @@ public final class Checkpointer implements AutoCloseable {
         if (error != null) {
             for (Capture k : captures) {
                 k.t().appendedTo = -1; // re-send from SND.UNA next time (writes are idempotent)
+                k.t().pieces.clear();
                 k.t().signature = Long.MIN_VALUE;
             }
             stall("checkpoint round of " + captures.size() + " connections failed: "

@@ -1,16 +1,13 @@
 package dev.handoff.agent.checkpoint;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.handoff.agent.cluster.LeaseKeeper;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
-import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.proto.v1.Ici;
 import dev.handoff.store.Checkpoint;
 import dev.handoff.store.CheckpointStore;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,8 +25,11 @@ public final class Resurrector {
     private final LeaseKeeper leases;
     /** For the clock skew bound. */
     private final CheckpointSettings settings;
+    /** Opens checkpoints only when their seal and tags check out. */
+    private final CheckpointSeal seal;
 
-    public Resurrector(Host host, CheckpointStore store, LeaseKeeper leases, CheckpointSettings settings) {
+    public Resurrector(Host host, CheckpointStore store, LeaseKeeper leases, CheckpointSettings settings, IciSeal seal) {
+        this.seal = new CheckpointSeal(seal);
         this.host = host;
         this.store = store;
         this.leases = leases;
@@ -39,7 +39,8 @@ public final class Resurrector {
     /**
      * Takes {@code vip} with every connection checkpointed for it. Fails with
      * StaleEpochException while any lease on it runs (this agent's own too), and with
-     * IllegalArgumentException naming the checkpoint when one cannot be used; then the lease
+     * IllegalArgumentException naming the checkpoint when one cannot be used (its seal, a tag
+     * of its send bytes, or their extent does not check out: nothing is resurrected); then the lease
      * it took is no longer renewed.
      */
     public CompletableFuture<List<Connection>> resurrect(int vip) {
@@ -48,7 +49,7 @@ public final class Resurrector {
         try {
             List<Ici> icis = new ArrayList<>();
             for (Checkpoint cp : store.readAll(vip)) {
-                icis.add(ici(cp));
+                icis.add(seal.open(cp));
             }
             done = host.resurrect(icis, vip, settings.clockSkewMs());
         } catch (RuntimeException e) {
@@ -62,23 +63,4 @@ public final class Resurrector {
         });
     }
 
-    /** The ICI of a checkpoint: its state with the kept send bytes from SND.UNA on as the send queue. */
-    static Ici ici(Checkpoint cp) {
-        Ici state;
-        try {
-            state = Ici.parseFrom(cp.state());
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("checkpoint of " + cp.connectionId() + " is not an ICI: " + e.getMessage(), e);
-        }
-        long una = state.getStreamOffset();
-        if (cp.stream().length == 0 || cp.streamEnd() <= una) {
-            return state; // nothing kept beyond SND.UNA: a deterministic application regenerates it
-        }
-        if (cp.streamStart() > una) {
-            throw new IllegalArgumentException("checkpoint of " + cp.connectionId() + " lacks send bytes " + una + ".."
-                    + cp.streamStart() + " (" + Ipv4Address.format(cp.vip()) + ", epoch " + cp.epoch() + ")");
-        }
-        byte[] queue = Arrays.copyOfRange(cp.stream(), (int) (una - cp.streamStart()), cp.stream().length);
-        return state.toBuilder().setSendQueue(ByteString.copyFrom(queue)).build();
-    }
 }

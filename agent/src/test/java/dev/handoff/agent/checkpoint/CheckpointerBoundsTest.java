@@ -160,7 +160,7 @@ class CheckpointerBoundsTest {
 
     /** Starts checkpointing with {@code settings}, a lease of epoch 1 on the VIP, and the clock stepped by hand. */
     void checkpointing(CheckpointSettings settings) {
-        checkpointer = new Checkpointer(server, store, settings, vip -> vip == VIP ? 1 : LeaseEpochs.NONE, clock::get,
+        checkpointer = new Checkpointer(server, store, settings, vip -> vip == VIP ? 1 : LeaseEpochs.NONE, CheckpointSealTest.SEAL, clock::get,
                 System::currentTimeMillis);
     }
 

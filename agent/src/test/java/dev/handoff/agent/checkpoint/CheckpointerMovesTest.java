@@ -93,9 +93,9 @@ class CheckpointerMovesTest {
         client.start();
         AtomicLong clock = new AtomicLong(1_000);
         CheckpointSettings settings = new CheckpointSettings(20, 1_000, CheckpointSettings.MAX_BYTES_BETWEEN, 100);
-        Checkpointer atA = new Checkpointer(a, store, settings, vip -> vip == VIP ? 1 : LeaseEpochs.NONE, clock::get,
+        Checkpointer atA = new Checkpointer(a, store, settings, vip -> vip == VIP ? 1 : LeaseEpochs.NONE, CheckpointSealTest.SEAL, clock::get,
                 System::currentTimeMillis);
-        Checkpointer atB = new Checkpointer(b, store, settings, vip -> LeaseEpochs.NONE, clock::get, System::currentTimeMillis);
+        Checkpointer atB = new Checkpointer(b, store, settings, vip -> LeaseEpochs.NONE, CheckpointSealTest.SEAL, clock::get, System::currentTimeMillis);
 
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         Thread.sleep(50);

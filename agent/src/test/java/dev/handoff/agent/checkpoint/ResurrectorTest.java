@@ -39,7 +39,7 @@ class ResurrectorTest {
                 new SplittableRandom(1), e -> { });
         host.start();
         leases = new LeaseKeeper(store, "b", 1000, () -> System.nanoTime() / 1_000_000, trouble -> { }, vip -> { });
-        resurrector = new Resurrector(host, store, leases, CheckpointSettings.defaults());
+        resurrector = new Resurrector(host, store, leases, CheckpointSettings.defaults(), CheckpointSealTest.SEAL);
     }
 
     @AfterEach
@@ -52,13 +52,14 @@ class ResurrectorTest {
     void aCheckpointThatIsNoIciFailsAndTheLeaseIsGivenUp() {
         store.putState(ID, VIP, 1, "not an ICI".getBytes()).join();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resurrector.resurrect(VIP));
-        assertTrue(e.getMessage().contains(ID + " is not an ICI"), e.getMessage());
+        assertTrue(e.getMessage().contains("checkpoint of " + ID + " refused"), e.getMessage());
         assertEquals(LeaseEpochs.NONE, leases.epochFor(VIP), "no lease kept on a VIP this agent does not serve");
     }
 
     @Test
     void anIciTheHostRefusesFailsAndTheLeaseIsGivenUp() {
-        store.putState(ID, VIP, 1, Ici.newBuilder().setFormatVersion(99).build().toByteArray()).join();
+        store.putState(ID, VIP, 1, new CheckpointSeal(CheckpointSealTest.SEAL).state(ID, VIP,
+                Ici.newBuilder().setFormatVersion(99).setLeaseEpoch(1).build(), java.util.List.of())).join();
         ExecutionException e = assertThrows(ExecutionException.class, () -> resurrector.resurrect(VIP).get());
         assertTrue(e.getCause().getMessage().contains("format_version"), e.getCause().getMessage());
         assertEquals(LeaseEpochs.NONE, leases.epochFor(VIP), "no lease kept on a VIP this agent does not serve");
