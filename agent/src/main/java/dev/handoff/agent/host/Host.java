@@ -58,6 +58,10 @@ public final class Host implements AutoCloseable {
     public static final long MAX_MOVE_AGE_MS = 60_000;
     /** Connections remembered with the incarnation they were last imported at (replay protection). */
     private static final int IMPORTS_REMEMBERED = 100_000;
+    /** Moves of one connection into this host allowed per second, sustained (a buggy or hostile orchestrator's loop is cut there). */
+    public static final double MOVES_PER_SECOND = 50;
+    /** Moves of one connection into this host allowed in a burst. */
+    public static final double MOVE_BURST = 100;
     /** Least time between two ARP requests for one address, ms. */
     private static final long ARP_RETRY_MS = 200;
 
@@ -86,7 +90,7 @@ public final class Host implements AutoCloseable {
     /** VIPs whose connections may be moved here before the VIP is taken (written on the loop, read by heartbeats too). */
     private final java.util.Set<Integer> expected = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Incarnation each connection was last imported here at, by 4-tuple key, the oldest forgotten first (loop thread only). */
-    private final java.util.LinkedHashMap<Long, Long> imported = new java.util.LinkedHashMap<>();
+    private final java.util.LinkedHashMap<Long, Imported> imported = new java.util.LinkedHashMap<>();
     /** VIPs being moved out: released here, not yet delivered to their destination (read by heartbeats). */
     private final java.util.Set<Integer> leaving = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Network (masked) whose addresses connections may be moved here for, with {@link #acceptPrefix}. */
@@ -513,7 +517,7 @@ public final class Host implements AutoCloseable {
             }
             if (!delivered) {
                 List<Import> back = exports.stream().map(e -> new Import(e.ici(), e.peerMac())).toList();
-                for (Connection c : importAll(back, vip)) {
+                for (Connection c : importAll(back, vip, 0, Arrival.RETURNED)) {
                     emit(HostEvent.MOVE_FAILED, c.id(), reason);
                 }
                 if (vip != 0) {
@@ -558,7 +562,8 @@ public final class Host implements AutoCloseable {
      */
     public CompletableFuture<List<Connection>> resurrect(List<Ici> icis, int vip, long clockSkewMs) {
         return call(() -> {
-            List<Connection> in = importAll(icis.stream().map(i -> new Import(i, -1)).toList(), vip, clockSkewMs, true);
+            List<Connection> in = importAll(icis.stream().map(i -> new Import(i, -1)).toList(), vip, clockSkewMs,
+                    Arrival.RESURRECTED);
             if (vip != 0) {
                 takeVip(vip);
             }
@@ -616,16 +621,27 @@ public final class Host implements AutoCloseable {
     }
 
     private List<Connection> importAll(List<Import> imports, int vip) {
-        return importAll(imports, vip, 0, false);
+        return importAll(imports, vip, 0, Arrival.MOVED_IN);
     }
 
-    private List<Connection> importAll(List<Import> imports, int vip, long clockSkewMs, boolean resurrection) {
+    /** How connections come to be created here. */
+    private enum Arrival {
+        /** Moved in from another agent: fresh, newer than any seen, within the move rate. */
+        MOVED_IN,
+        /** Given back to this origin after a failed move: its own ICIs, not checked again. */
+        RETURNED,
+        /** Resurrected from checkpoints. */
+        RESURRECTED
+    }
+
+    private List<Connection> importAll(List<Import> imports, int vip, long clockSkewMs, Arrival arrival) {
+        boolean resurrection = arrival == Arrival.RESURRECTED;
         List<IciCodec.Decoded> decoded = new ArrayList<>(imports.size());
         java.util.Set<Long> tuples = new java.util.HashSet<>();
         for (Import i : imports) {
             IciCodec.Decoded d = decode(i.ici(), decoded.size(), imports.size(), vip, clockSkewMs);
             EndpointState s = d.endpoint();
-            if (!resurrection) {
+            if (arrival == Arrival.MOVED_IN) {
                 refuseReplay(d, decoded.size(), imports.size());
             }
             if (stack.find(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort()) != null
@@ -640,8 +656,10 @@ public final class Host implements AutoCloseable {
             for (int k = 0; k < decoded.size(); k++) {
                 in.add(create(decoded.get(k), imports.get(k).peerMac()));
             }
-            for (Connection c : in) {
-                imported.put(tupleKey(c.tcp().remoteIp(), c.tcp().remotePort(), c.tcp().localPort()), c.incarnation());
+            long nowMs = now();
+            for (Connection c : arrival == Arrival.MOVED_IN ? in : List.<Connection>of()) {
+                long key = tupleKey(c.tcp().remoteIp(), c.tcp().remotePort(), c.tcp().localPort());
+                imported.put(key, Imported.after(imported.remove(key), c.incarnation(), nowMs));
                 if (imported.size() > IMPORTS_REMEMBERED) {
                     imported.pollFirstEntry();
                 }
@@ -697,11 +715,37 @@ public final class Host implements AutoCloseable {
             throw new IllegalArgumentException(which + "ICI field dumped_at_unix_ms: dumped " + age + " ms from now, more than "
                     + MAX_MOVE_AGE_MS + " ms: a stale or replayed ICI (or wall clocks far apart)");
         }
-        Long seen = imported.get(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()));
-        if (seen != null && d.incarnation() <= seen) {
+        Imported seen = imported.get(tupleKey(s.remoteIp(), s.remotePort(), s.localPort()));
+        String id = Connection.id(s.localIp(), s.localPort(), s.remoteIp(), s.remotePort());
+        if (seen != null && d.incarnation() <= seen.incarnation()) {
             throw new IllegalArgumentException(which + "ICI field incarnation: " + d.incarnation() + " is not above "
-                    + seen + ", already imported here for " + Connection.id(s.localIp(), s.localPort(), s.remoteIp(),
-                    s.remotePort()) + ": a replayed ICI");
+                    + seen.incarnation() + ", already imported here for " + id + ": a replayed ICI");
+        }
+        if (seen != null && seen.tokensAt(now()) < 1) {
+            throw new LimitExceededException(which + "connection " + id + " was moved here more than " + (long) MOVE_BURST
+                    + " times at over " + (long) MOVES_PER_SECOND + " a second: move it less often");
+        }
+    }
+
+    /**
+     * What this host remembers of a connection it imported: the incarnation, and a token
+     * bucket of the moves it may still take in ({@link #MOVE_BURST}, refilled at
+     * {@link #MOVES_PER_SECOND}).
+     *
+     * @param incarnation the incarnation last imported
+     * @param tokens moves left at {@code atMs}
+     * @param atMs host time of that count
+     */
+    private record Imported(long incarnation, double tokens, long atMs) {
+        /** Moves left at {@code nowMs}. */
+        double tokensAt(long nowMs) {
+            return Math.min(MOVE_BURST, tokens + (nowMs - atMs) * MOVES_PER_SECOND / 1000);
+        }
+
+        /** The memory after one more import at {@code incarnation} at {@code nowMs} ({@code before} may be null). */
+        static Imported after(Imported before, long incarnation, long nowMs) {
+            double left = before == null ? MOVE_BURST : before.tokensAt(nowMs);
+            return new Imported(incarnation, left - 1, nowMs);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.handoff.agent.checkpoint.Durability;
 import dev.handoff.agent.cluster.MemberStatus;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
+import dev.handoff.agent.host.LimitExceededException;
 import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.AgentServiceGrpc;
@@ -57,6 +58,8 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     private final Durability durability;
     /** Seals the ICIs this agent sends and checks those it receives. */
     private final IciSeal seal;
+    /** Bounds the imports in progress and the bytes they hold. */
+    private final ImportBudget imports = new ImportBudget(ImportBudget.MAX_IMPORTS, ImportBudget.MAX_BYTES);
 
     /**
      * Serves {@code host} with checkpointing ({@code durability}, or null without a store);
@@ -319,7 +322,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     @Override
     public StreamObserver<ImportChunk> import_(StreamObserver<ImportResponse> out) {
-        return new ImportReceiver(host, out, seal, durability == null ? vip -> 0 : durability.leases()::storedEpoch);
+        return new ImportReceiver(host, out, seal, durability == null ? vip -> 0 : durability.leases()::storedEpoch, imports);
     }
 
     @Override
@@ -346,7 +349,8 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             return Status.DEADLINE_EXCEEDED.withDescription(what + ": the agent's loop did not answer in time").asRuntimeException();
         }
         Throwable cause = e.getCause() != null ? e.getCause() : e;
-        Status s = cause instanceof IllegalArgumentException ? Status.INVALID_ARGUMENT : Status.INTERNAL;
+        Status s = cause instanceof IllegalArgumentException ? Status.INVALID_ARGUMENT
+                : cause instanceof LimitExceededException ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL;
         return s.withDescription(what + ": " + cause.getMessage()).asRuntimeException();
     }
 }

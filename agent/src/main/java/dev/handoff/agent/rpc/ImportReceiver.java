@@ -40,11 +40,20 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
     /** The lease epoch the store holds for a VIP now (0: none known): older ICIs of that VIP are stale. */
     private final IntToLongFunction storedEpoch;
 
-    ImportReceiver(Host host, StreamObserver<ImportResponse> out, IciSeal seal, IntToLongFunction storedEpoch) {
+    /** Bounds this and the other imports in progress. */
+    private final ImportBudget budget;
+    /** This import has begun in the budget and not ended. */
+    private boolean counted;
+    /** Bytes this import took from the budget. */
+    private long taken;
+
+    ImportReceiver(Host host, StreamObserver<ImportResponse> out, IciSeal seal, IntToLongFunction storedEpoch,
+                   ImportBudget budget) {
         this.host = host;
         this.out = out;
         this.seal = seal;
         this.storedEpoch = storedEpoch;
+        this.budget = budget;
     }
 
     /** What the seal of an ICI imported with {@code expectVip} covers besides the ICI: that it is for an import, and of which VIP. */
@@ -57,6 +66,16 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         if (failed) {
             return;
         }
+        String refusal = counted ? null : budget.begin();
+        counted = refusal == null;
+        if (refusal == null) {
+            refusal = budget.take(c.getData().size());
+        }
+        if (refusal != null) {
+            fail(Status.RESOURCE_EXHAUSTED, refusal);
+            return;
+        }
+        taken += c.getData().size();
         if (current.size() + c.getData().size() > MAX_ICI_BYTES) {
             fail(Status.RESOURCE_EXHAUSTED, "ICI " + (imports.size() + 1) + " exceeds " + MAX_ICI_BYTES + " bytes");
             return;
@@ -91,6 +110,7 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
     @Override
     public void onError(Throwable t) {
         failed = true; // the origin gave up: nothing was created, nothing to undo
+        release();
     }
 
     @Override
@@ -98,6 +118,14 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         if (failed) {
             return;
         }
+        try {
+            complete();
+        } finally {
+            release();
+        }
+    }
+
+    private void complete() {
         if (!current.isEmpty()) {
             fail(Status.INVALID_ARGUMENT, "the last ICI was not completed (ici_complete missing)");
             return;
@@ -142,7 +170,19 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         return null;
     }
 
+    /** Gives this import's share of the budget back (once). */
+    private void release() {
+        if (counted) {
+            counted = false;
+            budget.end(taken);
+            taken = 0;
+        }
+        imports.clear(); // the ICIs are no longer needed here
+        current = ByteString.EMPTY;
+    }
+
     private void fail(Status status, String why) {
+        release();
         failed = true;
         out.onError(status.withDescription(why).asRuntimeException());
     }

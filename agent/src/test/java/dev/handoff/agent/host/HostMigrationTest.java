@@ -133,6 +133,46 @@ class HostMigrationTest {
     }
 
     @Test
+    void aConnectionMovedInTooOftenIsRefusedAndKeepsRunningWhereItIs() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        Thread.sleep(30); // a accepted it
+        Host from = a;
+        Host to = b;
+        long toMac = MAC_B;
+        int moves = 0;
+        java.util.concurrent.ExecutionException refused = null;
+        while (refused == null && moves < 2000) {
+            List<Connection> conns = from.connections().get();
+            assertEquals(1, conns.size(), "after " + moves + " moves: " + events);
+            to.expectVip(VIP);
+            Host.Export export = from.exportConnection(conns.getFirst().id(), toMac, 1).get();
+            try {
+                to.importConnection(Ici.parseFrom(export.ici().toByteArray()), export.peerMac()).get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                refused = e;
+                from.finishMove(List.of(export), 0, false, "refused").get(); // it runs on where it was
+                break;
+            }
+            from.finishMove(List.of(export), 0, true, "").get();
+            from.removeVip(VIP);
+            to.addVip(VIP);
+            moves++;
+            Host t = from;
+            from = to;
+            to = t;
+            toMac = toMac == MAC_B ? MAC_A : MAC_B;
+        }
+        assertTrue(refused != null, "a tight loop of moves is cut off");
+        assertTrue(refused.getCause() instanceof LimitExceededException, String.valueOf(refused.getCause()));
+        assertTrue(refused.getCause().getMessage().contains("was moved here more than 100 times at over 50 a second"),
+                refused.getCause().getMessage());
+        assertTrue(moves >= 2 * Host.MOVE_BURST - 1, "the burst is allowed first: " + moves + " moves");
+        s.getOutputStream().write("alive".getBytes());
+        assertEquals("alive", new String(s.getInputStream().readNBytes(5)), "and the connection still echoes");
+    }
+
+    @Test
     void aRefusedIciChangesNothing() throws Exception {
         startHosts();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);

@@ -135,6 +135,38 @@ class IciIntegrityTest {
     }
 
     @Test
+    void importsBeyondTheBudgetAreRefusedAndTheBudgetComesBack() throws Exception {
+        setUp("budget");
+        ImportBudget budget = new ImportBudget(1, 1 << 20);
+        List<Status> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StreamObserver<ImportResponse> out = new StreamObserver<>() {
+            @Override
+            public void onNext(ImportResponse v) {
+                answers.add(Status.OK);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                answers.add(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
+        ByteString ici = x.ici().toByteString();
+        ImportReceiver first = new ImportReceiver(cl.b(), out, AgentServiceTest.SEAL, vip -> 0, budget);
+        first.onNext(ImportChunk.newBuilder().setData(ici.substring(0, 10)).build()); // begun, never completed
+        ImportReceiver second = new ImportReceiver(cl.b(), out, AgentServiceTest.SEAL, vip -> 0, budget);
+        second.onNext(ImportChunk.newBuilder().setData(ici).setIciComplete(true).setSeal(sealed(ici)).build());
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, answers.getFirst().getCode(), answers.toString());
+        first.onError(Status.CANCELLED.asRuntimeException()); // its caller gave up
+        assertEquals(0, budget.inProgress());
+        assertEquals(0, budget.held());
+        assertEquals(1, cl.b().connections().get().size(), "b is untouched");
+    }
+
+    @Test
     void anIciOfAnOlderLeaseEpochThanTheStoreHoldsIsRefused() throws Exception {
         setUp("epoch");
         ByteString ici = x.ici().toBuilder().setLeaseEpoch(5).build().toByteString();
@@ -153,7 +185,7 @@ class IciIntegrityTest {
             @Override
             public void onCompleted() {
             }
-        }, AgentServiceTest.SEAL, vip -> vip == AgentServiceTest.VIP ? 7 : 0);
+        }, AgentServiceTest.SEAL, vip -> vip == AgentServiceTest.VIP ? 7 : 0, new ImportBudget(1, 1 << 20));
         r.onNext(ImportChunk.newBuilder().setData(ici).setIciComplete(true).setSeal(sealed(ici)).build());
         r.onCompleted();
         Status s = answer.get(5, TimeUnit.SECONDS);
