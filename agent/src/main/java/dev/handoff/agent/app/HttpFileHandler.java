@@ -212,7 +212,7 @@ public final class HttpFileHandler implements Handler {
     }
 
     /** The file a target names inside the root, or null (404): missing, a directory without index, or outside the root. */
-    private Path resolve(String target) {
+    Path resolve(String target) {
         int q = target.indexOf('?');
         String path = q >= 0 ? target.substring(0, q) : target;
         if (!path.startsWith("/")) {

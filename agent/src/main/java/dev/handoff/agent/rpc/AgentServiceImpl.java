@@ -206,7 +206,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             return;
         }
         try {
-            IciTransfer.send(channel, exports, vip, DEADLINE_MS, seal);
+            if (!exports.isEmpty()) { // a VIP without connections just changes hands
+                IciTransfer.send(channel, exports, vip, DEADLINE_MS, seal);
+            }
         } catch (StatusRuntimeException e) {
             out.onError(undo(exports, vip, request.getDestination(), e));
             return;

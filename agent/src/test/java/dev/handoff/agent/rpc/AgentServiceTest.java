@@ -257,6 +257,20 @@ class AgentServiceTest {
     }
 
     @Test
+    void aVipWithoutConnectionsChangesHands() throws Exception {
+        Cluster cl = cluster("agent-a8", "agent-b8", true);
+        var r = cl.stubA().withDeadlineAfter(10, TimeUnit.SECONDS)
+                .moveVip(MoveVipRequest.newBuilder().setVip(VIP).setDestination("agent-b8").build());
+        assertEquals(0, r.getConnections());
+        assertEquals(0, cl.a().vips().length);
+        assertArrayEquals(new int[] {VIP}, cl.b().vips());
+        try (TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000)) {
+            s.getOutputStream().write("at b".getBytes());
+            assertEquals("at b", new String(s.getInputStream().readNBytes(4)));
+        }
+    }
+
+    @Test
     void importsAreChunkedAndAnIncompleteOneIsRefused() throws Exception {
         MemorySwitch sw = new MemorySwitch();
         Host a = host(sw, "a", MacAddress.parse("02:00:00:00:00:0a"), true);

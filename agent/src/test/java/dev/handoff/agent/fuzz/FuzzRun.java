@@ -1,0 +1,59 @@
+package dev.handoff.agent.fuzz;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One coverage-guided fuzzing run of a target with Jazzer's command line, in a process of its
+ * own (libFuzzer drives it and exits when done): new interesting inputs go to {@code corpus},
+ * a crashing input to {@code findings}.
+ *
+ * @param exitCode 0 when nothing was found
+ * @param executions inputs tried
+ * @param coverage coverage points reached at the end
+ * @param output what the fuzzer printed (its last lines tell a finding)
+ */
+record FuzzRun(int exitCode, long executions, long coverage, String output) {
+    /** Fuzzes {@code target} for {@code seconds} from {@code corpus}; findings written under {@code findings}. */
+    static FuzzRun of(FuzzTargets.Target target, Path corpus, Path findings, int seconds)
+            throws IOException, InterruptedException {
+        Files.createDirectories(findings);
+        Path log = Files.createTempFile("fuzz-" + target.name(), ".log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "com.code_intelligence.jazzer.Jazzer",
+                "--target_class=" + target.type().getName(),
+                "-max_total_time=" + seconds, "-rss_limit_mb=4096", "-timeout=10",
+                "-artifact_prefix=" + findings.toAbsolutePath() + "/" + target.name() + "-", corpus.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(seconds + 120L, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("the fuzzer of " + target.name() + " ran over " + seconds + " s by 2 minutes");
+        }
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        Files.delete(log);
+        return new FuzzRun(p.exitValue(), last(out, "Done (\\d+) runs"), last(out, "cov: (\\d+)"), out);
+    }
+
+    private static long last(String out, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(out);
+        long v = -1;
+        while (m.find()) {
+            v = Long.parseLong(m.group(1));
+        }
+        return v;
+    }
+
+    /** The lines that tell what went wrong, for a failure message. */
+    String finding() {
+        List<String> lines = output.lines().filter(l -> !l.startsWith("INFO:") && !l.startsWith("WARN")).toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    }
+}
