@@ -29,7 +29,7 @@ record FuzzRun(int exitCode, long executions, long coverage, String output) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "com.code_intelligence.jazzer.Jazzer",
-                "--target_class=" + target.type().getName(),
+                "--target_class=" + target.type().getName(), "--reproducer_path=" + findings.toAbsolutePath(),
                 "-max_total_time=" + seconds, "-rss_limit_mb=4096", "-timeout=10",
                 "-artifact_prefix=" + findings.toAbsolutePath() + "/" + target.name() + "-", corpus.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -138,28 +138,13 @@ class IciIntegrityTest {
     void importsBeyondTheBudgetAreRefusedAndTheBudgetComesBack() throws Exception {
         setUp("budget");
         ImportBudget budget = new ImportBudget(1, 1 << 20);
-        List<Status> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
-        StreamObserver<ImportResponse> out = new StreamObserver<>() {
-            @Override
-            public void onNext(ImportResponse v) {
-                answers.add(Status.OK);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                answers.add(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        };
+        Answers out = new Answers();
         ByteString ici = x.ici().toByteString();
         ImportReceiver first = new ImportReceiver(cl.b(), out, AgentServiceTest.SEAL, vip -> 0, budget);
         first.onNext(ImportChunk.newBuilder().setData(ici.substring(0, 10)).build()); // begun, never completed
         ImportReceiver second = new ImportReceiver(cl.b(), out, AgentServiceTest.SEAL, vip -> 0, budget);
         second.onNext(ImportChunk.newBuilder().setData(ici).setIciComplete(true).setSeal(sealed(ici)).build());
-        assertEquals(Status.Code.RESOURCE_EXHAUSTED, answers.getFirst().getCode(), answers.toString());
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, out.first().getCode());
         first.onError(Status.CANCELLED.asRuntimeException()); // its caller gave up
         assertEquals(0, budget.inProgress());
         assertEquals(0, budget.held());
@@ -170,27 +155,38 @@ class IciIntegrityTest {
     void anIciOfAnOlderLeaseEpochThanTheStoreHoldsIsRefused() throws Exception {
         setUp("epoch");
         ByteString ici = x.ici().toBuilder().setLeaseEpoch(5).build().toByteString();
-        CompletableFuture<Status> answer = new CompletableFuture<>();
-        ImportReceiver r = new ImportReceiver(cl.b(), new StreamObserver<>() {
-            @Override
-            public void onNext(ImportResponse v) {
-                answer.complete(Status.OK);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                answer.complete(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        }, AgentServiceTest.SEAL, vip -> vip == AgentServiceTest.VIP ? 7 : 0, new ImportBudget(1, 1 << 20));
+        Answers answer = new Answers();
+        ImportReceiver r = new ImportReceiver(cl.b(), answer, AgentServiceTest.SEAL,
+                vip -> vip == AgentServiceTest.VIP ? 7 : 0, new ImportBudget(1, 1 << 20));
         r.onNext(ImportChunk.newBuilder().setData(ici).setIciComplete(true).setSeal(sealed(ici)).build());
         r.onCompleted();
-        Status s = answer.get(5, TimeUnit.SECONDS);
+        Status s = answer.first();
         assertEquals(Status.Code.FAILED_PRECONDITION, s.getCode(), s.toString());
         assertTrue(s.getDescription().contains("lease_epoch: 5 is stale, the store holds epoch 7"), s.getDescription());
         assertEquals(1, cl.b().connections().get().size(), "b is untouched");
+    }
+
+    /** The answer of an import called directly: OK, or the status it failed with. */
+    static final class Answers implements StreamObserver<ImportResponse> {
+        /** The first answer. */
+        private final CompletableFuture<Status> first = new CompletableFuture<>();
+
+        @Override
+        public void onNext(ImportResponse v) {
+            first.complete(Status.OK);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            first.complete(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+        }
+
+        Status first() throws Exception {
+            return first.get(5, TimeUnit.SECONDS);
+        }
     }
 }
