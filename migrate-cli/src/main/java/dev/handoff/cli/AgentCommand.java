@@ -55,6 +55,9 @@ import picocli.CommandLine.Option;
             "Example:",
             "  sudo handoff agent --name a --interface eth0 --vip 10.77.0.100/24 --files /srv/www --control 10.77.0.11:7700",
             "  curl http://10.77.0.100/some-file      # from another host on the LAN",
+            "With --control, --store or --store-dir, gRPC is mutual TLS: add --tls-cert, --tls-key, --tls-ca and",
+            "--ici-key from `handoff certs` (or set HANDOFF_TLS_CERT, HANDOFF_TLS_KEY, HANDOFF_TLS_CA, HANDOFF_ICI_KEY);",
+            "they are left out below.",
             "A cluster with fail-over (a store process, then each agent naming the others):",
             "  handoff store --listen 10.77.0.12:7800 --dir /var/lib/handoff/store",
             "  sudo handoff agent --name a ... --control 10.77.0.11:7700 --store 10.77.0.12:7800 --peers b=10.77.0.12:7700",
@@ -216,15 +219,18 @@ final class AgentCommand implements Callable<Integer> {
                         ? "; --store-dir is this agent's own store, which no peer can read: run `handoff store` instead" : ""));
             }
             Membership.checkPeers(name, peers.keySet());
-            if (controlAddress != null || store != null || storeDir != null) {
-                credentials = tls.credentials("agent");
-                if (!credentials.isInsecure()) {
-                    if (iciKey == null) {
-                        throw new IllegalArgumentException("give --ici-key FILE (or set HANDOFF_ICI_KEY): the cluster's"
-                                + " ici.key from `handoff certs init`, which seals connection state; --insecure runs without");
-                    }
-                    seal = IciSeal.load(iciKey);
+            if (controlAddress != null || store != null) {
+                credentials = tls.credentials("agent"); // gRPC: mutual TLS, or --insecure
+            }
+            if ((controlAddress != null || store != null || storeDir != null) && !tls.insecure) {
+                if (iciKey == null) {
+                    throw new IllegalArgumentException("give --ici-key FILE (or set HANDOFF_ICI_KEY): the cluster's"
+                            + " ici.key from `handoff certs init`, which seals connection state and checkpoints;"
+                            + " --insecure runs without");
                 }
+                seal = IciSeal.load(iciKey);
+            } else if (storeDir != null && credentials == null) {
+                System.err.println("handoff agent: WARNING: --insecure: checkpoints in " + storeDir + " are not sealed");
             }
             checkpointSettings = new CheckpointSettings(checkpointIntervalMs, mslMs,
                     CheckpointSettings.MAX_BYTES_BETWEEN, clockSkewMs);

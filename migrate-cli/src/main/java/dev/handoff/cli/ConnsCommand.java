@@ -40,10 +40,7 @@ final class ConnsCommand implements Callable<Integer> {
         try (ControlClient c = new ControlClient(target, credentials)) {
             conns = c.stub().listConnections(ListConnectionsRequest.getDefaultInstance()).getConnectionsList();
         } catch (StatusRuntimeException e) {
-            System.err.println("handoff conns: agent " + agent + ": " + e.getStatus().getCode() + " "
-                    + (e.getStatus().getDescription() == null ? "" : e.getStatus().getDescription())
-                    + " (is it running with --control " + agent + "?)");
-            return 1;
+            return ControlClient.refused("conns", e);
         }
         if (json) {
             StringBuilder sb = new StringBuilder("[");

@@ -31,8 +31,16 @@ final class ControlClient implements AutoCloseable {
 
     /** Prints the agent's refusal as {@code handoff COMMAND: CODE: description}; returns exit status 1. */
     static int refused(String command, StatusRuntimeException e) {
-        System.err.println("handoff " + command + ": " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+        System.err.println("handoff " + command + ": " + e.getStatus().getCode() + ": " + e.getStatus().getDescription()
+                + hint(e.getStatus().getCode()));
         return 1;
+    }
+
+    /** What to check when a call fails with {@code code} before the agent could say why. */
+    static String hint(io.grpc.Status.Code code) {
+        return code == io.grpc.Status.Code.UNAVAILABLE ? " (is the agent running with --control at that address, and"
+                + " do --tls-cert/--tls-key/--tls-ca name an unexpired certificate of its cluster's CA? the agent's own"
+                + " certificate must name that address: handoff certs issue --ip)" : "";
     }
 
     @Override

@@ -65,9 +65,7 @@ final class EventsCommand implements Callable<Integer> {
             if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
                 return 0; // --seconds ran out
             }
-            System.err.println("handoff events: agent " + agent + ": " + e.getStatus().getCode() + " "
-                    + (e.getStatus().getDescription() == null ? "" : e.getStatus().getDescription()));
-            return 1;
+            return ControlClient.refused("events", e);
         }
     }
 }

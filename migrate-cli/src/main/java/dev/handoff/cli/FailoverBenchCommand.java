@@ -176,9 +176,11 @@ final class FailoverBenchCommand implements Callable<Integer> {
                     args.addAll(List.of(stream));
                     if (mode == 1) {
                         args.addAll(List.of("--store", STORE));
-                        args.addAll(net.pki().agentArgs());
                     } else if (mode == 2) {
                         args.addAll(List.of("--store-dir", Files.createTempDirectory(dir, "embedded").toString()));
+                    }
+                    if (mode > 0) {
+                        args.addAll(net.pki().agentArgs()); // TLS for the store, and the key sealing checkpoints
                     }
                     try (HandoffProcess _ = HandoffProcess.start(net.hostA(), dir, args.toArray(String[]::new))) {
                         gbps[mode][run] = timed(net, bytes, "socat -u -b 262144 TCP:" + Topology.VIP + ":9 STDOUT | wc -c");

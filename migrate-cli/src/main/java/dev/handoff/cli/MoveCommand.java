@@ -76,7 +76,7 @@ final class MoveCommand implements Callable<Integer> {
             return 0;
         } catch (StatusRuntimeException e) {
             System.err.println("handoff move: " + (repeat > 1 ? "move " + (done + 1) + " of " + repeat + ": " : "")
-                    + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+                    + e.getStatus().getCode() + ": " + e.getStatus().getDescription() + ControlClient.hint(e.getStatus().getCode()));
             return 1;
         } finally {
             if (repeat > 1 && done > 0) {
