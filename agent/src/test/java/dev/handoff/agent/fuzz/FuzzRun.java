@@ -26,7 +26,7 @@ record FuzzRun(int exitCode, long executions, long coverage, String output) {
             throws IOException, InterruptedException {
         Files.createDirectories(findings);
         Path log = Files.createTempFile("fuzz-" + target.name(), ".log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(List.of(java(),
                 "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "com.code_intelligence.jazzer.Jazzer",
                 "--target_class=" + target.type().getName(), "--reproducer_path=" + findings.toAbsolutePath(),
@@ -40,6 +40,44 @@ record FuzzRun(int exitCode, long executions, long coverage, String output) {
         String out = Files.readString(log, StandardCharsets.UTF_8);
         Files.delete(log);
         return new FuzzRun(p.exitValue(), last(out, "Done (\\d+) runs"), last(out, "cov: (\\d+)"), out);
+    }
+
+    /**
+     * Shrinks {@code corpus} to the inputs that keep its coverage (libFuzzer's merge), so that
+     * the repository keeps hundreds of inputs, not the thousands a long run adds; seeds
+     * ({@code seed-*}) and past findings ({@code finding-*}) are always kept.
+     */
+    static void minimize(FuzzTargets.Target target, Path corpus) throws IOException, InterruptedException {
+        Path kept = Files.createTempDirectory("fuzz-minimized-" + target.name());
+        Path log = Files.createTempFile("fuzz-merge-" + target.name(), ".log");
+        Process p = new ProcessBuilder(java(), "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "com.code_intelligence.jazzer.Jazzer",
+                "--target_class=" + target.type().getName(), "-merge=1", kept.toString(), corpus.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IllegalStateException("minimizing the corpus of " + target.name() + " failed:\n"
+                    + Files.readString(log, StandardCharsets.UTF_8));
+        }
+        Files.delete(log);
+        try (var old = Files.list(corpus)) {
+            for (Path f : old.toList()) {
+                String name = f.getFileName().toString();
+                if (!name.startsWith("seed-") && !name.startsWith("finding-")) {
+                    Files.delete(f); // seeds and past findings stay whatever their coverage
+                }
+            }
+        }
+        try (var now = Files.list(kept)) {
+            for (Path f : now.toList()) {
+                Files.move(f, corpus.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        Files.delete(kept);
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     private static long last(String out, String regex) {

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A short coverage-guided fuzzing run of every target (issue "Security"): 10 seconds each by
  * default. {@code scripts/fuzz} runs the same for longer ({@code -Dfuzz.seconds=N}) and keeps
- * the new interesting inputs in the repository's corpus ({@code -Dfuzz.keep=true}); a
+ * the new interesting inputs in the repository's corpus ({@code -Dfuzz.keep=true}, then
+ * minimized to those that keep its coverage); a
  * finding fails the run, its input is in {@code agent/target/fuzz-findings/}.
  */
 class FuzzSmokeTest {
@@ -36,6 +37,10 @@ class FuzzSmokeTest {
                     + run.finding());
             assertTrue(run.executions() > 0 && run.coverage() > 10, t.name() + " was fuzzed with coverage:\n" + run.finding());
             total += run.executions();
+            if (keep) {
+                FuzzRun.minimize(t, corpus);
+                System.out.printf("fuzz %s: corpus minimized to %d inputs%n", t.name(), count(corpus));
+            }
         }
         System.out.printf("fuzz: %,d executions in all, no finding%n", total);
     }
