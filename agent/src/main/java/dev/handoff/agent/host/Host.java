@@ -18,7 +18,6 @@ import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.Ipv4Packet;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.agent.wire.MalformedPacketException;
-import dev.handoff.agent.wire.SeqNum;
 import dev.handoff.agent.wire.TcpSegment;
 import dev.handoff.proto.v1.Ici;
 import java.util.ArrayDeque;
@@ -386,19 +385,10 @@ public final class Host implements AutoCloseable {
         }
     }
 
-    /**
-     * The ICI of {@code c} now. A deterministic application's unsent bytes stay behind: its
-     * state is rewound by them and it writes them again at the destination, so the ICI carries
-     * only the bytes in flight (the file server's 4 MB send buffer is mostly unsent).
-     */
     private Ici dumpNow(Connection c, long leaseEpoch) {
-        TcpConnection t = c.tcp();
-        long unsent = SeqNum.lt(t.sndMax(), t.writtenEnd()) ? Integer.toUnsignedLong(t.writtenEnd() - t.sndMax()) : 0;
-        byte[] rewound = unsent > 0 ? c.applicationStateBefore(unsent) : null;
-        EndpointState s = rewound != null ? t.snapshotSentOnly() : t.snapshot();
-        byte[] app = rewound != null ? rewound : c.driver.snapshot();
-        return IciCodec.encode(s, now(), System.currentTimeMillis(), c.driver.application(), app, leaseEpoch,
-                carryCongestion, c.streamOffset(t.sndUna())).toBuilder().setIncarnation(c.incarnation() + 1).build();
+        return IciCodec.encode(c.tcp().snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
+                c.driver.snapshot(), leaseEpoch, carryCongestion, c.streamOffset(c.tcp().sndUna())).toBuilder()
+                .setIncarnation(c.incarnation() + 1).build();
     }
 
     // ---------------------------------------------- tcpcp's endpoint operations (paper §2)

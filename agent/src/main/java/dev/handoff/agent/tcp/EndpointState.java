@@ -57,12 +57,4 @@ public record EndpointState(
     public int tsVal(long now) {
         return (int) (now + tsOffset);
     }
-
-    /** This state with {@code state}, {@code sendQueue} and {@code finQueued} instead of its own. */
-    public EndpointState withSendSide(TcpState state, byte[] sendQueue, boolean finQueued) {
-        return new EndpointState(localIp, localPort, remoteIp, remotePort, state, timestamps, sack, windowScaling, sndShift,
-                rcvShift, sndMss, rcvMss, sndUna, sndNxt, sndWnd, sndWl1, sndWl2, maxSndWnd, sendQueue, finQueued, rcvNxt,
-                rcvAdvEdge, receiveQueue, outOfOrder, finReceived, tsRecent, tsOffset, lastAckSent, cwnd, ssthresh, srttMs,
-                rttvarMs, congestionControl);
-    }
 }

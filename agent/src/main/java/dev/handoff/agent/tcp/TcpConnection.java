@@ -1598,23 +1598,6 @@ public final class TcpConnection {
     }
 
     /**
-     * Like {@link #snapshot()}, as if the application had written only what was sent so far
-     * (up to SND.MAX): the send queue holds just the bytes in flight, and a FIN not sent yet is
-     * left out (FIN-WAIT-1 becomes ESTABLISHED, LAST-ACK CLOSE-WAIT). For a deterministic
-     * application whose state is rewound by the unsent bytes, which it then writes again: a
-     * move carries what is in flight, not the whole send buffer. The same as
-     * {@link #snapshot()} when nothing written is unsent.
-     */
-    public EndpointState snapshotSentOnly() {
-        EndpointState s = snapshot();
-        if (!SeqNum.lt(sndMax, dataEnd())) {
-            return s; // everything written was sent (and a queued FIN perhaps too)
-        }
-        TcpState st = !finQueued ? state : state == TcpState.LAST_ACK ? TcpState.CLOSE_WAIT : TcpState.ESTABLISHED;
-        return s.withSendSide(st, java.util.Arrays.copyOf(s.sendQueue(), sndMax - sndUna), false);
-    }
-
-    /**
      * Re-creates an endpoint from a snapshot. The caller has validated it (package
      * {@code ici}); this only refuses what would break the engine's own invariants. The
      * endpoint is live at once; it retransmits in-flight data on its RTO, and
