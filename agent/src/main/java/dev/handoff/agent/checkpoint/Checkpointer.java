@@ -47,11 +47,11 @@ public final class Checkpointer implements AutoCloseable {
     /** Interval and bounds. */
     private final CheckpointSettings settings;
     /** Lease epochs to write under. */
+    private final LeaseEpochs epochs;
     /** Seals each checkpoint's state and tags its send pieces. */
     private final CheckpointSeal seal;
     /** Most send pieces listed in one checkpoint before the newer ones are merged. */
     static final int MAX_PIECES = 16;
-    private final LeaseEpochs epochs;
     /** The host's clock (ms), stepped by hand in tests. */
     private final LongSupplier clock;
     /** Wall clock, ms since the epoch (stamped into checkpoints for TSval extrapolation). */
