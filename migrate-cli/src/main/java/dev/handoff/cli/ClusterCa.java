@@ -10,15 +10,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,6 +23,7 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import dev.handoff.agent.ici.IciSeal;
+import dev.handoff.security.Pem;
 import dev.handoff.security.Role;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -104,7 +102,7 @@ final class ClusterCa {
                     + " starting with a letter or digit (it names the files and the certificate)");
         }
         X509Certificate caCert = readCert(dir.resolve(CA_CERT));
-        PrivateKey caKey = readKey(dir.resolve(CA_KEY));
+        PrivateKey caKey = Pem.privateKey(dir.resolve(CA_KEY));
         Issued out = new Issued(dir.resolve(holder + ".pem"), dir.resolve(holder + "-key.pem"));
         if (!force) {
             refuseExisting(out.cert(), out.key());
@@ -189,25 +187,12 @@ final class ClusterCa {
         Files.writeString(file, pem("CERTIFICATE", cert.getEncoded()));
     }
 
-    /** A PEM certificate. */
+    /** The PEM certificate in {@code file}, or an IOException saying how to make the CA when it is missing. */
     static X509Certificate readCert(Path file) throws IOException, GeneralSecurityException {
         if (!Files.exists(file)) {
             throw new IOException(file + " not found: make the cluster's CA first with `handoff certs init "
                     + file.getParent() + "`");
         }
-        try (var in = Files.newInputStream(file)) {
-            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-        }
-    }
-
-    /** A PKCS#8 PEM EC key. */
-    static PrivateKey readKey(Path file) throws IOException, GeneralSecurityException {
-        StringBuilder b64 = new StringBuilder();
-        for (String line : Files.readAllLines(file)) {
-            if (!line.startsWith("-----")) {
-                b64.append(line.strip());
-            }
-        }
-        return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64.toString())));
+        return Pem.certificate(file);
     }
 }

@@ -10,20 +10,15 @@ import io.grpc.ServerInterceptor;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.Base64;
+import java.security.spec.InvalidKeySpecException;
 
 /**
  * How one process speaks gRPC: mutual TLS with its certificate from the cluster CA (the
@@ -41,25 +36,22 @@ public final class Credentials {
     private final ServerInterceptor authorizer;
     /** This holder's certificate, or null when insecure. */
     private final X509Certificate certificate;
-    /** This holder's private key, or null when insecure. */
-    private final PrivateKey privateKey;
     /** The cluster CA's certificate, or null when insecure. */
     private final X509Certificate ca;
 
     private Credentials(ServerCredentials server, ChannelCredentials channel, ServerInterceptor authorizer,
-                        X509Certificate certificate, PrivateKey privateKey, X509Certificate ca) {
+                        X509Certificate certificate, X509Certificate ca) {
         this.server = server;
         this.channel = channel;
         this.authorizer = authorizer;
         this.certificate = certificate;
-        this.privateKey = privateKey;
         this.ca = ca;
     }
 
     /** Plaintext, everything allowed to everyone who can reach the port (tests in one process, --insecure). */
     public static Credentials insecure() {
         return new Credentials(InsecureServerCredentials.create(), InsecureChannelCredentials.create(), new PassThrough(),
-                null, null, null);
+                null, null);
     }
 
     /**
@@ -91,7 +83,7 @@ public final class Credentials {
                     .trustManager(ca.toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE).build();
             ChannelCredentials channel = TlsChannelCredentials.newBuilder().keyManager(cert.toFile(), key.toFile())
                     .trustManager(ca.toFile()).build();
-            return new Credentials(server, channel, new RoleAuthorizer(RpcPolicy.handoff()), mine, privateKey, caCert);
+            return new Credentials(server, channel, new RoleAuthorizer(RpcPolicy.handoff()), mine, caCert);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot load the TLS files: " + e.getMessage(), e);
         }
@@ -117,21 +109,6 @@ public final class Credentials {
         return certificate == null;
     }
 
-    /** This holder's certificate (null when insecure). */
-    public X509Certificate certificate() {
-        return certificate;
-    }
-
-    /** This holder's private key (null when insecure). */
-    public PrivateKey privateKey() {
-        return privateKey;
-    }
-
-    /** The cluster CA (null when insecure). */
-    public X509Certificate ca() {
-        return ca;
-    }
-
     @Override
     public String toString() {
         if (isInsecure()) {
@@ -143,38 +120,25 @@ public final class Credentials {
     }
 
     private static X509Certificate readCertificate(String option, Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        try {
+            return Pem.certificate(file);
         } catch (IOException e) {
             throw new IllegalArgumentException(option + " " + file + " cannot be read (" + e + "): make the cluster's"
                     + " certificates with `handoff certs init DIR` and `handoff certs issue NAME --dir DIR`", e);
-        } catch (CertificateException | ClassCastException e) {
+        } catch (CertificateException e) {
             throw new IllegalArgumentException(option + " " + file + " is not a PEM X.509 certificate: " + e.getMessage(), e);
         }
     }
 
     private static PrivateKey readKey(Path file) {
-        String pem;
         try {
-            pem = Files.readString(file);
+            return Pem.privateKey(file);
         } catch (IOException e) {
             throw new IllegalArgumentException("--tls-key " + file + " cannot be read (" + e + "): it is the NAME-key.pem"
                     + " `handoff certs issue NAME` wrote, readable by its owner only", e);
+        } catch (InvalidKeySpecException e) {
+            throw new IllegalArgumentException("--tls-key " + file + " " + e.getMessage(), e);
         }
-        if (!pem.contains("-----BEGIN PRIVATE KEY-----")) {
-            throw new IllegalArgumentException("--tls-key " + file + " is not a PKCS#8 PEM key (BEGIN PRIVATE KEY)");
-        }
-        StringBuilder b64 = new StringBuilder();
-        pem.lines().filter(l -> !l.startsWith("-----")).forEach(l -> b64.append(l.strip()));
-        byte[] der = Base64.getDecoder().decode(b64.toString());
-        for (String algorithm : new String[] {"EC", "RSA", "Ed25519"}) {
-            try {
-                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-            } catch (GeneralSecurityException e) {
-                // not this algorithm: try the next
-            }
-        }
-        throw new IllegalArgumentException("--tls-key " + file + " holds no EC, RSA or Ed25519 key");
     }
 
     /** Proves {@code key} belongs to {@code cert} by signing a challenge with one and checking it with the other. */

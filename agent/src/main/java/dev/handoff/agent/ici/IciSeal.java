@@ -77,11 +77,6 @@ public final class IciSeal {
         Files.writeString(file, HexFormat.of().formatHex(k) + "\n", StandardCharsets.US_ASCII);
     }
 
-    /** True when states are sealed and checked. */
-    public boolean active() {
-        return key != null;
-    }
-
     /** The seal of {@code bytes} for {@code purpose} (empty when sealing is off). */
     public ByteString seal(String purpose, ByteString bytes) {
         if (key == null) {
