@@ -194,7 +194,7 @@ final class DemoCommand implements Callable<Integer> {
             List<String> curlCommand = new java.util.ArrayList<>(List.of("curl", "-sS", "--fail", "-o", got.toString(),
                     "-w", "%{speed_download} %{time_total}", "http://" + Topology.VIP + "/demo.bin"));
             if (events > 0) {
-                curlCommand.addAll(List.of("--limit-rate", Math.max(1, megabytes / (2 * events + 4)) + "M"));
+                curlCommand.addAll(List.of("--limit-rate", Math.max(1, megabytes / (3 * events + 4)) + "M"));
             }
             Process curl = new ProcessBuilder(Topology.in(net.peer(), curlCommand.toArray(String[]::new)))
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
