@@ -159,7 +159,12 @@ public final class SimNetwork {
         }
         now = Math.max(now, next);
         while (!wire.isEmpty() && wire.peek().at <= now) {
-            deliver(wire.poll().bytes);
+            TcpStack to = deliver(wire.poll().bytes);
+            if (to != null) {
+                // As a host handling packets one by one: its ACKs (one per two segments, RFC 5681
+                // §4.2) leave between the packets of a burst, not as one stretch ACK after it.
+                to.poll(now, sink);
+            }
         }
         return true;
     }
@@ -204,26 +209,28 @@ public final class SimNetwork {
         }
     }
 
-    private void deliver(byte[] packet) {
+    /** Hands {@code packet} to its stack; returns that stack, or null if the packet went nowhere. */
+    private TcpStack deliver(byte[] packet) {
         try {
             ip.wrap(packet, 0, packet.length);
             if (ip.protocol() != Ipv4Packet.PROTOCOL_TCP) {
                 malformed++;
-                return;
+                return null;
             }
             tcp.wrap(packet, ip.payloadOffset(), ip.payloadLength(), ip.source(), ip.destination());
         } catch (MalformedPacketException e) {
             malformed++;
-            return;
+            return null;
         }
         TcpStack dst = hosts.get(ip.destination());
         if (dst == null) {
             dropped++;
-            return;
+            return null;
         }
         for (Observer o : observers) {
             o.delivered(now, tcp);
         }
         dst.onSegment(now, tcp);
+        return dst;
     }
 }

@@ -27,6 +27,12 @@ public interface CongestionControl {
     /** Retransmission timeout: ssthresh from the flight, cwnd to one segment (RFC 5681 §3.1). */
     void onTimeout(long now, int flight, int mss);
 
+    /**
+     * The last {@link #onCongestion} or {@link #onTimeout} answered a loss that was not one
+     * (RFC 3522 detected it): restore the state from before it (RFC 4015 §3.2 step 2).
+     */
+    void undo();
+
     /** Name of the algorithm, for the ICI and diagnostics. */
     String name();
 

@@ -24,6 +24,12 @@ final class Cubic implements CongestionControl {
     private double k;
     /** W_est: the Reno-friendly estimate, bytes (RFC 9438 §4.3). */
     private double wEst;
+    /** cwnd before the last reduction, for {@link #undo()}. */
+    private double priorCwnd;
+    /** ssthresh before the last reduction, for {@link #undo()}. */
+    private int priorSsthresh = Integer.MAX_VALUE;
+    /** W_max before the last reduction, for {@link #undo()}. */
+    private double priorWMax;
 
     Cubic(int initialCwnd) {
         this.cwnd = initialCwnd;
@@ -87,9 +93,21 @@ final class Cubic implements CongestionControl {
     }
 
     private void reduce(int mss) {
+        priorCwnd = cwnd;
+        priorSsthresh = ssthresh;
+        priorWMax = wMax;
         // RFC 9438 §4.7 fast convergence: release bandwidth when W_max keeps falling.
         wMax = cwnd < wMax ? cwnd * (1 + BETA) / 2 : cwnd;
         ssthresh = (int) Math.max(cwnd * BETA, 2.0 * mss); // RFC 9438 §4.6
+        epochStart = -1;
+    }
+
+    @Override
+    public void undo() {
+        // RFC 9438 §4.9 (spurious congestion events) with RFC 4015 §3.2: the state before the reduction.
+        cwnd = Math.max(cwnd, priorCwnd);
+        ssthresh = Math.max(ssthresh, priorSsthresh);
+        wMax = priorWMax;
         epochStart = -1;
     }
 }

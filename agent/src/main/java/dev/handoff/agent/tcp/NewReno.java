@@ -8,6 +8,10 @@ final class NewReno implements CongestionControl {
     private int ssthresh = Integer.MAX_VALUE;
     /** Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 5681 eq. 3 by counting). */
     private long ackedInAvoidance;
+    /** cwnd before the last reduction, for {@link #undo()}. */
+    private int priorCwnd;
+    /** ssthresh before the last reduction, for {@link #undo()}. */
+    private int priorSsthresh = Integer.MAX_VALUE;
 
     NewReno(int initialCwnd) {
         this.cwnd = initialCwnd;
@@ -36,6 +40,7 @@ final class NewReno implements CongestionControl {
 
     @Override
     public void onCongestion(long now, int flight, int mss) {
+        remember();
         ssthresh = Math.max(flight / 2, 2 * mss); // RFC 5681 eq. 4
         cwnd = ssthresh;
         ackedInAvoidance = 0;
@@ -43,8 +48,21 @@ final class NewReno implements CongestionControl {
 
     @Override
     public void onTimeout(long now, int flight, int mss) {
+        remember();
         ssthresh = Math.max(flight / 2, 2 * mss); // RFC 5681 eq. 4
         cwnd = mss; // RFC 5681 §3.1: loss window LW = 1 SMSS
         ackedInAvoidance = 0;
+    }
+
+    private void remember() {
+        priorCwnd = cwnd;
+        priorSsthresh = ssthresh;
+    }
+
+    @Override
+    public void undo() {
+        // RFC 4015 §3.2 step 2: the window as it was; ssthresh back to its old value.
+        cwnd = Math.max(cwnd, priorCwnd);
+        ssthresh = Math.max(ssthresh, priorSsthresh);
     }
 }

@@ -183,6 +183,30 @@ public final class TcpConnection {
     private final SeqRanges scoreboard = new SeqRanges(32);
     /** RFC 6675 HighRxt: highest sequence number retransmitted in this recovery. */
     private int highRxt;
+    /** Smallest probe timeout, ms, as Linux's (RFC 8985 §7.2 leaves the floor open): on a LAN 2 SRTT is far below the peer's ACK timing. */
+    private static final long MIN_PTO_MS = 10;
+    /** RFC 8985 §7.2 WCDelAckT: the longest a peer may delay the ACK of a single segment, ms. */
+    private static final long WORST_CASE_DELAYED_ACK_MS = 200;
+    /** DupThresh of RFC 5681 §3.2 and RFC 6675 §2. */
+    private static final int DUP_THRESH = 3;
+    /** The recovery may still prove spurious: its first retransmission is not known to have been needed. */
+    private boolean undoArmed;
+    /** RFC 3522 §2: an ACK echoing a TSval below this one was sent for an original, not our retransmission. */
+    private int undoTsVal;
+    /** How long a hole may wait for reordered data before it counts as lost (RFC 8985 §6.2 reo_wnd). */
+    private final ReorderWindow reorder = new ReorderWindow();
+    /** RFC 8985 §6.3 reordering timer: when a hole the SACKs show becomes lost, if still unfilled. */
+    private long lossSuspectAt = NEVER;
+    /** RFC 8985 §7 PTO: when to send a tail-loss probe if no ACK came before. */
+    private long tlpAt = NEVER;
+    /** A tail-loss probe is out and not yet acknowledged (RFC 8985 §7.2: one at a time). */
+    private boolean tlpOut;
+    /** Sequence number after the probe's data. */
+    private int tlpEnd;
+    /** The probe resent old data (rather than new): its ACK may show it repaired a loss. */
+    private boolean tlpRetransmitted;
+    /** TSval of the probe: an ACK echoing it (or later) was for the probe, not the original. */
+    private int tlpTsVal;
     /** End of the hole {@link #nextHole()} found. */
     private int holeEnd;
     /** {@link #nextHole()} found none. */
@@ -582,12 +606,33 @@ public final class TcpConnection {
             backoff = 0;
             // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
             rtoAt = sndUna == sndMax ? NEVER : now + rtt.rto(0);
+            lossSuspectAt = NEVER;
             int mss = sendMss();
+            if (tlpOut && SeqNum.ge(ack, tlpEnd)) {
+                onLossProbeAcked(now, seg);
+            }
+            if (inRecovery && undoArmed) {
+                undoArmed = false;
+                if (tsOn && seg.tsEcr() != 0 && SeqNum.lt(seg.tsEcr(), undoTsVal)) {
+                    // RFC 3522 §3: the first ACK for the retransmitted data echoes the original's
+                    // timestamp: the original arrived (reordered, not lost). RFC 4015 §3.2: undo
+                    // the reduction and leave recovery; a real loss beyond it starts a new one.
+                    counters.spuriousRecoveries++;
+                    reorder.spurious();
+                    cc.undo();
+                    inRecovery = false;
+                    recover = sndUna - 1; // a loss at SND.UNA may start a recovery (RFC 6582 §3.2 step 1)
+                }
+            }
             if (inRecovery) {
                 if (SeqNum.ge(ack, recover)) {
-                    // RFC 6582 §3.2 step 3, full ACK: deflate to min(ssthresh, FlightSize + SMSS).
                     inRecovery = false;
-                    cc.setCwnd(Math.min(cc.ssthresh(), Math.max(sndMax - sndUna, mss) + mss));
+                    reorder.realLoss();
+                    // With SACK, recovery ends at cwnd = ssthresh (RFC 6675 §5, as RFC 6937 §3.1
+                    // PRR ends); without, RFC 6582 §3.2 step 3, full ACK: deflate to
+                    // min(ssthresh, FlightSize + SMSS). Deflating with SACK left a window of two
+                    // segments when the pipe had drained, and one loss there waited for the RTO.
+                    cc.setCwnd(sackOn ? cc.ssthresh() : Math.min(cc.ssthresh(), Math.max(sndMax - sndUna, mss) + mss));
                 } else if (!sackOn) {
                     // RFC 6582 §3.2 step 3, partial ACK: retransmit the next hole, deflate by the
                     // amount acknowledged, add back one SMSS if that was at least one SMSS.
@@ -608,21 +653,17 @@ public final class TcpConnection {
             // RFC 5681 §2: a duplicate ACK; with SACK, RFC 6675 §2: an ACK that SACKs new data.
             dupAcks++;
             int mss = sendMss();
-            // RFC 6675 §5: enter recovery on the third duplicate, or once more than
-            // DupThresh segments above SND.UNA are SACKed (IsLost(SND.UNA)).
-            boolean lost = dupAcks >= 3 || (sackOn && scoreboard.bytes() > 3 * mss);
+            // RFC 6675 §5: enter recovery on the DupThresh-th duplicate, or once IsLost(SND.UNA):
+            // more than (DupThresh - 1) * SMSS bytes above it SACKed (RFC 6675 §4).
+            boolean lost = dupAcks >= DUP_THRESH || (sackOn && scoreboard.bytes() > (DUP_THRESH - 1) * mss);
             if (lost && !inRecovery && SeqNum.gt(ack, recover)) {
-                // RFC 6582 §3.2 step 2 / RFC 5681 §3.2 / RFC 6675 §5: fast retransmit, enter recovery.
-                counters.fastRetransmits++;
-                cc.onCongestion(now, flight, mss);
-                recover = sndMax;
-                highRxt = sndUna;
-                retransmitHead = true;
-                timing = false;
-                // RFC 6675 §5 step 4.2: with SACK, cwnd = ssthresh and the pipe decides;
-                // without, RFC 5681 §3.2 step 3 inflates by the three segments that left.
-                cc.setCwnd(sackOn ? cc.ssthresh() : cc.ssthresh() + 3 * mss);
-                inRecovery = true;
+                long wait = reorder.millis(rtt.srtt());
+                if (wait == 0 || (lossSuspectAt != NEVER && now >= lossSuspectAt)) {
+                    enterRecovery(now);
+                } else if (lossSuspectAt == NEVER) {
+                    // RFC 8985 §6.2-6.3: this path reorders; give the hole reo_wnd to fill.
+                    lossSuspectAt = now + wait;
+                }
             } else if (dupAcks > 3 && inRecovery && !sackOn) {
                 cc.setCwnd(cc.cwnd() + mss); // RFC 5681 §3.2 step 4: inflate per duplicate
             }
@@ -641,6 +682,101 @@ public final class TcpConnection {
                 persistAt = NEVER;
                 persistBackoff = 0;
             }
+        }
+        armLossProbe(now);
+    }
+
+    /** RFC 6582 §3.2 step 2 / RFC 5681 §3.2 / RFC 6675 §5: fast retransmit, enter recovery. */
+    private void enterRecovery(long now) {
+        int mss = sendMss();
+        counters.fastRetransmits++;
+        cc.onCongestion(now, sndMax - sndUna, mss);
+        recover = sndMax;
+        highRxt = sndUna;
+        retransmitHead = true;
+        timing = false;
+        // RFC 6675 §5 step 4.2: with SACK, cwnd = ssthresh and the pipe decides;
+        // without, RFC 5681 §3.2 step 3 inflates by the three segments that left.
+        cc.setCwnd(sackOn ? cc.ssthresh() : cc.ssthresh() + 3 * mss);
+        inRecovery = true;
+        undoArmed = tsOn;
+        undoTsVal = tsVal(now); // the retransmission carries this TSval or a later one
+        lossSuspectAt = NEVER;
+        tlpAt = NEVER;
+    }
+
+    /**
+     * RFC 8985 §7.2: (re)arms the probe timeout, 2 SRTT but at least 10 ms (plus a worst-case delayed ACK when
+     * one segment is out), when data is outstanding, SACK is on, no recovery runs, no probe
+     * is out, and the RTO would not fire first.
+     */
+    private void armLossProbe(long now) {
+        tlpAt = NEVER;
+        if (!sackOn || inRecovery || tlpOut || sndMax == sndUna || !rtt.hasSample() || backoff > 0
+                || !state.isSynchronized()) {
+            return;
+        }
+        long pto = Math.max(MIN_PTO_MS, (long) Math.ceil(2 * rtt.srtt()))
+                + (sndMax - sndUna <= sendMss() ? WORST_CASE_DELAYED_ACK_MS : 2);
+        if (now + pto < rtoAt) {
+            tlpAt = now + pto;
+        }
+    }
+
+    /**
+     * RFC 8985 §7.3: the probe timeout fired. Sends one new segment if the receive window
+     * allows (cwnd aside), else the last segment again; the RTO restarts behind it.
+     */
+    private int sendLossProbe(long now, byte[] out, int off) {
+        tlpAt = NEVER;
+        int room = segmentRoom();
+        int fresh = Math.min(Math.min(sendEnd() - sndNxt, room), sndUna + sndWnd - sndNxt);
+        int n;
+        if (fresh > 0 && sndNxt == sndMax) {
+            tlpRetransmitted = false;
+            tlpEnd = sndNxt + fresh;
+            boolean fin = finToSend() && sndNxt + fresh == dataEnd();
+            n = emit(now, out, off, sndNxt, ACK | (fin ? FIN : 0), fresh);
+        } else {
+            int dataStop = SeqNum.lt(sndMax, dataEnd()) ? sndMax : dataEnd();
+            int start = SeqNum.max(sndUna, dataStop - room);
+            int len = dataStop - start;
+            boolean fin = finQueued && SeqNum.gt(sndMax, dataEnd());
+            if (len <= 0 && !fin) {
+                return 0;
+            }
+            tlpRetransmitted = true;
+            tlpTsVal = tsVal(now);
+            tlpEnd = sndMax;
+            n = emit(now, out, off, start, ACK | (fin ? FIN : 0), Math.max(len, 0));
+        }
+        counters.lossProbes++;
+        tlpOut = true;
+        rtoAt = now + rtt.rto(backoff);
+        return n;
+    }
+
+    /**
+     * RFC 8985 §7.4: the probe is acknowledged. If it resent old data and the ACK echoes the
+     * probe's own timestamp, the probe repaired a loss: answer it as fast recovery would
+     * (RFC 8985 §7.4.2); an echo of an older timestamp means the original had arrived.
+     */
+    private void onLossProbeAcked(long now, TcpSegment seg) {
+        tlpOut = false;
+        boolean repaired = tlpRetransmitted && (!tsOn || seg.tsEcr() == 0 || SeqNum.ge(seg.tsEcr(), tlpTsVal));
+        if (repaired && !inRecovery) {
+            counters.lossProbeRepairs++;
+            cc.onCongestion(now, sndMax - sndUna, sendMss());
+            cc.setCwnd(cc.ssthresh());
+        }
+    }
+
+    /** The reordering timer fired: the hole at SND.UNA is lost if the SACKs still say so. */
+    private void onReorderTimeout(long now) {
+        lossSuspectAt = NEVER;
+        if (!inRecovery && sackOn && sndMax != sndUna && SeqNum.gt(sndUna, recover)
+                && scoreboard.bytes() > (DUP_THRESH - 1) * sendMss()) {
+            enterRecovery(now);
         }
     }
 
@@ -750,6 +886,8 @@ public final class TcpConnection {
         ackLimited = false; // all our bytes and our FIN are acknowledged: nothing left a checkpoint must cover
         timeWaitAt = now + config.timeWaitMs();
         rtoAt = NEVER;
+        tlpAt = NEVER;
+        lossSuspectAt = NEVER;
         persistAt = NEVER;
         ackAt = NEVER;
     }
@@ -811,6 +949,9 @@ public final class TcpConnection {
                 return 0;
             }
         }
+        if (now >= lossSuspectAt) {
+            onReorderTimeout(now);
+        }
         if (now >= persistAt) {
             persistAt = NEVER;
             persistDue = true;
@@ -824,6 +965,12 @@ public final class TcpConnection {
                 return sendSyn(now, out, off);
             }
             return state == TcpState.SYN_RECEIVED && ackNow ? sendAck(now, out, off) : 0;
+        }
+        if (now >= tlpAt) {
+            int n = sendLossProbe(now, out, off);
+            if (n > 0) {
+                return n;
+            }
         }
         if (retransmitHead) {
             retransmitHead = false;
@@ -868,7 +1015,7 @@ public final class TcpConnection {
         if (state.isSynchronized() && state != TcpState.TIME_WAIT && (dataReady() || holeReady())) {
             return Long.MIN_VALUE;
         }
-        return Math.min(Math.min(rtoAt, persistAt), Math.min(ackAt, timeWaitAt));
+        return Math.min(Math.min(Math.min(rtoAt, persistAt), Math.min(ackAt, timeWaitAt)), Math.min(lossSuspectAt, tlpAt));
     }
 
     /**
@@ -927,7 +1074,7 @@ public final class TcpConnection {
         if (unsent <= 0) {
             return 0;
         }
-        int usable = sndUna + Math.min(sndWnd, cc.cwnd()) - sndNxt;
+        int usable = sndUna + Math.min(sndWnd, cc.cwnd() + limitedTransmit()) - sndNxt;
         int room = segmentRoom();
         int limit = maxPayload > room ? maxPayload / room * room : room; // whole segments per GSO burst
         int len = Math.min(Math.min(unsent, limit), Math.max(usable, 0));
@@ -942,6 +1089,15 @@ public final class TcpConnection {
         boolean allQueued = len == unsent && (!config.nagle() || sndNxt == sndUna);
         boolean halfWindow = len >= maxSndWnd / 2;
         return full || allQueued || halfWindow || persistDue ? len : 0;
+    }
+
+    /**
+     * RFC 3042 Limited Transmit: on the first and second duplicate ACK (outside recovery) one
+     * new segment each may go beyond cwnd, so that a small window still brings the
+     * duplicates (or SACKs) that reveal a loss, instead of waiting for the timer.
+     */
+    private int limitedTransmit() {
+        return inRecovery || dupAcks == 0 ? 0 : Math.min(dupAcks, DUP_THRESH - 1) * sendMss();
     }
 
     /** Payload of one MSS-sized segment with the options it carries now. */
@@ -1094,6 +1250,10 @@ public final class TcpConnection {
         if (!opening) {
             cc.onTimeout(now, sndMax - sndUna, sendMss());
             inRecovery = false;
+            undoArmed = false;
+            tlpOut = false;
+            tlpAt = NEVER;
+            lossSuspectAt = NEVER;
             dupAcks = 0;
             recover = sndMax; // RFC 6582 §3.2 step 4: no fast retransmit for data sent before the timeout
             scoreboard.clear(); // RFC 6675 §5.1: after a timeout, SACK information may be stale (reneging)
@@ -1231,6 +1391,9 @@ public final class TcpConnection {
             if (rtoAt == NEVER) {
                 rtoAt = now + rtt.rto(backoff); // RFC 6298 §5.1
             }
+            if (!retransmission) {
+                armLossProbe(now); // RFC 8985 §7.2: after sending new data
+            }
         }
         if ((flags & ACK) != 0) {
             lastAckSent = hdr.ack;
@@ -1365,6 +1528,8 @@ public final class TcpConnection {
             closeReason = reason;
         }
         rtoAt = NEVER;
+        tlpAt = NEVER;
+        lossSuspectAt = NEVER;
         persistAt = NEVER;
         ackAt = NEVER;
         timeWaitAt = NEVER;

@@ -15,6 +15,12 @@ public final class TcpCounters {
     public long timeouts;
     /** Fast retransmits (RFC 5681 §3.2). */
     public long fastRetransmits;
+    /** Tail-loss probes sent (RFC 8985 §7). */
+    public long lossProbes;
+    /** Tail-loss probes that repaired a loss, answered with a window reduction (RFC 8985 §7.4). */
+    public long lossProbeRepairs;
+    /** Recoveries found spurious by their timestamps and undone (RFC 3522, RFC 4015). */
+    public long spuriousRecoveries;
     /** Segments dropped because they fell outside the receive window (RFC 9293 §3.10.7.4). */
     public long outOfWindow;
     /** Segments dropped by PAWS (RFC 7323 §5). */

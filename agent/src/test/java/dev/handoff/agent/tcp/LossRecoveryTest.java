@@ -1,0 +1,212 @@
+package dev.handoff.agent.tcp;
+
+import static dev.handoff.agent.tcp.EngineFixture.IRS;
+import static dev.handoff.agent.tcp.EngineFixture.ISS;
+import static dev.handoff.agent.tcp.TcpEngineTest.bytes;
+import static dev.handoff.agent.tcp.TcpEngineTest.payload;
+import static dev.handoff.agent.wire.TcpSegment.ACK;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.handoff.agent.wire.TcpSegment;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Loss recovery beyond RFC 6675's basics, exact segments in and out with time stepped by
+ * hand: IsLost on SACKed bytes, Limited Transmit, spurious-recovery undo, the reordering
+ * window, tail-loss probes. Every connection has SACK and timestamps; segments carry
+ * 1448 bytes (MSS 1460 less the timestamp option).
+ */
+class LossRecoveryTest {
+    /** Payload of one full segment. */
+    static final int SEG = 1448;
+    /** First sequence number of our data. */
+    static final int UNA = ISS + 1;
+
+    /** Sends {@code n} full segments and collects them; returns the data. */
+    private static byte[] sendSegments(EngineFixture fx, TcpConnection c, int n) {
+        byte[] data = bytes(n * SEG, 3);
+        c.send(data, 0, data.length);
+        for (int i = 0; i < n; i++) {
+            assertEquals(UNA + i * SEG, fx.recv().seq());
+        }
+        return data;
+    }
+
+    /** An ACK from the peer for {@code ack}, echoing {@code tsEcr}, SACKing [left, right) unless left == right. */
+    private static void ack(EngineFixture fx, int ack, int tsVal, int tsEcr, int left, int right) {
+        Seg s = fx.seg(ACK).seq(IRS + 1).ack(ack).win(1000).ts(tsVal, tsEcr);
+        if (left != right) {
+            s.sack(left, right);
+        }
+        s.send();
+    }
+
+    @Test
+    void threeSegmentsSackedAboveAHoleMarkItLostOnTheFirstAck() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        byte[] data = sendSegments(fx, c, 5);
+        // RFC 6675 §4 IsLost: more than (DupThresh - 1) * SMSS bytes SACKed above the hole.
+        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
+        TcpSegment r = fx.recv();
+        assertEquals(UNA, r.seq());
+        assertArrayEquals(Arrays.copyOfRange(data, 0, SEG), payload(r));
+        assertTrue(c.inRecovery());
+        assertEquals(1, fx.stack.counters().fastRetransmits);
+    }
+
+    @Test
+    void twoSegmentsSackedAreNotYetALoss() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        sendSegments(fx, c, 5);
+        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 3 * SEG);
+        fx.expectNothing();
+        assertFalse(c.inRecovery());
+    }
+
+    @Test
+    void limitedTransmitSendsOneNewSegmentOnEachOfTheFirstTwoDuplicates() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        byte[] data = bytes(12 * SEG, 4);
+        c.send(data, 0, data.length);
+        for (int i = 0; i < 10; i++) {
+            fx.recv(); // the initial window: 10 segments
+        }
+        fx.expectNothing();
+        // RFC 3042: the first duplicate (SACKing segment 1) lets segment 10 out, the second segment 11.
+        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 2 * SEG);
+        assertEquals(UNA + 10 * SEG, fx.recv().seq());
+        fx.expectNothing();
+        ack(fx, UNA, 111, sent, UNA + SEG, UNA + 3 * SEG);
+        assertEquals(UNA + 11 * SEG, fx.recv().seq());
+        fx.expectNothing();
+        assertFalse(c.inRecovery());
+    }
+
+    @Test
+    void aRecoveryWhoseAckEchoesTheOriginalIsUndone() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        sendSegments(fx, c, 6);
+        int before = c.cwnd();
+        fx.advance(5);
+        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
+        TcpSegment retransmission = fx.recv();
+        assertEquals(UNA, retransmission.seq());
+        assertEquals(sent + 5, retransmission.tsVal());
+        assertTrue(c.cwnd() < before, "recovery reduced the window");
+        // The original of segment 0 was only late: the ACK covering it echoes its TSval, older
+        // than the retransmission's (RFC 3522 §3).
+        ack(fx, UNA + 6 * SEG, 111, sent, 0, 0);
+        assertFalse(c.inRecovery());
+        assertEquals(1, fx.stack.counters().spuriousRecoveries);
+        assertTrue(c.cwnd() >= before, "RFC 4015: the window is back (" + c.cwnd() + " < " + before + ")");
+    }
+
+    @Test
+    void aRecoveryWhoseAckEchoesTheRetransmissionStands() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        sendSegments(fx, c, 6);
+        int before = c.cwnd();
+        fx.advance(5);
+        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
+        TcpSegment retransmission = fx.recv();
+        ack(fx, UNA + 6 * SEG, 111, retransmission.tsVal(), 0, 0);
+        assertFalse(c.inRecovery());
+        assertEquals(0, fx.stack.counters().spuriousRecoveries);
+        assertTrue(c.cwnd() < before, "a real loss keeps the reduction");
+    }
+
+    @Test
+    void afterReorderingWasSeenAHoleWaitsTheReorderWindowBeforeItIsLost() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        sendSegments(fx, c, 6);
+        fx.advance(5);
+        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
+        fx.recv();
+        ack(fx, UNA + 6 * SEG, 111, sent, 0, 0); // spurious: the path reorders
+        assertEquals(1, fx.stack.counters().spuriousRecoveries);
+        byte[] more = bytes(6 * SEG, 5);
+        c.send(more, 0, more.length);
+        for (int i = 0; i < 6; i++) {
+            fx.recv();
+        }
+        int una = UNA + 6 * SEG;
+        ack(fx, una, 112, fx.tsNow(), una + SEG, una + 4 * SEG);
+        fx.expectNothing(); // RFC 8985 §6.2: SRTT/4 (1 ms here) for the late segment to show up
+        assertFalse(c.inRecovery());
+        fx.advance(1);
+        TcpSegment r = fx.recv();
+        assertEquals(una, r.seq(), "the reordering timer marked the hole lost");
+        assertTrue(c.inRecovery());
+        assertEquals(2, fx.stack.counters().fastRetransmits);
+    }
+
+    @Test
+    void aTailLossProbeResendsTheLastSegmentAfterTwoSrttAtLeastTenMs() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        byte[] data = sendSegments(fx, c, 3);
+        // SRTT 0 on this fixture: PTO = max(10 ms, 2 SRTT) + 2 ms with more than one segment out.
+        fx.advance(11);
+        fx.expectNothing();
+        fx.advance(1);
+        TcpSegment probe = fx.recv();
+        assertEquals(UNA + 2 * SEG, probe.seq(), "RFC 8985 §7.3: no new data, so the last segment again");
+        assertArrayEquals(Arrays.copyOfRange(data, 2 * SEG, 3 * SEG), payload(probe));
+        assertEquals(1, fx.stack.counters().lossProbes);
+        fx.advance(20);
+        fx.expectNothing(); // one probe at a time; the RTO (200 ms) is next
+        // The peer had lost segment 2: the ACK echoes the probe, which repaired a loss (§7.4).
+        int before = c.cwnd();
+        ack(fx, UNA + 3 * SEG, 111, probe.tsVal(), 0, 0);
+        assertEquals(1, fx.stack.counters().lossProbeRepairs);
+        assertTrue(c.cwnd() < before, "a repaired tail loss still reduces the window");
+        assertEquals(0, fx.stack.counters().timeouts);
+    }
+
+    @Test
+    void aProbeAnsweredForTheOriginalCostsNothing() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        sendSegments(fx, c, 3);
+        fx.advance(12);
+        fx.recv();
+        int before = c.cwnd();
+        ack(fx, UNA + 3 * SEG, 111, sent, 0, 0); // echoes the originals' TSval
+        assertEquals(0, fx.stack.counters().lossProbeRepairs);
+        assertTrue(c.cwnd() >= before);
+    }
+
+    @Test
+    void theProbeCarriesNewDataWhenTheReceiveWindowAllows() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        byte[] data = bytes(11 * SEG, 6);
+        c.send(data, 0, data.length);
+        for (int i = 0; i < 10; i++) {
+            fx.recv(); // cwnd holds back segment 10
+        }
+        fx.advance(12);
+        TcpSegment probe = fx.recv();
+        assertEquals(UNA + 10 * SEG, probe.seq(), "RFC 8985 §7.3: new data first, beyond cwnd");
+        assertArrayEquals(Arrays.copyOfRange(data, 10 * SEG, 11 * SEG), payload(probe));
+        assertEquals(0, fx.stack.counters().retransmits);
+    }
+}
