@@ -37,6 +37,16 @@ class LinuxPeerTest {
         return "pcap";
     }
 
+    /** The namespaces: peer and agents on one bridge here; a subclass puts an impairing relay between. */
+    Topology topology() throws Exception {
+        return Topology.create();
+    }
+
+    /** Longest a single transfer may take, seconds (a lossy path needs more). */
+    int transferSeconds() {
+        return 300;
+    }
+
     @BeforeAll
     void up(@TempDir Path tmp) throws Exception {
         dir = tmp;
@@ -44,7 +54,7 @@ class LinuxPeerTest {
         Shell.randomFile(www, "1m.bin", 1 << 20, 1);
         Shell.randomFile(www, "256m.bin", 256L << 20, 2);
         Shell.randomFile(www, "3m.bin", 3 << 20, 3);
-        net = Topology.create();
+        net = topology();
         agent = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
                 "--vip", VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--link", link());
     }
@@ -72,7 +82,8 @@ class LinuxPeerTest {
 
     void download(String name) throws Exception {
         Path out = dir.resolve("got-" + name);
-        Shell.Result r = Shell.run(peer("curl", "-sS", "--fail", "-o", out.toString(), BASE + "/" + name), null, 300);
+        Shell.Result r = Shell.run(peer("curl", "-sS", "--fail", "-o", out.toString(), BASE + "/" + name), null,
+                transferSeconds());
         assertEquals(0, r.exit(), "curl: " + r.err() + "\nagent log:\n" + agent.log());
         assertEquals(Shell.sha256(www.resolve(name)), Shell.sha256(out), name + " arrived intact");
         Files.delete(out);
@@ -133,7 +144,8 @@ class LinuxPeerTest {
     void socatEchoes64MegabytesBothWays() throws Exception {
         Path in = Shell.randomFile(dir, "echo-in.bin", 64L << 20, 9);
         Path out = dir.resolve("echo-out.bin");
-        Shell.Result r = Shell.run(peer("sh", "-c", "socat -t 30 -b 65536 - TCP:" + VIP + ":7 > " + out), in, 300);
+        Shell.Result r = Shell.run(peer("sh", "-c", "socat -t 30 -b 65536 - TCP:" + VIP + ":7 > " + out), in,
+                transferSeconds());
         assertEquals(0, r.exit(), r.err());
         assertEquals(Shell.sha256(in), Shell.sha256(out));
     }
@@ -146,7 +158,7 @@ class LinuxPeerTest {
             cmd.add(dir.resolve("par-" + i).toString());
             cmd.add(BASE + "/1m.bin");
         }
-        Shell.Result r = Shell.run(peer(cmd.toArray(String[]::new)), null, 120);
+        Shell.Result r = Shell.run(peer(cmd.toArray(String[]::new)), null, transferSeconds());
         assertEquals(0, r.exit(), r.err());
         String want = Shell.sha256(www.resolve("1m.bin"));
         for (int i = 0; i < 100; i++) {
@@ -156,7 +168,8 @@ class LinuxPeerTest {
 
     @Test
     void aPeerThatResetsMidTransferDisturbsNothingElse() throws Exception {
-        Shell.Result r = Shell.run(peer("timeout", "-s", "KILL", "0.3", "curl", "-s", "-o", "/dev/null",
+        // Killed 2 s in: mid-transfer at 20 MB/s, and long after a first SYN lost on a lossy path.
+        Shell.Result r = Shell.run(peer("timeout", "-s", "KILL", "2", "curl", "-s", "-o", "/dev/null",
                 "--limit-rate", "20M", BASE + "/256m.bin"), null, 30);
         assertTrue(r.exit() != 0, "curl was killed mid-transfer");
         long deadline = System.currentTimeMillis() + 10_000;
@@ -178,7 +191,7 @@ class LinuxPeerTest {
             Path out = dir.resolve("slow.bin");
             // curl blocks on a full pipe for 2 s: it stops reading, the kernel's buffer fills.
             Shell.Result r = Shell.run(peer("sh", "-c", "curl -sS http://" + vipB + "/3m.bin | (sleep 2; cat > " + out + ")"),
-                    null, 60);
+                    null, transferSeconds());
             assertEquals(0, r.exit(), r.err());
             assertEquals(Shell.sha256(www.resolve("3m.bin")), Shell.sha256(out));
             b.stop();

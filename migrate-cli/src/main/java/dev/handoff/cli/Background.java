@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** A helper process (server, client, load) in the background, its output in a file, killed with its children on close. */
-final class Background implements AutoCloseable {
+public final class Background implements AutoCloseable {
     /** The running command. */
     private final Process process;
     /** Its stdout and stderr. */
@@ -20,7 +20,7 @@ final class Background implements AutoCloseable {
     }
 
     /** Starts {@code command}. */
-    static Background start(List<String> command) throws IOException {
+    public static Background start(List<String> command) throws IOException {
         Path out = Files.createTempFile("bench-bg", ".log");
         Process p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
@@ -28,23 +28,23 @@ final class Background implements AutoCloseable {
     }
 
     /** Everything it printed so far. */
-    String output() throws IOException {
+    public String output() throws IOException {
         return Files.readString(output);
     }
 
     /** Writes {@code line} to its standard input. */
-    void println(String line) throws IOException {
+    public void println(String line) throws IOException {
         process.getOutputStream().write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         process.getOutputStream().flush();
     }
 
     /** Waits until it has exited (or {@code seconds} passed); true if it has. */
-    boolean waitFor(int seconds) throws InterruptedException {
+    public boolean waitFor(int seconds) throws InterruptedException {
         return process.waitFor(seconds, TimeUnit.SECONDS);
     }
 
     /** Waits until its output contains {@code text}; fails if it exits or {@code seconds} pass first. */
-    void awaitOutput(String text, int seconds) throws IOException, InterruptedException {
+    public void awaitOutput(String text, int seconds) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!Files.readString(output).contains(text)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {

@@ -33,9 +33,68 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--connections", defaultValue = "10000", description = "Idle connections held for the memory figure (default ${DEFAULT-VALUE}).")
     int connections;
 
+    @Option(names = "--impaired-loss", split = ",", defaultValue = "0.01,0.03",
+            description = "Loss rates of the impaired goodput runs, through the relay with 5 ms delay each way, 2 %% reordering"
+                    + " and 1 %% duplication; empty for none (default ${DEFAULT-VALUE}).")
+    List<Double> impairedLoss;
+
+    @Option(names = "--impaired-megabytes", defaultValue = "32", description = "Bytes per impaired goodput run, MB (default ${DEFAULT-VALUE}).")
+    int impairedMegabytes;
+
+    @Option(names = "--only", split = ",", defaultValue = "clean,impaired",
+            description = "Parts to run: clean (goodput, latency, memory on the direct path), impaired (default ${DEFAULT-VALUE}).")
+    List<String> only;
+
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("handoff-bench");
+        try {
+            if (only.contains("clean")) {
+                clean(dir);
+            }
+            if (only.contains("impaired")) {
+                for (double loss : impairedLoss) {
+                    impaired(dir, loss);
+                }
+            }
+        } finally {
+            RandomFiles.deleteTree(dir);
+        }
+        return 0;
+    }
+
+    /**
+     * Goodput through the impairment relay, agent vs kernel, at {@code loss}: what the
+     * engine's loss recovery (SACK, RFC 6675) achieves against Linux's on the same path.
+     */
+    private void impaired(Path dir, double loss) throws Exception {
+        long bytes = (long) impairedMegabytes << 20;
+        Path file = RandomFiles.write(Path.of("/dev/shm").resolve("handoff-bench-imp-" + ProcessHandle.current().pid()), bytes, 7);
+        try (Topology net = Topology.createRelayed();
+                Background relay = net.startRelay("--loss", Double.toString(loss), "--reorder", "0.02", "--duplicate", "0.01",
+                        "--delay-ms", "5", "--jitter-ms", "4", "--seed", "7")) {
+            String defaultCc = Topology.run(Topology.in(net.hostA(), "sysctl", "-n", "net.ipv4.tcp_congestion_control")).strip();
+            double kernel = median(runs, () -> kernelGoodput(net, file, bytes));
+            Topology.run(Topology.in(net.hostA(), "sysctl", "-q", "-w", "net.ipv4.tcp_congestion_control=reno"));
+            double kernelReno = median(runs, () -> kernelGoodput(net, file, bytes));
+            try (HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "bench-imp", "--interface", Topology.IFACE,
+                    "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000", "--stream-bytes", Long.toString(bytes))) {
+                double agent = median(runs, () -> clientGoodput(net, Topology.VIP, bytes));
+                a.stop();
+                System.out.printf("impaired goodput at %.1f %% loss (5 ms delay each way, 2 %% reordering, 1 %% duplication),"
+                                + " %d MB, median of %d: agent (cubic) %.1f Mbit/s; kernel reno %.1f Mbit/s, ratio %.2f;"
+                                + " kernel %s (its default) %.1f Mbit/s, ratio %.2f%n",
+                        loss * 100, impairedMegabytes, runs, agent * 1000, kernelReno * 1000, agent / kernelReno,
+                        defaultCc, kernel * 1000, agent / kernel);
+                System.out.println("  agent " + String.join(" ", a.lines("tcp counters")).replaceAll("\\S+=0 ", ""));
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** Goodput, latency and memory on the direct path. */
+    private void clean(Path dir) throws Exception {
         try (Topology net = Topology.create()) {
             long bytes = (long) megabytes << 20;
             Path file = RandomFiles.write(Path.of("/dev/shm").resolve("handoff-bench-" + ProcessHandle.current().pid()), bytes, 7);
@@ -79,10 +138,7 @@ final class BenchCommand implements Callable<Integer> {
             } finally {
                 Files.deleteIfExists(file);
             }
-        } finally {
-            RandomFiles.deleteTree(dir);
         }
-        return 0;
     }
 
     /** A measurement that may fail. */

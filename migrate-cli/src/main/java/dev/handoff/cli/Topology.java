@@ -176,6 +176,27 @@ public final class Topology implements AutoCloseable {
         run("ip", "-n", nsB, "link", "set", tmp + "x", "name", nameB);
     }
 
+    /**
+     * Starts {@code handoff relay} in the relay namespace between the peer and the bridge
+     * with the impairment options {@code faults} (see {@code handoff relay --help}), and
+     * waits until it forwards. Needs {@link #createRelayed()}.
+     */
+    public Background startRelay(String... faults) throws IOException, InterruptedException {
+        if (!relayed) {
+            throw new IllegalStateException("this topology has no relay: build it with Topology.createRelayed()");
+        }
+        List<String> command = new ArrayList<>(List.of(HandoffProcess.launcher(), "relay", "--between", "r-peer", "r-br"));
+        command.addAll(List.of(faults));
+        Background relay = Background.start(in(relay(), command.toArray(String[]::new)));
+        try {
+            relay.awaitOutput("relay ", 30);
+        } catch (IOException | InterruptedException e) {
+            relay.close();
+            throw e;
+        }
+        return relay;
+    }
+
     /** A command run inside namespace {@code ns}. */
     public static List<String> in(String ns, String... command) {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
