@@ -67,8 +67,8 @@ final class MoveCommand implements Callable<Integer> {
                 MigrateResponse r = (out ? there : back).stub().migrate(MigrateRequest.newBuilder()
                         .setConnectionId(connection).setDestination(out ? to : agent).build());
                 freezeUs[done] = r.getFreezeUs();
-                System.out.printf("moved %s to %s, freeze %.3f ms, ICI %d bytes%n", connection, out ? to : agent,
-                        r.getFreezeUs() / 1000.0, r.getIciBytes());
+                System.out.printf("moved %s to %s, freeze %.3f ms, ICI %d bytes (%d send bytes copied before the freeze)%n",
+                        connection, out ? to : agent, r.getFreezeUs() / 1000.0, r.getIciBytes(), r.getPrecopiedBytes());
                 if (repeat > 1 && done + 1 < repeat) {
                     Thread.sleep(intervalMs);
                 }

@@ -41,6 +41,7 @@ public final class RpcPolicy {
         p.allow(AgentServiceGrpc.getResurrectMethod(), operators);
         p.allow(AgentServiceGrpc.getImportMethod(), agents);
         p.allow(AgentServiceGrpc.getPrepareImportMethod(), agents);
+        p.allow(AgentServiceGrpc.getPreCopyMethod(), agents);
         p.allow(AgentServiceGrpc.getTakeVipMethod(), agents);
         p.allow(AgentServiceGrpc.getHeartbeatMethod(), agents);
         p.allow(CheckpointStoreServiceGrpc.getWriteMethod(), agents);

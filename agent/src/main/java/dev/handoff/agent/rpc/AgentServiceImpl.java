@@ -6,6 +6,7 @@ import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.LimitExceededException;
 import dev.handoff.agent.ici.IciSeal;
+import dev.handoff.agent.ici.InvalidIciException;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.AgentServiceGrpc;
 import dev.handoff.proto.v1.CheckpointRequest;
@@ -21,6 +22,8 @@ import dev.handoff.proto.v1.ImportResponse;
 import dev.handoff.proto.v1.ListConnectionsRequest;
 import dev.handoff.proto.v1.ListConnectionsResponse;
 import dev.handoff.proto.v1.MigrateRequest;
+import dev.handoff.proto.v1.PreCopyRequest;
+import dev.handoff.proto.v1.PreCopyResponse;
 import dev.handoff.proto.v1.MigrateResponse;
 import dev.handoff.proto.v1.MoveVipRequest;
 import dev.handoff.proto.v1.MoveVipResponse;
@@ -60,6 +63,8 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     private final IciSeal seal;
     /** Bounds the imports in progress and the bytes they hold. */
     private final ImportBudget imports = new ImportBudget(ImportBudget.MAX_IMPORTS, ImportBudget.MAX_BYTES);
+    /** Send bytes of connections about to move here, copied before their freeze (pre-copy). */
+    private final PreCopies preCopies = new PreCopies(System::currentTimeMillis);
 
     /**
      * Serves {@code host} with checkpointing ({@code durability}, or null without a store);
@@ -157,8 +162,10 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         Channel channel = channels.apply(request.getDestination());
         String id = request.getConnectionId();
         long destinationMac;
+        SendPreCopy.Held held;
         try {
             destinationMac = macOf(channel, request.getDestination());
+            held = SendPreCopy.run(channel, host, id, seal, DEADLINE_MS); // while the connection runs on
             prepare(channel, id, false); // a destination that forwards this connection holds its frames now
         } catch (StatusRuntimeException e) {
             out.onError(e);
@@ -174,11 +181,13 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         }
         List<Host.Export> exports = List.of(export);
         try {
-            ImportResponse r = IciTransfer.send(channel, exports, 0, DEADLINE_MS, seal);
+            Host.Export sent = SendPreCopy.trim(export, held);
+            ImportResponse r = IciTransfer.send(channel, List.of(sent), 0, DEADLINE_MS, seal);
             long freezeUs = (System.nanoTime() - start) / 1000;
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
-                    .setDestinationConnectionId(r.getConnectionIds(0)).setIciBytes(export.ici().getSerializedSize()).build());
+                    .setDestinationConnectionId(r.getConnectionIds(0)).setIciBytes(sent.ici().getSerializedSize())
+                    .setPrecopiedBytes(sent.ici().getSendPrecopied()).build());
             out.onCompleted();
         } catch (StatusRuntimeException e) {
             out.onError(cancelled(channel, id, undo(exports, 0, request.getDestination(), e)));
@@ -237,6 +246,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     @Override
     public void prepareImport(PrepareImportRequest request, StreamObserver<PrepareImportResponse> out) {
+        if (request.getCancel()) {
+            preCopies.drop(request.getConnectionId());
+        }
         try {
             boolean holding = await(host.prepareImport(request.getConnectionId(), !request.getCancel()),
                     "preparing the import of " + request.getConnectionId());
@@ -244,6 +256,27 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             out.onCompleted();
         } catch (StatusRuntimeException e) {
             out.onError(e);
+        }
+    }
+
+    @Override
+    public void preCopy(PreCopyRequest request, StreamObserver<PreCopyResponse> out) {
+        String id = request.getConnectionId();
+        if (id.isEmpty() || request.getData().isEmpty()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("a pre-copy needs connection_id and data").asRuntimeException());
+            return;
+        }
+        try {
+            seal.check(SendPreCopy.purpose(id, request.getOffset()), request.getData(), request.getTag());
+            long[] h = preCopies.add(id, request.getOffset(), request.getData());
+            out.onNext(PreCopyResponse.newBuilder().setHeldFrom(h[0]).setHeldTo(h[1]).build());
+            out.onCompleted();
+        } catch (InvalidIciException e) {
+            out.onError(Status.PERMISSION_DENIED.withDescription("pre-copy of " + id + " refused: " + e.getMessage())
+                    .asRuntimeException());
+        } catch (IllegalStateException e) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("pre-copy of " + id + " refused: " + e.getMessage()
+                    + "; the move sends these bytes in its ICI instead").asRuntimeException());
         }
     }
 
@@ -324,7 +357,8 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     @Override
     public StreamObserver<ImportChunk> import_(StreamObserver<ImportResponse> out) {
-        return new ImportReceiver(host, out, seal, durability == null ? vip -> 0 : durability.leases()::storedEpoch, imports);
+        return new ImportReceiver(host, out, seal, durability == null ? vip -> 0 : durability.leases()::storedEpoch, imports,
+                preCopies);
     }
 
     @Override

@@ -42,14 +42,17 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
 
     /** Bounds this and the other imports in progress. */
     private final ImportBudget budget;
+    /** Send bytes copied here before the freeze, put back into the ICIs that left them out. */
+    private final PreCopies preCopies;
     /** This import has begun in the budget and not ended. */
     private boolean counted;
     /** Bytes this import took from the budget. */
     private long taken;
 
     ImportReceiver(Host host, StreamObserver<ImportResponse> out, IciSeal seal, IntToLongFunction storedEpoch,
-                   ImportBudget budget) {
+                   ImportBudget budget, PreCopies preCopies) {
         this.host = host;
+        this.preCopies = preCopies;
         this.out = out;
         this.seal = seal;
         this.storedEpoch = storedEpoch;
@@ -98,10 +101,13 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
             return;
         }
         try {
-            Ici ici = Ici.parseFrom(current);
+            Ici ici = preCopies.splice(Ici.parseFrom(current));
             imports.add(new Host.Import(ici, c.getPeerMac() == 0 ? -1 : c.getPeerMac()));
         } catch (InvalidProtocolBufferException e) {
             fail(Status.INVALID_ARGUMENT, "ICI " + (imports.size() + 1) + " is not a valid message: " + e.getMessage());
+            return;
+        } catch (InvalidIciException e) {
+            fail(Status.FAILED_PRECONDITION, "ICI " + (imports.size() + 1) + " refused: " + e.getMessage());
             return;
         }
         current = ByteString.EMPTY;

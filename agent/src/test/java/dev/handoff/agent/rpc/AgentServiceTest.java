@@ -144,6 +144,51 @@ class AgentServiceTest {
     }
 
     @Test
+    void aMoveCopiesTheSendBufferAheadSoTheIciLeavesItOut() throws Exception {
+        Cluster cl = cluster("agent-a6", "agent-b6", true);
+        Host a = cl.a();
+        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
+        byte[] data = new byte[10 << 20];
+        new SplittableRandom(6).nextBytes(data);
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                s.getOutputStream().write(data);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        // The client reads nothing yet: its window closes, then a's send buffer fills with echoed bytes.
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (a.call(() -> a.connectionsNow().getFirst().tcp().sendBufferUsed()).get() < 2 << 20) {
+            assertTrue(System.currentTimeMillis() < deadline, "a's send buffer did not fill");
+            Thread.sleep(10);
+        }
+        String id = cl.stubA().withDeadlineAfter(5, TimeUnit.SECONDS).listConnections(ListConnectionsRequest.getDefaultInstance())
+                .getConnections(0).getId();
+        MigrateResponse r = cl.stubA().withDeadlineAfter(10, TimeUnit.SECONDS)
+                .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination("agent-b6").build());
+        assertTrue(r.getPrecopiedBytes() >= 2 << 20, "the send buffer crossed before the freeze: " + r);
+        byte[] back = s.getInputStream().readNBytes(data.length);
+        writer.join();
+        assertArrayEquals(data, back, "every byte echoed, in order, across the move");
+        assertEquals(1, cl.b().call(() -> cl.b().connectionsNow().size()).get(), "the connection lives at b");
+    }
+
+    @Test
+    void aPreCopyWithoutTheClustersTagIsRefused() throws Exception {
+        Cluster cl = cluster("agent-a7", "agent-b7", true);
+        ByteString data = ByteString.copyFromUtf8("forged bytes");
+        byte[] otherKey = new byte[IciSeal.BYTES];
+        otherKey[0] = 1;
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> cl.stubB()
+                .withDeadlineAfter(5, TimeUnit.SECONDS).preCopy(dev.handoff.proto.v1.PreCopyRequest.newBuilder()
+                        .setConnectionId("10.0.0.100:7-10.0.0.2:5000").setOffset(0).setData(data)
+                        .setTag(IciSeal.withKey(otherKey).seal(SendPreCopy.purpose("10.0.0.100:7-10.0.0.2:5000", 0), data))
+                        .build()));
+        assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode(), e.getStatus().toString());
+    }
+
+    @Test
     void aFailedMoveLeavesTheConnectionRunningAtTheOrigin() throws Exception {
         Cluster cl = cluster("agent-a2", "agent-b2", false);
         Host a = cl.a();

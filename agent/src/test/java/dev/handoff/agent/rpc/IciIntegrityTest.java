@@ -140,9 +140,11 @@ class IciIntegrityTest {
         ImportBudget budget = new ImportBudget(1, 1 << 20);
         Answers out = new Answers();
         ByteString ici = x.ici().toByteString();
-        ImportReceiver first = new ImportReceiver(cl.b(), out, AgentServiceTest.SEAL, vip -> 0, budget);
+        ImportReceiver first = new ImportReceiver(cl.b(), out, AgentServiceTest.SEAL, vip -> 0, budget,
+                new PreCopies(System::currentTimeMillis));
         first.onNext(ImportChunk.newBuilder().setData(ici.substring(0, 10)).build()); // begun, never completed
-        ImportReceiver second = new ImportReceiver(cl.b(), out, AgentServiceTest.SEAL, vip -> 0, budget);
+        ImportReceiver second = new ImportReceiver(cl.b(), out, AgentServiceTest.SEAL, vip -> 0, budget,
+                new PreCopies(System::currentTimeMillis));
         second.onNext(ImportChunk.newBuilder().setData(ici).setIciComplete(true).setSeal(sealed(ici)).build());
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, out.first().getCode());
         first.onError(Status.CANCELLED.asRuntimeException()); // its caller gave up
@@ -157,7 +159,7 @@ class IciIntegrityTest {
         ByteString ici = x.ici().toBuilder().setLeaseEpoch(5).build().toByteString();
         Answers answer = new Answers();
         ImportReceiver r = new ImportReceiver(cl.b(), answer, AgentServiceTest.SEAL,
-                vip -> vip == AgentServiceTest.VIP ? 7 : 0, new ImportBudget(1, 1 << 20));
+                vip -> vip == AgentServiceTest.VIP ? 7 : 0, new ImportBudget(1, 1 << 20), new PreCopies(System::currentTimeMillis));
         r.onNext(ImportChunk.newBuilder().setData(ici).setIciComplete(true).setSeal(sealed(ici)).build());
         r.onCompleted();
         Status s = answer.first();

@@ -1,0 +1,87 @@
+package dev.handoff.agent.rpc;
+
+import com.google.protobuf.ByteString;
+import dev.handoff.agent.host.Host;
+import dev.handoff.agent.ici.IciSeal;
+import dev.handoff.proto.v1.AgentServiceGrpc;
+import dev.handoff.proto.v1.Ici;
+import dev.handoff.proto.v1.PreCopyRequest;
+import dev.handoff.proto.v1.PreCopyResponse;
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The origin's side of pre-copy, the first phase of a move: while the connection runs on,
+ * its send stream from SND.UNA to what the application wrote is copied to the destination,
+ * in calls of at most {@link #CHUNK} bytes, again and again while the application writes
+ * more, until what is left is under {@link #ENOUGH} bytes. The bytes stay as they are until
+ * the peer acknowledges them, so the ICI dumped at the freeze leaves out what the
+ * destination holds, and the freeze no longer waits for megabytes to cross.
+ */
+final class SendPreCopy {
+    /** Bytes per PreCopy call. */
+    static final int CHUNK = 1 << 20;
+    /** Fewer new bytes than this ride in the ICI: another call would cost more than it saves. */
+    static final int ENOUGH = 64 << 10;
+    /** Calls at most (an application writing faster than the copy crosses never catches up). */
+    static final int MAX_CALLS = 16;
+
+    /** What the destination holds of the send stream: {@code [from, to)}; empty when {@code to <= from}. */
+    record Held(long from, long to) {
+        /** Nothing held. */
+        static final Held NONE = new Held(0, 0);
+    }
+
+    private SendPreCopy() {
+    }
+
+    /**
+     * Copies connection {@code id}'s send stream to the destination behind {@code channel}.
+     * Best effort: a destination that refuses or fails (an older agent, its limits) leaves
+     * what it held so far, and the ICI carries the rest.
+     */
+    static Held run(Channel channel, Host host, String id, IciSeal seal, long deadlineMs) {
+        Held held = Held.NONE;
+        long from = -1;
+        for (int call = 0; call < MAX_CALLS; call++) {
+            Host.SendCopy copy = AgentServiceImpl.await(host.copySendStream(id, from, CHUNK), "copying " + id);
+            if (copy.data().length < ENOUGH) {
+                break;
+            }
+            ByteString data = ByteString.copyFrom(copy.data());
+            try {
+                PreCopyResponse r = AgentServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .preCopy(PreCopyRequest.newBuilder().setConnectionId(id).setOffset(copy.offset()).setData(data)
+                                .setTag(seal.seal(purpose(id, copy.offset()), data)).build());
+                held = new Held(r.getHeldFrom(), r.getHeldTo());
+            } catch (StatusRuntimeException e) {
+                break;
+            }
+            from = held.to();
+        }
+        return held;
+    }
+
+    /** What a pre-copy's tag covers besides the bytes: that they are a pre-copy, of which connection, from where. */
+    static String purpose(String id, long offset) {
+        return "precopy " + id + " " + offset;
+    }
+
+    /**
+     * The export to send: its ICI without the send bytes from SND.UNA that the destination
+     * holds ({@code send_precopied} says how many). The export itself stays whole, for
+     * giving the connection back here if the move fails.
+     */
+    static Host.Export trim(Host.Export export, Held held) {
+        Ici ici = export.ici();
+        long una = ici.getStreamOffset();
+        if (held.from() > una || held.to() <= una) {
+            return export;
+        }
+        int n = (int) Math.min(held.to() - una, ici.getSendQueue().size());
+        return new Host.Export(ici.toBuilder().setSendQueue(ici.getSendQueue().substring(n)).setSendPrecopied(n).build(),
+                export.peerMac());
+    }
+}
