@@ -45,6 +45,11 @@ final class MigrationBenchCommand implements Callable<Integer> {
     @Option(names = "--connections", defaultValue = "1000", description = "Idle connections on the moved VIP (default ${DEFAULT-VALUE}).")
     int connections;
 
+    @Option(names = "--only", split = ",", defaultValue = "freeze,download,goodput,vip",
+            description = "Parts to run: freeze (idle, echo stream, 4 MB buffer), download (1 MB buffer), goodput, vip"
+                    + " (default ${DEFAULT-VALUE}).")
+    java.util.List<String> only;
+
     @Override
     public Integer call() throws Exception {
         if (megabytes < 512 || moves < 10 || connections < 1) {
@@ -55,10 +60,18 @@ final class MigrationBenchCommand implements Callable<Integer> {
         Path www = Files.createDirectories(dir.resolve("www"));
         RandomFiles.write(www.resolve("big.bin"), (long) megabytes << 20, 5);
         try {
-            freezeAndRetransmissions(dir, www, 4 << 20);
-            freezeWithDownload(dir, www, 1 << 20);
-            goodput(dir, www);
-            vipMove(dir, www);
+            if (only.contains("freeze")) {
+                freezeAndRetransmissions(dir, www, 4 << 20);
+            }
+            if (only.contains("download")) {
+                freezeWithDownload(dir, www, 1 << 20);
+            }
+            if (only.contains("goodput")) {
+                goodput(dir, www);
+            }
+            if (only.contains("vip")) {
+                vipMove(dir, www);
+            }
         } finally {
             RandomFiles.deleteTree(dir);
         }

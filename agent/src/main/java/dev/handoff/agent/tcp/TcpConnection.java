@@ -361,7 +361,7 @@ public final class TcpConnection {
                 return;
             }
             // RFC 7323 §5.3 R1: PAWS. An old TSval means an old duplicate: ACK and drop.
-            if (SeqNum.lt(seg.tsVal(), tsRecent) && now - tsRecentAt < PAWS_IDLE_MS) {
+            if (SeqNum.lt(seg.tsVal(), tsRecent) && now - tsRecentAt < PAWS_IDLE_MS && !disorderedAck(seg)) {
                 counters.pawsDrops++;
                 ackNow = true;
                 return;
@@ -1089,6 +1089,17 @@ public final class TcpConnection {
         boolean allQueued = len == unsent && (!config.nagle() || sndNxt == sndUna);
         boolean halfWindow = len >= maxSndWnd / 2;
         return full || allQueued || halfWindow || persistDue ? len : 0;
+    }
+
+    /**
+     * A duplicate ACK that the path reordered behind a later one, as Linux's
+     * tcp_disordered_ack() recognises it: no data or flags, at RCV.NXT, acknowledging SND.UNA,
+     * leaving the window as it is, its TSval at most one RTO old. PAWS (RFC 7323 §5.3) need
+     * not drop it, since it changes nothing but the SACK blocks it carries, and those count.
+     */
+    private boolean disorderedAck(TcpSegment seg) {
+        return (seg.flags() & (SYN | FIN | RST | ACK)) == ACK && seg.payloadLength() == 0 && seg.seq() == rcvNxt
+                && seg.ack() == sndUna && (seg.window() << sndShift) == sndWnd && tsRecent - seg.tsVal() <= rtt.rto(0);
     }
 
     /**

@@ -209,4 +209,30 @@ class LossRecoveryTest {
         assertArrayEquals(Arrays.copyOfRange(data, 10 * SEG, 11 * SEG), payload(probe));
         assertEquals(0, fx.stack.counters().retransmits);
     }
+
+    @Test
+    void aReorderedDuplicateAckPassesPawsAndItsSacksCount() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        sendSegments(fx, c, 6);
+        ack(fx, UNA, 120, sent, UNA + SEG, UNA + 2 * SEG);
+        fx.expectNothing(); // all data is out: Limited Transmit has nothing to send
+        // The peer's earlier duplicate (TSval 119) arrives after the one with TSval 120.
+        ack(fx, UNA, 119, sent, UNA + SEG, UNA + 4 * SEG);
+        assertEquals(0, fx.stack.counters().pawsDrops, "Linux's disordered-ACK rule: not an old duplicate");
+        TcpSegment r = fx.recv();
+        assertEquals(UNA, r.seq(), "its SACKs made the hole lost");
+        assertTrue(c.inRecovery());
+    }
+
+    @Test
+    void anOldSegmentWithDataIsStillDroppedByPaws() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        fx.seg(ACK).seq(IRS + 1).ack(UNA).win(1000).ts(120, fx.tsNow()).send();
+        fx.seg(ACK).seq(IRS + 1).ack(UNA).win(1000).ts(119, fx.tsNow()).data(bytes(10, 1)).send();
+        assertEquals(1, fx.stack.counters().pawsDrops);
+        assertEquals(0, c.available());
+    }
 }
