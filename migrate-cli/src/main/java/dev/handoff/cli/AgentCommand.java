@@ -123,6 +123,11 @@ final class AgentCommand implements Callable<Integer> {
                     + "its ICI (default ${DEFAULT-VALUE}; 65536..67108864). Agents that exchange connections need the same size or larger.")
     int sendBuffer;
 
+    @Option(names = "--congestion-control", defaultValue = "cubic", paramLabel = "NAME",
+            description = "Congestion control of the agent's connections: cubic (RFC 9438), newreno (RFC 5681) or bbr"
+                    + " (BBR v1, without pacing: keeps its rate through random loss) (default ${DEFAULT-VALUE}).")
+    String congestionControl;
+
     @Option(names = "--no-congestion-state",
             description = "Moved-out connections start the destination in slow start instead of carrying cwnd, ssthresh "
                     + "and RTT estimates (carry them only when agents share an L2 segment, the default setup).")
@@ -199,6 +204,9 @@ final class AgentCommand implements Callable<Integer> {
             if (streamPort != null) {
                 checkPort("--stream-port", streamPort);
             }
+            if (!List.of("cubic", "newreno", "bbr").contains(congestionControl)) {
+                throw new IllegalArgumentException("--congestion-control must be cubic, newreno or bbr, got " + congestionControl);
+            }
             if (sendBuffer < 65536 || sendBuffer > 64 << 20) {
                 throw new IllegalArgumentException("--send-buffer must be 65536..67108864 bytes, got " + sendBuffer);
             }
@@ -264,7 +272,8 @@ final class AgentCommand implements Callable<Integer> {
             link = new PcapFileLink(link, pcap);
         }
         DateTimeFormatter time = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
-        Host host = new Host(name, link, TcpConfig.defaults().toBuilder().sendBufferSize(sendBuffer).build(), new SecureRandom(),
+        Host host = new Host(name, link, TcpConfig.defaults().toBuilder().sendBufferSize(sendBuffer)
+                .congestionControl(congestionControl).build(), new SecureRandom(),
                 line -> System.out.println(time.format(LocalTime.now()) + " " + name + " " + line));
         host.carryCongestionState(!noCongestionState);
         for (VipSpec v : vips) {

@@ -73,20 +73,24 @@ final class BenchCommand implements Callable<Integer> {
         try (Topology net = Topology.createRelayed();
                 Background relay = net.startRelay("--loss", Double.toString(loss), "--reorder", "0.02", "--duplicate", "0.01",
                         "--delay-ms", "5", "--jitter-ms", "4", "--seed", "7")) {
+            System.out.println("relay: " + relay.output().strip());
             String defaultCc = Topology.run(Topology.in(net.hostA(), "sysctl", "-n", "net.ipv4.tcp_congestion_control")).strip();
             double kernel = median(runs, () -> kernelGoodput(net, file, bytes));
             Topology.run(Topology.in(net.hostA(), "sysctl", "-q", "-w", "net.ipv4.tcp_congestion_control=reno"));
             double kernelReno = median(runs, () -> kernelGoodput(net, file, bytes));
-            try (HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "bench-imp", "--interface", Topology.IFACE,
-                    "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000", "--stream-bytes", Long.toString(bytes))) {
-                double agent = median(runs, () -> clientGoodput(net, Topology.VIP, bytes));
-                a.stop();
-                System.out.printf("impaired goodput at %.1f %% loss (5 ms delay each way, 2 %% reordering, 1 %% duplication),"
-                                + " %d MB, median of %d: agent (cubic) %.1f Mbit/s; kernel reno %.1f Mbit/s, ratio %.2f;"
-                                + " kernel %s (its default) %.1f Mbit/s, ratio %.2f%n",
-                        loss * 100, impairedMegabytes, runs, agent * 1000, kernelReno * 1000, agent / kernelReno,
-                        defaultCc, kernel * 1000, agent / kernel);
-                System.out.println("  agent " + String.join(" ", a.lines("tcp counters")).replaceAll("\\S+=0 ", ""));
+            System.out.printf("impaired goodput at %.1f %% loss (5 ms delay each way, 2 %% reordering, 1 %% duplication),"
+                    + " %d MB, median of %d: kernel reno %.1f Mbit/s, kernel %s (its default) %.1f Mbit/s%n",
+                    loss * 100, impairedMegabytes, runs, kernelReno * 1000, defaultCc, kernel * 1000);
+            for (String cc : List.of("cubic", "bbr")) {
+                try (HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "bench-imp-" + cc, "--interface",
+                        Topology.IFACE, "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000", "--stream-bytes",
+                        Long.toString(bytes), "--congestion-control", cc)) {
+                    double agent = median(runs, () -> clientGoodput(net, Topology.VIP, bytes));
+                    a.stop();
+                    System.out.printf("  agent (%s) %.1f Mbit/s: ratio %.2f to kernel reno, %.2f to kernel %s%n",
+                            cc, agent * 1000, agent / kernelReno, agent / kernel, defaultCc);
+                    System.out.println("  agent " + String.join(" ", a.lines("tcp counters")).replaceAll("\\S+=0 ", ""));
+                }
             }
         } finally {
             Files.deleteIfExists(file);

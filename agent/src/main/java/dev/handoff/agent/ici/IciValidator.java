@@ -151,7 +151,7 @@ final class IciValidator {
 
     private static void checkCongestion(CongestionState c, int mss) throws InvalidIciException {
         if (!IciCodec.knownAlgorithm(c.getAlgorithm())) {
-            throw bad("congestion.algorithm", "'" + c.getAlgorithm() + "' is not a controller of this agent (cubic, newreno)");
+            throw bad("congestion.algorithm", "'" + c.getAlgorithm() + "' is not a controller of this agent (cubic, newreno, bbr)");
         }
         if (Integer.toUnsignedLong(c.getCwnd()) < mss || Integer.toUnsignedLong(c.getCwnd()) > IciCodec.MAX_WINDOW) {
             throw bad("congestion.cwnd", Integer.toUnsignedLong(c.getCwnd()) + " is outside one SMSS (" + mss + ") .. 2^30");

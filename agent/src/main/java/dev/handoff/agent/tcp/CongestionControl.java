@@ -27,6 +27,17 @@ public interface CongestionControl {
     /** Retransmission timeout: ssthresh from the flight, cwnd to one segment (RFC 5681 §3.1). */
     void onTimeout(long now, int flight, int mss);
 
+    /** An RTT sample, ms (a controller that models the path keeps its minimum). */
+    default void onRttSample(long now, long rttMs) {
+    }
+
+    /**
+     * {@code bytes} newly delivered to the peer (cumulatively acknowledged or SACKed), on
+     * every ACK, in recovery or not (a controller that measures the delivery rate counts them).
+     */
+    default void onDelivered(long now, int bytes, int mss) {
+    }
+
     /**
      * The last {@link #onCongestion} or {@link #onTimeout} answered a loss that was not one
      * (RFC 3522 detected it): restore the state from before it (RFC 4015 §3.2 step 2).
@@ -36,13 +47,14 @@ public interface CongestionControl {
     /** Name of the algorithm, for the ICI and diagnostics. */
     String name();
 
-    /** Creates a controller by name: {@code cubic} (default) or {@code newreno}. */
+    /** Creates a controller by name: {@code cubic} (default), {@code newreno} or {@code bbr}. */
     static CongestionControl create(String name, int initialCwnd) {
         return switch (name) {
             case "cubic" -> new Cubic(initialCwnd);
             case "newreno" -> new NewReno(initialCwnd);
+            case "bbr" -> new Bbr(initialCwnd);
             default -> throw new IllegalArgumentException(
-                    "unknown congestion control '" + name + "': use cubic or newreno");
+                    "unknown congestion control '" + name + "': use cubic, newreno or bbr");
         };
     }
 }

@@ -23,7 +23,7 @@ package dev.handoff.agent.tcp;
  * @param maxOutOfOrderRanges holes the reassembly queue tracks per connection
  * @param challengeAcksPerSecond challenge ACKs a connection may send per second (RFC 5961 §7)
  * @param initialWindowSegments initial congestion window in segments (RFC 6928: 10)
- * @param congestionControl   "cubic" (RFC 9438, default) or "newreno" (RFC 5681)
+ * @param congestionControl   "cubic" (RFC 9438, default), "newreno" (RFC 5681) or "bbr" (BBR v1, window only)
  */
 public record TcpConfig(
         int mss,

@@ -546,13 +546,19 @@ public final class TcpConnection {
     private void synAcknowledged(long now, TcpSegment seg, int ack) {
         sndUna = ack;
         if (tsOn && seg.hasTimestamps() && echoesUs(seg.tsEcr())) {
-            rtt.sample(tsVal(now) - seg.tsEcr());
+            sampleRtt(now, tsVal(now) - seg.tsEcr());
         } else if (timing && backoff == 0) {
-            rtt.sample(now - timedAt);
+            sampleRtt(now, now - timedAt);
         }
         timing = false;
         backoff = 0;
         rtoAt = NEVER;
+    }
+
+    /** An RTT sample, ms: for the RTO (RFC 6298 §2) and for a controller that models the path. */
+    private void sampleRtt(long now, long r) {
+        rtt.sample(r);
+        cc.onRttSample(now, r);
     }
 
     private void becomeEstablished() {
@@ -577,10 +583,16 @@ public final class TcpConnection {
         int window = seg.window() << sndShift;
         int flight = sndMax - sndUna;
         boolean newSack = false;
+        int sackedBefore = scoreboard.bytes();
         if (sackOn) {
-            int before = scoreboard.bytes();
             updateScoreboard(seg, ack);
-            newSack = scoreboard.bytes() > before;
+            newSack = scoreboard.bytes() > sackedBefore;
+        }
+        // Newly delivered: acknowledged beyond SND.UNA plus newly SACKed (SACKed bytes the ACK
+        // now covers leave the scoreboard as they join the acknowledged, and count once).
+        int delivered = (SeqNum.gt(ack, sndUna) ? ack - sndUna : 0) + scoreboard.bytes() - sackedBefore;
+        if (delivered > 0) {
+            cc.onDelivered(now, delivered, sendMss());
         }
         if (SeqNum.gt(ack, sndUna)) {
             int acked = ack - sndUna;
@@ -598,9 +610,9 @@ public final class TcpConnection {
             // RTT: RFC 7323 §4.1 from TSecr when timestamps are on; else the timed segment,
             // never from a retransmission (Karn's rule, RFC 6298 §3).
             if (tsOn && echoesUs(seg.tsEcr())) {
-                rtt.sample(tsVal(now) - seg.tsEcr());
+                sampleRtt(now, tsVal(now) - seg.tsEcr());
             } else if (timing && SeqNum.gt(ack, timedSeq)) {
-                rtt.sample(now - timedAt);
+                sampleRtt(now, now - timedAt);
                 timing = false;
             }
             backoff = 0;
@@ -682,6 +694,12 @@ public final class TcpConnection {
                 persistAt = NEVER;
                 persistBackoff = 0;
             }
+        }
+        if (persistAt == NEVER && sndMax == sndUna && SeqNum.lt(sndNxt, sendEnd()) && sendableLength() == 0) {
+            // RFC 9293 §3.8.6.2.1: data waits, nothing in flight can bring another ACK, and sender
+            // SWS avoidance holds back what the small window allows: the override timeout (the
+            // persist timer) sends it. Without it the connection waited forever.
+            persistAt = now + rtt.rto(persistBackoff);
         }
         armLossProbe(now);
     }
@@ -1070,25 +1088,53 @@ public final class TcpConnection {
 
     /** Bytes {@link #sendData} would send now (0: nothing), without side effects. */
     private int sendableLength() {
-        int unsent = sendEnd() - sndNxt;
+        int nxt = resumePoint();
+        int unsent = sendEnd() - nxt;
         if (unsent <= 0) {
             return 0;
         }
-        int usable = sndUna + Math.min(sndWnd, cc.cwnd() + limitedTransmit()) - sndNxt;
+        int usable = sndUna + Math.min(sndWnd, cc.cwnd() + limitedTransmit()) - nxt;
         int room = segmentRoom();
         int limit = maxPayload > room ? maxPayload / room * room : room; // whole segments per GSO burst
         int len = Math.min(Math.min(unsent, limit), Math.max(usable, 0));
+        len = Math.min(len, sackedFrom(nxt) - nxt);
         if (len <= 0) {
             return 0;
         }
         if (len > room && len < unsent) {
             len = len / room * room; // a burst ends on a segment boundary unless it ends the data
         }
-        // RFC 9293 §3.8.6.2.1 sender SWS avoidance (and Nagle, §3.7.4, when enabled).
-        boolean full = len >= room;
-        boolean allQueued = len == unsent && (!config.nagle() || sndNxt == sndUna);
+        // RFC 9293 §3.8.6.2.1 sender SWS avoidance (and Nagle, §3.7.4, when enabled), for new
+        // data: a resend after a timeout goes out as the holes between SACKed ranges allow.
+        boolean full = len >= room || SeqNum.lt(nxt, sndMax);
+        boolean allQueued = len == unsent && (!config.nagle() || nxt == sndUna);
         boolean halfWindow = len >= maxSndWnd / 2;
         return full || allQueued || halfWindow || persistDue ? len : 0;
+    }
+
+    /**
+     * Where sending goes on: SND.NXT, or, while resending from SND.UNA after a timeout, the
+     * first byte past the ranges the peer SACKed there (as Linux, which keeps SACK
+     * information across a timeout unless the peer reneges; see onRetransmitTimeout).
+     */
+    private int resumePoint() {
+        int at = sndNxt;
+        for (int i = 0; i < scoreboard.count() && SeqNum.lt(at, sndMax); i++) {
+            if (SeqNum.le(scoreboard.left(i), at) && SeqNum.lt(at, scoreboard.right(i))) {
+                at = scoreboard.right(i);
+            }
+        }
+        return at;
+    }
+
+    /** The first SACKed byte at or after {@code at}, or the end of the send space (nothing SACKed there). */
+    private int sackedFrom(int at) {
+        for (int i = 0; i < scoreboard.count(); i++) {
+            if (SeqNum.gt(scoreboard.left(i), at)) {
+                return scoreboard.left(i);
+            }
+        }
+        return at + Integer.MAX_VALUE / 2;
     }
 
     /**
@@ -1124,6 +1170,7 @@ public final class TcpConnection {
         int len = sendableLength();
         if (len > 0) {
             persistDue = false;
+            sndNxt = resumePoint();
             boolean fin = finToSend() && sndNxt + len == dataEnd();
             int room = segmentRoom();
             int n = emit(now, out, off, sndNxt, ACK | (fin ? FIN : 0), len);
@@ -1184,9 +1231,9 @@ public final class TcpConnection {
     }
 
     /**
-     * RFC 6675 §4 SetPipe(), simplified: bytes in flight that the peer has not SACKed,
-     * less the holes below the highest SACKed byte that were not retransmitted yet
-     * (deemed lost, they are no longer in the network).
+     * RFC 6675 §4 SetPipe(), by ranges: bytes in flight that the peer has not SACKed, less
+     * the holes above HighRxt that IsLost() calls lost (no longer in the network). A hole
+     * with too few SACKs above it may only be reordered: it still counts as in flight.
      */
     private int pipe() {
         int outstanding = sndMax - sndUna - scoreboard.bytes();
@@ -1196,14 +1243,24 @@ public final class TcpConnection {
         }
         int lost = 0;
         int from = SeqNum.max(highRxt, sndUna);
+        int sackedAbove = scoreboard.bytes();
         for (int i = 0; i < n; i++) {
             int l = scoreboard.left(i);
-            if (SeqNum.lt(from, l)) {
+            if (SeqNum.lt(from, l) && holeLost(n - i, sackedAbove)) {
                 lost += l - from;
             }
             from = SeqNum.max(from, scoreboard.right(i));
+            sackedAbove -= scoreboard.right(i) - l;
         }
         return Math.max(0, outstanding - lost);
+    }
+
+    /**
+     * RFC 6675 §4 IsLost() for a hole below {@code rangesAbove} SACKed ranges holding
+     * {@code sackedAbove} bytes: DupThresh ranges, or more than (DupThresh - 1) * SMSS bytes.
+     */
+    private boolean holeLost(int rangesAbove, int sackedAbove) {
+        return rangesAbove >= DUP_THRESH || sackedAbove > (DUP_THRESH - 1) * sendMss();
     }
 
     /** In SACK recovery, a hole could be retransmitted now. */
@@ -1212,17 +1269,25 @@ public final class TcpConnection {
     }
 
     /**
-     * RFC 6675 §4 NextSeg() rule 1: the first byte above HighRxt that the peer lacks and
-     * that lies below a SACKed range, or {@link #NO_HOLE}; the hole ends at {@link #holeEnd}.
+     * RFC 6675 §4 NextSeg() rule 1: the first byte above HighRxt that the peer lacks, that
+     * lies below a SACKed range and that IsLost() calls lost, or {@link #NO_HOLE}; the hole
+     * ends at {@link #holeEnd}. A hole with too few SACKs above it waits: retransmitting it
+     * would, on a reordering path, mostly resend what is on its way.
      */
     private long nextHole() {
         int seq = SeqNum.max(highRxt, sndUna);
-        for (int i = 0; i < scoreboard.count(); i++) {
+        int n = scoreboard.count();
+        int sackedAbove = scoreboard.bytes();
+        for (int i = 0; i < n; i++) {
             if (SeqNum.lt(seq, scoreboard.left(i))) {
+                if (!holeLost(n - i, sackedAbove)) {
+                    return NO_HOLE; // fewer SACKs still above the holes further up
+                }
                 holeEnd = scoreboard.left(i);
                 return Integer.toUnsignedLong(seq);
             }
             seq = SeqNum.max(seq, scoreboard.right(i));
+            sackedAbove -= scoreboard.right(i) - scoreboard.left(i);
         }
         return NO_HOLE;
     }
@@ -1267,7 +1332,12 @@ public final class TcpConnection {
             lossSuspectAt = NEVER;
             dupAcks = 0;
             recover = sndMax; // RFC 6582 §3.2 step 4: no fast retransmit for data sent before the timeout
-            scoreboard.clear(); // RFC 6675 §5.1: after a timeout, SACK information may be stale (reneging)
+            if (backoff > 1) {
+                // RFC 2018 §8: the peer may have reneged on what it SACKed. The first timeout keeps
+                // the scoreboard, as Linux does, so that the resend skips what the peer holds;
+                // a second one in a row drops it and resends everything.
+                scoreboard.clear();
+            }
         }
         timing = false; // Karn: no sample from retransmitted data
         sndNxt = sndUna; // go back N: resend from the first unacknowledged byte (or the SYN)

@@ -50,7 +50,7 @@ public final class IciBreakages {
                 new Breakage("fin_queued", b -> b.setFinQueued(true).setState(TcpState.TCP_STATE_ESTABLISHED)),
                 new Breakage("application", b -> b.setApplication("files")),
                 new Breakage("application_state", b -> b.setApplicationState(ByteString.copyFrom(new byte[limits.maxAppState() + 1]))),
-                new Breakage("congestion.algorithm", b -> b.setCongestion(b.getCongestion().toBuilder().setAlgorithm("bbr"))),
+                new Breakage("congestion.algorithm", b -> b.setCongestion(b.getCongestion().toBuilder().setAlgorithm("vegas"))),
                 new Breakage("congestion.cwnd", b -> b.setCongestion(b.getCongestion().toBuilder().setCwnd(1))),
                 new Breakage("congestion.ssthresh", b -> b.setCongestion(b.getCongestion().toBuilder().setSsthresh(100))),
                 new Breakage("congestion.srtt_us", b -> b.setCongestion(b.getCongestion().toBuilder().setSrttUs(90_000_000))),

@@ -37,7 +37,7 @@ class NetworkSimulationTest {
                 .windowScaling(r.nextInt(8) != 0)
                 .sack(r.nextInt(4) != 0)
                 .timestamps(r.nextInt(4) != 0)
-                .congestionControl(r.nextBoolean() ? "cubic" : "newreno")
+                .congestionControl(new String[] {"cubic", "newreno", "bbr"}[r.nextInt(3)])
                 .sendBufferSize(buffers[r.nextInt(buffers.length)])
                 .receiveBufferSize(buffers[r.nextInt(buffers.length)])
                 .build();
@@ -110,10 +110,12 @@ class NetworkSimulationTest {
             assertTrue(a.state() != TcpState.CLOSED || "closed".equals(a.closeReason()),
                     () -> setup + ": A closed abnormally: " + a.closeReason() + "\n" + String.join("\n", recent));
             if (!net.step() || net.now() > limit) {
-                throw new AssertionError(setup + ": stalled at t=" + net.now() + " ms; A " + a.state() + " sent "
+                throw new AssertionError(setup + ": stalled at t=" + net.now() + " ms; A " + a.state()
+                        + (a.closeReason() == null ? "" : " (" + a.closeReason() + ")") + " sent "
                         + appA.sent() + " received " + appA.received() + "; B "
                         + (appB[0] == null ? "never accepted" : appB[0].connection().state() + " sent " + appB[0].sent()
-                        + " received " + appB[0].received()));
+                        + " received " + appB[0].received()) + "; A's counters: " + sa.counters() + "; B's: " + sb.counters()
+                        + "\n" + String.join("\n", recent));
             }
         }
         assertEquals(List.of(), audit, setup);

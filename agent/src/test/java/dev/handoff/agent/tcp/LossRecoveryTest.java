@@ -26,12 +26,17 @@ class LossRecoveryTest {
     /** First sequence number of our data. */
     static final int UNA = ISS + 1;
 
-    /** Sends {@code n} full segments and collects them; returns the data. */
+    /** Sends {@code n} full segments as the connection's first data and collects them; returns the data. */
     private static byte[] sendSegments(EngineFixture fx, TcpConnection c, int n) {
+        return sendSegments(fx, c, n, UNA);
+    }
+
+    /** Sends {@code n} full segments, the first at {@code seq}, and collects them; returns the data. */
+    private static byte[] sendSegments(EngineFixture fx, TcpConnection c, int n, int seq) {
         byte[] data = bytes(n * SEG, 3);
         c.send(data, 0, data.length);
         for (int i = 0; i < n; i++) {
-            assertEquals(UNA + i * SEG, fx.recv().seq());
+            assertEquals(seq + i * SEG, fx.recv().seq());
         }
         return data;
     }
@@ -92,66 +97,61 @@ class LossRecoveryTest {
         assertFalse(c.inRecovery());
     }
 
+    /**
+     * A connection that sent 6 segments at TSval {@code sent}, then 5 ms later learned from
+     * three SACKed segments that segment 0 is lost and retransmitted it.
+     */
+    private record InRecovery(EngineFixture fx, TcpConnection c, int sent, int cwndBefore, TcpSegment retransmission) {
+        static InRecovery start() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            int sent = fx.tsNow();
+            sendSegments(fx, c, 6);
+            int before = c.cwnd();
+            fx.advance(5);
+            ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
+            return new InRecovery(fx, c, sent, before, fx.recv());
+        }
+    }
+
     @Test
     void aRecoveryWhoseAckEchoesTheOriginalIsUndone() {
-        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
-        TcpConnection c = fx.establish();
-        int sent = fx.tsNow();
-        sendSegments(fx, c, 6);
-        int before = c.cwnd();
-        fx.advance(5);
-        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
-        TcpSegment retransmission = fx.recv();
-        assertEquals(UNA, retransmission.seq());
-        assertEquals(sent + 5, retransmission.tsVal());
-        assertTrue(c.cwnd() < before, "recovery reduced the window");
+        InRecovery r = InRecovery.start();
+        assertEquals(UNA, r.retransmission().seq());
+        assertEquals(r.sent() + 5, r.retransmission().tsVal());
+        assertTrue(r.c().cwnd() < r.cwndBefore(), "recovery reduced the window");
         // The original of segment 0 was only late: the ACK covering it echoes its TSval, older
         // than the retransmission's (RFC 3522 §3).
-        ack(fx, UNA + 6 * SEG, 111, sent, 0, 0);
-        assertFalse(c.inRecovery());
-        assertEquals(1, fx.stack.counters().spuriousRecoveries);
-        assertTrue(c.cwnd() >= before, "RFC 4015: the window is back (" + c.cwnd() + " < " + before + ")");
+        ack(r.fx(), UNA + 6 * SEG, 111, r.sent(), 0, 0);
+        assertFalse(r.c().inRecovery());
+        assertEquals(1, r.fx().stack.counters().spuriousRecoveries);
+        assertTrue(r.c().cwnd() >= r.cwndBefore(), "RFC 4015: the window is back (" + r.c().cwnd() + ")");
     }
 
     @Test
     void aRecoveryWhoseAckEchoesTheRetransmissionStands() {
-        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
-        TcpConnection c = fx.establish();
-        int sent = fx.tsNow();
-        sendSegments(fx, c, 6);
-        int before = c.cwnd();
-        fx.advance(5);
-        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
-        TcpSegment retransmission = fx.recv();
-        ack(fx, UNA + 6 * SEG, 111, retransmission.tsVal(), 0, 0);
-        assertFalse(c.inRecovery());
-        assertEquals(0, fx.stack.counters().spuriousRecoveries);
-        assertTrue(c.cwnd() < before, "a real loss keeps the reduction");
+        InRecovery r = InRecovery.start();
+        ack(r.fx(), UNA + 6 * SEG, 111, r.retransmission().tsVal(), 0, 0);
+        assertFalse(r.c().inRecovery());
+        assertEquals(0, r.fx().stack.counters().spuriousRecoveries);
+        assertTrue(r.c().cwnd() < r.cwndBefore(), "a real loss keeps the reduction");
     }
 
     @Test
     void afterReorderingWasSeenAHoleWaitsTheReorderWindowBeforeItIsLost() {
-        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
-        TcpConnection c = fx.establish();
-        int sent = fx.tsNow();
-        sendSegments(fx, c, 6);
-        fx.advance(5);
-        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
-        fx.recv();
-        ack(fx, UNA + 6 * SEG, 111, sent, 0, 0); // spurious: the path reorders
+        InRecovery r = InRecovery.start();
+        EngineFixture fx = r.fx();
+        TcpConnection c = r.c();
+        ack(fx, UNA + 6 * SEG, 111, r.sent(), 0, 0); // spurious: the path reorders
         assertEquals(1, fx.stack.counters().spuriousRecoveries);
-        byte[] more = bytes(6 * SEG, 5);
-        c.send(more, 0, more.length);
-        for (int i = 0; i < 6; i++) {
-            fx.recv();
-        }
+        sendSegments(fx, c, 6, UNA + 6 * SEG);
         int una = UNA + 6 * SEG;
         ack(fx, una, 112, fx.tsNow(), una + SEG, una + 4 * SEG);
         fx.expectNothing(); // RFC 8985 §6.2: SRTT/4 (1 ms here) for the late segment to show up
         assertFalse(c.inRecovery());
         fx.advance(1);
-        TcpSegment r = fx.recv();
-        assertEquals(una, r.seq(), "the reordering timer marked the hole lost");
+        TcpSegment again = fx.recv();
+        assertEquals(una, again.seq(), "the reordering timer marked the hole lost");
         assertTrue(c.inRecovery());
         assertEquals(2, fx.stack.counters().fastRetransmits);
     }
@@ -234,5 +234,42 @@ class LossRecoveryTest {
         fx.seg(ACK).seq(IRS + 1).ack(UNA).win(1000).ts(119, fx.tsNow()).data(bytes(10, 1)).send();
         assertEquals(1, fx.stack.counters().pawsDrops);
         assertEquals(0, c.available());
+    }
+
+    @Test
+    void aHoleWithFewerThanThreeSegmentsSackedAboveItWaitsInRecovery() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        sendSegments(fx, c, 10);
+        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
+        assertEquals(UNA, fx.recv().seq());
+        // Segment 4 is missing, only segment 5 is SACKed above it: reordered, perhaps (RFC 6675 IsLost).
+        fx.seg(ACK).seq(IRS + 1).ack(UNA).win(1000).ts(111, sent).sack(UNA + 5 * SEG, UNA + 6 * SEG)
+                .sack(UNA + SEG, UNA + 4 * SEG).send();
+        fx.expectNothing();
+        fx.seg(ACK).seq(IRS + 1).ack(UNA).win(1000).ts(112, sent).sack(UNA + 5 * SEG, UNA + 8 * SEG)
+                .sack(UNA + SEG, UNA + 4 * SEG).send();
+        assertEquals(UNA + 4 * SEG, fx.recv().seq(), "three segments above it now: lost");
+    }
+
+    @Test
+    void theResendAfterATimeoutSkipsWhatThePeerSacked() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        sendSegments(fx, c, 6);
+        // Segments 2 and 3 arrived, 0 and 1 did not: too little for a recovery.
+        ack(fx, UNA, 110, sent, UNA + 2 * SEG, UNA + 4 * SEG);
+        fx.advance(12);
+        assertEquals(UNA + 5 * SEG, fx.recv().seq(), "the tail-loss probe");
+        fx.advance(200);
+        assertEquals(UNA, fx.recv().seq(), "the timeout resends from SND.UNA");
+        fx.seg(ACK).seq(IRS + 1).ack(UNA + SEG).win(1000).ts(111, fx.tsNow()).sack(UNA + 2 * SEG, UNA + 4 * SEG).send();
+        assertEquals(UNA + SEG, fx.recv().seq());
+        fx.expectNothing();
+        fx.seg(ACK).seq(IRS + 1).ack(UNA + 4 * SEG).win(1000).ts(112, fx.tsNow()).send();
+        assertEquals(UNA + 4 * SEG, fx.recv().seq(), "segments 2 and 3 are not sent again");
+        assertEquals(1, fx.stack.counters().timeouts);
     }
 }

@@ -643,6 +643,26 @@ class TcpEngineTest {
         }
 
         @Test
+        void aWindowTooSmallForAFullSegmentIsFilledByThePersistTimer() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            c.send(bytes(100_000, 1), 0, 100_000);
+            for (int i = 0; i < 10; i++) {
+                fx.recv(); // the initial window
+            }
+            // All acknowledged, but the peer's window has 3 units (384 bytes) left: SWS avoidance
+            // holds back a segment that small, and nothing in flight will bring another ACK.
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1 + 10 * 1448).win(3).ts(110, fx.tsNow()).send();
+            fx.expectNothing();
+            fx.advance(199);
+            fx.expectNothing();
+            fx.advance(1);
+            TcpSegment d = fx.recv();
+            assertEquals(ISS + 1 + 10 * 1448, d.seq(), "RFC 9293 3.8.6.2.1: the override timeout sends what fits");
+            assertEquals(384, d.payloadLength());
+        }
+
+        @Test
         void pawsDropsAStaleTimestampAndAcks() {
             EngineFixture fx = new EngineFixture(TcpConfig.defaults());
             TcpConnection c = fx.establish();
