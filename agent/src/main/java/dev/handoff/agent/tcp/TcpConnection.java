@@ -207,6 +207,10 @@ public final class TcpConnection {
     private boolean tlpRetransmitted;
     /** TSval of the probe: an ACK echoing it (or later) was for the probe, not the original. */
     private int tlpTsVal;
+    /** This recovery's retransmissions, to find those lost in their turn. */
+    private final RetransmitLog retransmitLog = new RetransmitLog();
+    /** Holes whose retransmission was lost: resent before any other hole. */
+    private final SeqRanges relost = new SeqRanges(32);
     /** End of the hole {@link #nextHole()} found. */
     private int holeEnd;
     /** {@link #nextHole()} found none. */
@@ -594,6 +598,10 @@ public final class TcpConnection {
         if (delivered > 0) {
             cc.onDelivered(now, delivered, sendMss());
         }
+        if (inRecovery && sackOn) {
+            counters.lostRetransmits += retransmitLog.detect(SeqNum.max(ack, sndUna), scoreboard,
+                    (DUP_THRESH - 1) * sendMss(), relost);
+        }
         if (SeqNum.gt(ack, sndUna)) {
             int acked = ack - sndUna;
             int dataAcked = acked;
@@ -633,12 +641,14 @@ public final class TcpConnection {
                     reorder.spurious();
                     cc.undo();
                     inRecovery = false;
+                    forgetRetransmissions();
                     recover = sndUna - 1; // a loss at SND.UNA may start a recovery (RFC 6582 §3.2 step 1)
                 }
             }
             if (inRecovery) {
                 if (SeqNum.ge(ack, recover)) {
                     inRecovery = false;
+                    forgetRetransmissions();
                     reorder.realLoss();
                     // With SACK, recovery ends at cwnd = ssthresh (RFC 6675 §5, as RFC 6937 §3.1
                     // PRR ends); without, RFC 6582 §3.2 step 3, full ACK: deflate to
@@ -717,6 +727,7 @@ public final class TcpConnection {
         // without, RFC 5681 §3.2 step 3 inflates by the three segments that left.
         cc.setCwnd(sackOn ? cc.ssthresh() : cc.ssthresh() + 3 * mss);
         inRecovery = true;
+        forgetRetransmissions();
         undoArmed = tsOn;
         undoTsVal = tsVal(now); // the retransmission carries this TSval or a later one
         lossSuspectAt = NEVER;
@@ -1093,7 +1104,10 @@ public final class TcpConnection {
         if (unsent <= 0) {
             return 0;
         }
-        int usable = sndUna + Math.min(sndWnd, cc.cwnd() + limitedTransmit()) - nxt;
+        // In SACK recovery the pipe, not SND.NXT - SND.UNA, says how much more may be in flight
+        // (RFC 6675 §5 step (C), NextSeg() rule 2: new data once no hole needs resending).
+        int usable = inRecovery && sackOn ? Math.min(sndUna + sndWnd - nxt, cc.cwnd() - pipe())
+                : sndUna + Math.min(sndWnd, cc.cwnd() + limitedTransmit()) - nxt;
         int room = segmentRoom();
         int limit = maxPayload > room ? maxPayload / room * room : room; // whole segments per GSO burst
         int len = Math.min(Math.min(unsent, limit), Math.max(usable, 0));
@@ -1252,7 +1266,7 @@ public final class TcpConnection {
             from = SeqNum.max(from, scoreboard.right(i));
             sackedAbove -= scoreboard.right(i) - l;
         }
-        return Math.max(0, outstanding - lost);
+        return Math.max(0, outstanding - lost - relost.bytes()); // a lost retransmission is not in flight either
     }
 
     /**
@@ -1265,7 +1279,7 @@ public final class TcpConnection {
 
     /** In SACK recovery, a hole could be retransmitted now. */
     private boolean holeReady() {
-        return inRecovery && sackOn && pipe() < cc.cwnd() && nextHole() != NO_HOLE;
+        return inRecovery && sackOn && pipe() < cc.cwnd() && (nextRelost() != NO_HOLE || nextHole() != NO_HOLE);
     }
 
     /**
@@ -1292,10 +1306,20 @@ public final class TcpConnection {
         return NO_HOLE;
     }
 
-    /** Retransmits (part of) the next hole of the scoreboard while the pipe has room. */
+    /** Retransmits (part of) a hole whose retransmission was lost, else the next hole of the scoreboard, while the pipe has room. */
     private int retransmitNextHole(long now, byte[] out, int off) {
         if (pipe() >= cc.cwnd()) {
             return 0;
+        }
+        long again = nextRelost();
+        if (again != NO_HOLE) {
+            int seq = (int) again;
+            int len = Math.min(Math.min(segmentRoom(), holeEnd - seq), dataEnd() - seq);
+            if (len > 0) {
+                relost.dropBelow(seq + len);
+                return emit(now, out, off, seq, ACK, len);
+            }
+            relost.clear(); // only a FIN or nothing left there: the RTO covers it
         }
         long hole = nextHole();
         if (hole == NO_HOLE) {
@@ -1308,6 +1332,35 @@ public final class TcpConnection {
         }
         highRxt = seq + len;
         return emit(now, out, off, seq, ACK, len);
+    }
+
+    /** The recovery is over: its retransmissions and the holes to resend go with it. */
+    private void forgetRetransmissions() {
+        retransmitLog.clear();
+        relost.clear();
+    }
+
+    /**
+     * The first byte of a hole whose retransmission was lost and that the peer still lacks,
+     * or {@link #NO_HOLE}; it ends at {@link #holeEnd}. Drops what was acknowledged or SACKed since.
+     */
+    private long nextRelost() {
+        relost.dropBelow(sndUna);
+        while (relost.count() > 0) {
+            int l = relost.left(0);
+            for (int i = 0; i < scoreboard.count(); i++) {
+                if (SeqNum.le(scoreboard.left(i), l) && SeqNum.lt(l, scoreboard.right(i))) {
+                    l = scoreboard.right(i);
+                }
+            }
+            int r = relost.right(0);
+            if (SeqNum.lt(l, r)) {
+                holeEnd = SeqNum.min(r, sackedFrom(l));
+                return Integer.toUnsignedLong(l);
+            }
+            relost.remove(0);
+        }
+        return NO_HOLE;
     }
 
     private void onRetransmitTimeout(long now) {
@@ -1326,6 +1379,7 @@ public final class TcpConnection {
         if (!opening) {
             cc.onTimeout(now, sndMax - sndUna, sendMss());
             inRecovery = false;
+            forgetRetransmissions();
             undoArmed = false;
             tlpOut = false;
             tlpAt = NEVER;
@@ -1461,6 +1515,9 @@ public final class TcpConnection {
             boolean retransmission = SeqNum.lt(seq, sndMax);
             if (retransmission) {
                 counters.retransmits++;
+                if (inRecovery && len > 0) {
+                    retransmitLog.add(seq, seq + len, sndMax);
+                }
             } else if (!timing && !tsOn) {
                 timing = true; // time this segment (RFC 6298 §3; never a retransmission)
                 timedSeq = seq;

@@ -15,6 +15,8 @@ public final class TcpCounters {
     public long timeouts;
     /** Fast retransmits (RFC 5681 §3.2). */
     public long fastRetransmits;
+    /** Retransmissions found lost (the peer SACKed data sent after them) and sent again. */
+    public long lostRetransmits;
     /** Tail-loss probes sent (RFC 8985 §7). */
     public long lossProbes;
     /** Tail-loss probes that repaired a loss, answered with a window reduction (RFC 8985 §7.4). */

@@ -272,4 +272,30 @@ class LossRecoveryTest {
         assertEquals(UNA + 4 * SEG, fx.recv().seq(), "segments 2 and 3 are not sent again");
         assertEquals(1, fx.stack.counters().timeouts);
     }
+
+    @Test
+    void aRetransmissionLostInItsTurnIsSentAgainOnceLaterDataArrives() {
+        EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+        TcpConnection c = fx.establish();
+        int sent = fx.tsNow();
+        byte[] data = bytes(20 * SEG, 7);
+        c.send(data, 0, data.length);
+        for (int i = 0; i < 10; i++) {
+            fx.recv(); // the initial window; 10 more segments wait
+        }
+        ack(fx, UNA, 110, sent, UNA + SEG, UNA + 4 * SEG);
+        assertEquals(UNA, fx.recv().seq(), "segment 0 resent; segments 10 and on were not yet sent");
+        ack(fx, UNA, 111, sent, UNA + SEG, UNA + 6 * SEG);
+        assertEquals(UNA + 10 * SEG, fx.recv().seq(), "the pipe has room: new data");
+        assertEquals(UNA + 11 * SEG, fx.recv().seq());
+        fx.expectNothing();
+        // Segments 10 and 11, sent after the retransmission of 0, arrive; 0 does not: it was lost again.
+        fx.seg(ACK).seq(IRS + 1).ack(UNA).win(1000).ts(112, sent).sack(UNA + 10 * SEG, UNA + 12 * SEG)
+                .sack(UNA + SEG, UNA + 6 * SEG).send();
+        TcpSegment again = fx.recv();
+        assertEquals(UNA, again.seq(), "resent without waiting for the RTO");
+        assertArrayEquals(Arrays.copyOfRange(data, 0, SEG), payload(again));
+        assertEquals(1, fx.stack.counters().lostRetransmits);
+        assertEquals(0, fx.stack.counters().timeouts);
+    }
 }
