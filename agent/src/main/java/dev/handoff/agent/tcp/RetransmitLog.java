@@ -19,6 +19,8 @@ final class RetransmitLog {
     private final int[] end = new int[CAPACITY];
     /** SND.MAX when each left: SACKed data at or beyond it was sent later. */
     private final int[] sentBefore = new int[CAPACITY];
+    /** When each left, ms. */
+    private final long[] sentAt = new long[CAPACITY];
     /** Index of the oldest entry. */
     private int head;
     /** Entries held. */
@@ -30,8 +32,8 @@ final class RetransmitLog {
         size = 0;
     }
 
-    /** Remembers that [s, e) was retransmitted when SND.MAX was {@code sndMax}. */
-    void add(int s, int e, int sndMax) {
+    /** Remembers that [s, e) was retransmitted at {@code now}, when SND.MAX was {@code sndMax}. */
+    void add(long now, int s, int e, int sndMax) {
         if (size == CAPACITY) {
             head = (head + 1) % CAPACITY;
             size--;
@@ -40,15 +42,18 @@ final class RetransmitLog {
         start[i] = s;
         end[i] = e;
         sentBefore[i] = sndMax;
+        sentAt[i] = now;
         size++;
     }
 
     /**
      * Moves into {@code lost} the retransmissions the peer has shown lost: not acknowledged
-     * (below {@code una}), not SACKed, while SACKed data reaches {@code margin} bytes beyond
-     * what had been sent when they left. Forgets those delivered. Returns how many were lost.
+     * (below {@code una}), not SACKed, sent at least {@code minAgeMs} ago (a round trip: the
+     * SACK of one that arrived may still be on its way, as RACK waits, RFC 8985 §6.2), while
+     * SACKed data reaches {@code margin} bytes beyond what had been sent when they left.
+     * Forgets those delivered. Returns how many were lost.
      */
-    int detect(int una, SeqRanges sacked, int margin, SeqRanges lost) {
+    int detect(long now, long minAgeMs, int una, SeqRanges sacked, int margin, SeqRanges lost) {
         int n = sacked.count();
         int highest = n == 0 ? una : sacked.right(n - 1);
         int found = 0;
@@ -60,7 +65,7 @@ final class RetransmitLog {
             if (SeqNum.le(e, s) || covered(sacked, s, e)) {
                 continue; // delivered
             }
-            if (SeqNum.ge(highest, sentBefore[i] + margin)) {
+            if (SeqNum.ge(highest, sentBefore[i] + margin) && now - sentAt[i] >= minAgeMs) {
                 lost.add(s, e);
                 found++;
                 continue;
@@ -69,6 +74,7 @@ final class RetransmitLog {
             start[j] = start[i];
             end[j] = e;
             sentBefore[j] = sentBefore[i];
+            sentAt[j] = sentAt[i];
             kept++;
         }
         size = kept;

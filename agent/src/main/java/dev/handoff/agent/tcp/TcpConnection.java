@@ -599,8 +599,8 @@ public final class TcpConnection {
             cc.onDelivered(now, delivered, sendMss());
         }
         if (inRecovery && sackOn) {
-            counters.lostRetransmits += retransmitLog.detect(SeqNum.max(ack, sndUna), scoreboard,
-                    (DUP_THRESH - 1) * sendMss(), relost);
+            counters.lostRetransmits += retransmitLog.detect(now, (long) Math.ceil(rtt.srtt()), SeqNum.max(ack, sndUna),
+                    scoreboard, (DUP_THRESH - 1) * sendMss(), relost);
         }
         if (SeqNum.gt(ack, sndUna)) {
             int acked = ack - sndUna;
@@ -1516,7 +1516,7 @@ public final class TcpConnection {
             if (retransmission) {
                 counters.retransmits++;
                 if (inRecovery && len > 0) {
-                    retransmitLog.add(seq, seq + len, sndMax);
+                    retransmitLog.add(now, seq, seq + len, sndMax);
                 }
             } else if (!timing && !tsOn) {
                 timing = true; // time this segment (RFC 6298 §3; never a retransmission)
