@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
  * The origin's side of pre-copy, the first phase of a move: while the connection runs on,
  * its send stream from SND.UNA to what the application wrote is copied to the destination,
  * in calls of at most {@link #CHUNK} bytes, again and again while the application writes
- * more, until what is left is under {@link #ENOUGH} bytes. The bytes stay as they are until
+ * more, until what is left is under {@link #ENOUGH} bytes, stops shrinking, or the peer
+ * acknowledged everything copied before it crossed (a fast transfer replaces its whole
+ * buffer in milliseconds: copying it is futile). The bytes stay as they are until
  * the peer acknowledges them, so the ICI dumped at the freeze leaves out what the
  * destination holds, and the freeze no longer waits for megabytes to cross.
  */
@@ -44,11 +46,16 @@ final class SendPreCopy {
     static Held run(Channel channel, Host host, String id, IciSeal seal, long deadlineMs) {
         Held held = Held.NONE;
         long from = -1;
+        int previous = Integer.MAX_VALUE;
         for (int call = 0; call < MAX_CALLS; call++) {
             Host.SendCopy copy = AgentServiceImpl.await(host.copySendStream(id, from, CHUNK), "copying " + id);
-            if (copy.data().length < ENOUGH) {
+            int n = copy.data().length;
+            if (n < ENOUGH || n >= previous && n < CHUNK || call > 0 && copy.offset() > held.to()) {
+                // Little left; or the application writes as fast as the copy crosses (the rest
+                // is not shrinking); or the peer acknowledged all that was copied meanwhile.
                 break;
             }
+            previous = n;
             ByteString data = ByteString.copyFrom(copy.data());
             try {
                 PreCopyResponse r = AgentServiceGrpc.newBlockingStub(channel)
