@@ -47,15 +47,19 @@ final class SendPreCopy {
         Held held = Held.NONE;
         long from = -1;
         int previous = Integer.MAX_VALUE;
+        int overtaken = 0;
         for (int call = 0; call < MAX_CALLS; call++) {
             Host.SendCopy copy = AgentServiceImpl.await(host.copySendStream(id, from, CHUNK), "copying " + id);
             int n = copy.data().length;
-            if (n < ENOUGH || n >= previous && n < CHUNK || call > 0 && copy.offset() > held.to()) {
+            boolean stale = call > 0 && copy.offset() > held.to(); // the peer acknowledged all that was copied
+            if (n < ENOUGH || n >= previous && n < CHUNK || stale && ++overtaken > 1) {
                 // Little left; or the application writes as fast as the copy crosses (the rest
-                // is not shrinking); or the peer acknowledged all that was copied meanwhile.
+                // is not shrinking); or the peer's ACKs overtook the copy twice (a fast transfer
+                // replaces its buffer faster than it crosses). Once may be a slow first call:
+                // the copy starts again at SND.UNA, and the destination drops the stale stretch.
                 break;
             }
-            previous = n;
+            previous = stale ? Integer.MAX_VALUE : n;
             ByteString data = ByteString.copyFrom(copy.data());
             try {
                 PreCopyResponse r = AgentServiceGrpc.newBlockingStub(channel)
