@@ -62,7 +62,7 @@ final class RetransmitLog {
             int i = (head + k) % CAPACITY;
             int s = SeqNum.max(start[i], una);
             int e = end[i];
-            if (SeqNum.le(e, s) || covered(sacked, s, e)) {
+            if (SeqNum.le(e, s) || sacked.covers(s, e)) {
                 continue; // delivered
             }
             if (SeqNum.ge(highest, sentBefore[i] + margin) && now - sentAt[i] >= minAgeMs) {
@@ -84,14 +84,5 @@ final class RetransmitLog {
     /** Entries held (for tests). */
     int size() {
         return size;
-    }
-
-    private static boolean covered(SeqRanges r, int s, int e) {
-        for (int i = 0; i < r.count(); i++) {
-            if (SeqNum.le(r.left(i), s) && SeqNum.ge(r.right(i), e)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

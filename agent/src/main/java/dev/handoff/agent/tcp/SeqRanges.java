@@ -92,6 +92,26 @@ final class SeqRanges {
         }
     }
 
+    /** The first byte at or after {@code at} that no range holds. */
+    int skip(int at) {
+        for (int i = 0; i < count; i++) {
+            if (SeqNum.le(left[i], at) && SeqNum.lt(at, right[i])) {
+                at = right[i];
+            }
+        }
+        return at;
+    }
+
+    /** One range holds all of [s, e). */
+    boolean covers(int s, int e) {
+        for (int i = 0; i < count; i++) {
+            if (SeqNum.le(left[i], s) && SeqNum.ge(right[i], e)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Bytes covered. */
     int bytes() {
         int n = 0;

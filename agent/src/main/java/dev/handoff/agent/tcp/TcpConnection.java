@@ -677,7 +677,7 @@ public final class TcpConnection {
             int mss = sendMss();
             // RFC 6675 §5: enter recovery on the DupThresh-th duplicate, or once IsLost(SND.UNA):
             // more than (DupThresh - 1) * SMSS bytes above it SACKed (RFC 6675 §4).
-            boolean lost = dupAcks >= DUP_THRESH || (sackOn && scoreboard.bytes() > (DUP_THRESH - 1) * mss);
+            boolean lost = dupAcks >= DUP_THRESH || (sackOn && enoughSacked(scoreboard.bytes()));
             if (lost && !inRecovery && SeqNum.gt(ack, recover)) {
                 long wait = reorder.millis(rtt.srtt());
                 if (wait == 0 || (lossSuspectAt != NEVER && now >= lossSuspectAt)) {
@@ -686,7 +686,7 @@ public final class TcpConnection {
                     // RFC 8985 §6.2-6.3: this path reorders; give the hole reo_wnd to fill.
                     lossSuspectAt = now + wait;
                 }
-            } else if (dupAcks > 3 && inRecovery && !sackOn) {
+            } else if (dupAcks > DUP_THRESH && inRecovery && !sackOn) {
                 cc.setCwnd(cc.cwnd() + mss); // RFC 5681 §3.2 step 4: inflate per duplicate
             }
         }
@@ -803,8 +803,7 @@ public final class TcpConnection {
     /** The reordering timer fired: the hole at SND.UNA is lost if the SACKs still say so. */
     private void onReorderTimeout(long now) {
         lossSuspectAt = NEVER;
-        if (!inRecovery && sackOn && sndMax != sndUna && SeqNum.gt(sndUna, recover)
-                && scoreboard.bytes() > (DUP_THRESH - 1) * sendMss()) {
+        if (!inRecovery && sackOn && sndMax != sndUna && SeqNum.gt(sndUna, recover) && enoughSacked(scoreboard.bytes())) {
             enterRecovery(now);
         }
     }
@@ -1111,7 +1110,9 @@ public final class TcpConnection {
         int room = segmentRoom();
         int limit = maxPayload > room ? maxPayload / room * room : room; // whole segments per GSO burst
         int len = Math.min(Math.min(unsent, limit), Math.max(usable, 0));
-        len = Math.min(len, sackedFrom(nxt) - nxt);
+        if (SeqNum.lt(nxt, sndMax)) {
+            len = Math.min(len, sackedFrom(nxt) - nxt); // a resend stops where the peer's SACKed data begins
+        }
         if (len <= 0) {
             return 0;
         }
@@ -1132,13 +1133,7 @@ public final class TcpConnection {
      * information across a timeout unless the peer reneges; see onRetransmitTimeout).
      */
     private int resumePoint() {
-        int at = sndNxt;
-        for (int i = 0; i < scoreboard.count() && SeqNum.lt(at, sndMax); i++) {
-            if (SeqNum.le(scoreboard.left(i), at) && SeqNum.lt(at, scoreboard.right(i))) {
-                at = scoreboard.right(i);
-            }
-        }
-        return at;
+        return SeqNum.lt(sndNxt, sndMax) ? scoreboard.skip(sndNxt) : sndNxt;
     }
 
     /** The first SACKed byte at or after {@code at}, or the end of the send space (nothing SACKed there). */
@@ -1274,7 +1269,12 @@ public final class TcpConnection {
      * {@code sackedAbove} bytes: DupThresh ranges, or more than (DupThresh - 1) * SMSS bytes.
      */
     private boolean holeLost(int rangesAbove, int sackedAbove) {
-        return rangesAbove >= DUP_THRESH || sackedAbove > (DUP_THRESH - 1) * sendMss();
+        return rangesAbove >= DUP_THRESH || enoughSacked(sackedAbove);
+    }
+
+    /** RFC 6675 §4 IsLost() by bytes: more than (DupThresh - 1) * SMSS SACKed above a hole. */
+    private boolean enoughSacked(int sackedAbove) {
+        return sackedAbove > (DUP_THRESH - 1) * sendMss();
     }
 
     /** In SACK recovery, a hole could be retransmitted now. */
@@ -1347,12 +1347,7 @@ public final class TcpConnection {
     private long nextRelost() {
         relost.dropBelow(sndUna);
         while (relost.count() > 0) {
-            int l = relost.left(0);
-            for (int i = 0; i < scoreboard.count(); i++) {
-                if (SeqNum.le(scoreboard.left(i), l) && SeqNum.lt(l, scoreboard.right(i))) {
-                    l = scoreboard.right(i);
-                }
-            }
+            int l = scoreboard.skip(relost.left(0));
             int r = relost.right(0);
             if (SeqNum.lt(l, r)) {
                 holeEnd = SeqNum.min(r, sackedFrom(l));
