@@ -242,12 +242,10 @@ public final class Checkpointer implements AutoCloseable {
             }
             // Trimmed at a piece's start, so that every byte a piece's tag covers stays in the store.
             ops.add(new CheckpointWrite.Trim(id, vip, epoch, t.pieces.isEmpty() ? unaOffset : t.pieces.peekFirst().getOffset()));
-            long from = Math.max(t.appendedTo, unaOffset);
-            if (endOffset > from) {
-                byte[] bytes = new byte[(int) (endOffset - from)];
-                tcp.copyWritten(tcp.sndUna() + (int) (from - unaOffset), bytes, 0, bytes.length);
-                ops.add(new CheckpointWrite.Append(id, vip, epoch, from, bytes));
-                t.pieces.addLast(seal.piece(id, from, bytes));
+            Connection.SendCopy added = c.copySendStream(Math.max(t.appendedTo, unaOffset), Integer.MAX_VALUE);
+            if (added.data().length > 0) {
+                ops.add(new CheckpointWrite.Append(id, vip, epoch, added.offset(), added.data()));
+                t.pieces.addLast(seal.piece(id, added.offset(), added.data()));
             }
             if (t.pieces.size() > MAX_PIECES) {
                 mergePieces(c, t, unaOffset);

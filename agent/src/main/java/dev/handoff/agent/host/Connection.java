@@ -57,6 +57,25 @@ public final class Connection {
         streamBase = offsetOfSndUna;
     }
 
+    /** Bytes of the send stream: {@code data} starts at stream position {@code offset}. */
+    public record SendCopy(long offset, byte[] data) {
+    }
+
+    /**
+     * A copy of the send stream (written by the application, not yet acknowledged by the
+     * peer, unchanged until then) from stream position {@code from}, or from SND.UNA if that
+     * is later, to what was written, at most {@code max} bytes: what a checkpoint appends to
+     * the store and a pre-copy sends ahead of a move. On the host's loop.
+     */
+    public SendCopy copySendStream(long from, int max) {
+        long una = streamOffset(tcp.sndUna());
+        long start = Math.max(from, una);
+        int n = (int) Math.max(0, Math.min(max, streamOffset(tcp.writtenEnd()) - start));
+        byte[] data = new byte[n];
+        tcp.copyWritten(tcp.sndUna() + (int) (start - una), data, 0, n);
+        return new SendCopy(start, data);
+    }
+
     /** The application's state now (for a checkpoint), see {@link ConnectionDriver#snapshot()}. */
     public byte[] applicationState() {
         return driver == null ? new byte[0] : driver.snapshot();
@@ -68,7 +87,7 @@ public final class Connection {
     }
 
     /** The id of the connection with this 4-tuple: local:port-remote:port (what the control API names it by). */
-    static String id(int localIp, int localPort, int remoteIp, int remotePort) {
+    public static String id(int localIp, int localPort, int remoteIp, int remotePort) {
         return Ipv4Address.format(localIp) + ":" + localPort + "-" + Ipv4Address.format(remoteIp) + ":" + remotePort;
     }
 

@@ -335,26 +335,9 @@ public final class Host implements AutoCloseable {
         });
     }
 
-    /** Bytes of a connection's send stream: {@code data} starts at stream position {@code offset}. */
-    public record SendCopy(long offset, byte[] data) {
-    }
-
-    /**
-     * A copy of connection {@code id}'s send stream (written by its application, not yet
-     * acknowledged by the peer) from stream position {@code from}, or from SND.UNA if that
-     * is later, at most {@code max} bytes: what a pre-copy sends ahead of a move.
-     */
-    public CompletableFuture<SendCopy> copySendStream(String id, long from, int max) {
-        return call(() -> {
-            Connection c = connection(id);
-            TcpConnection t = c.tcp();
-            long una = c.streamOffset(t.sndUna());
-            long start = Math.max(from, una);
-            int n = (int) Math.max(0, Math.min(max, c.streamOffset(t.writtenEnd()) - start));
-            byte[] data = new byte[n];
-            t.copyWritten(t.sndUna() + (int) (start - una), data, 0, n);
-            return new SendCopy(start, data);
-        });
+    /** {@link Connection#copySendStream} of connection {@code id}, on the loop: what a pre-copy sends ahead of a move. */
+    public CompletableFuture<Connection.SendCopy> copySendStream(String id, long from, int max) {
+        return call(() -> connection(id).copySendStream(from, max));
     }
 
     /**

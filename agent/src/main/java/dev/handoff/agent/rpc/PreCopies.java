@@ -2,7 +2,7 @@ package dev.handoff.agent.rpc;
 
 import com.google.protobuf.ByteString;
 import dev.handoff.agent.ici.InvalidIciException;
-import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.host.Connection;
 import dev.handoff.proto.v1.Ici;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -84,8 +84,7 @@ final class PreCopies {
      */
     synchronized Ici splice(Ici ici) throws InvalidIciException {
         long n = ici.getSendPrecopied();
-        String id = Ipv4Address.format(ici.getLocalIp()) + ":" + ici.getLocalPort() + "-"
-                + Ipv4Address.format(ici.getRemoteIp()) + ":" + ici.getRemotePort();
+        String id = Connection.id(ici.getLocalIp(), ici.getLocalPort(), ici.getRemoteIp(), ici.getRemotePort());
         Held h = held.remove(id);
         if (h != null) {
             bytes -= h.data().size();

@@ -1,6 +1,7 @@
 package dev.handoff.agent.rpc;
 
 import com.google.protobuf.ByteString;
+import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.proto.v1.AgentServiceGrpc;
@@ -49,7 +50,7 @@ final class SendPreCopy {
         int previous = Integer.MAX_VALUE;
         int overtaken = 0;
         for (int call = 0; call < MAX_CALLS; call++) {
-            Host.SendCopy copy = AgentServiceImpl.await(host.copySendStream(id, from, CHUNK), "copying " + id);
+            Connection.SendCopy copy = AgentServiceImpl.await(host.copySendStream(id, from, CHUNK), "copying " + id);
             int n = copy.data().length;
             boolean stale = call > 0 && copy.offset() > held.to(); // the peer acknowledged all that was copied
             if (n < ENOUGH || n >= previous && n < CHUNK || stale && ++overtaken > 1) {
