@@ -21,6 +21,7 @@ import dev.handoff.agent.link.PacketLink;
 import dev.handoff.agent.link.PcapFileLink;
 import dev.handoff.agent.link.PcapLink;
 import dev.handoff.agent.rpc.AgentServer;
+import dev.handoff.agent.tcp.CongestionControl;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.security.Credentials;
@@ -204,8 +205,10 @@ final class AgentCommand implements Callable<Integer> {
             if (streamPort != null) {
                 checkPort("--stream-port", streamPort);
             }
-            if (!List.of("cubic", "newreno", "bbr").contains(congestionControl)) {
-                throw new IllegalArgumentException("--congestion-control must be cubic, newreno or bbr, got " + congestionControl);
+            try {
+                CongestionControl.create(congestionControl, 1); // the engine's own list of controllers
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--congestion-control: " + e.getMessage(), e);
             }
             if (sendBuffer < 65536 || sendBuffer > 64 << 20) {
                 throw new IllegalArgumentException("--send-buffer must be 65536..67108864 bytes, got " + sendBuffer);

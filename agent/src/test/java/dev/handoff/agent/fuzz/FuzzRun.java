@@ -26,12 +26,9 @@ record FuzzRun(int exitCode, long executions, long coverage, String output) {
             throws IOException, InterruptedException {
         Files.createDirectories(findings);
         Path log = Files.createTempFile("fuzz-" + target.name(), ".log");
-        List<String> cmd = new ArrayList<>(List.of(java(),
-                "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "com.code_intelligence.jazzer.Jazzer",
-                "--target_class=" + target.type().getName(), "--reproducer_path=" + findings.toAbsolutePath(),
+        List<String> cmd = jazzer(target, "--reproducer_path=" + findings.toAbsolutePath(),
                 "-max_total_time=" + seconds, "-rss_limit_mb=4096", "-timeout=10",
-                "-artifact_prefix=" + findings.toAbsolutePath() + "/" + target.name() + "-", corpus.toString()));
+                "-artifact_prefix=" + findings.toAbsolutePath() + "/" + target.name() + "-", corpus.toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!p.waitFor(seconds + 120L, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -50,9 +47,7 @@ record FuzzRun(int exitCode, long executions, long coverage, String output) {
     static void minimize(FuzzTargets.Target target, Path corpus) throws IOException, InterruptedException {
         Path kept = Files.createTempDirectory("fuzz-minimized-" + target.name());
         Path log = Files.createTempFile("fuzz-merge-" + target.name(), ".log");
-        Process p = new ProcessBuilder(java(), "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "com.code_intelligence.jazzer.Jazzer",
-                "--target_class=" + target.type().getName(), "-merge=1", kept.toString(), corpus.toString())
+        Process p = new ProcessBuilder(jazzer(target, "-merge=1", kept.toString(), corpus.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
             p.destroyForcibly();
@@ -76,8 +71,14 @@ record FuzzRun(int exitCode, long executions, long coverage, String output) {
         Files.delete(kept);
     }
 
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    /** The command that runs Jazzer on {@code target} in a JVM like this one, with {@code arguments}. */
+    private static List<String> jazzer(FuzzTargets.Target target, String... arguments) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+EnableDynamicAgentLoading", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "com.code_intelligence.jazzer.Jazzer",
+                "--target_class=" + target.type().getName()));
+        cmd.addAll(List.of(arguments));
+        return cmd;
     }
 
     private static long last(String out, String regex) {
