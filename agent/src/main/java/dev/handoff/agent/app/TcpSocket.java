@@ -16,11 +16,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A blocking socket over a Handoff connection, for ordinary Java code (best on virtual
  * threads): {@link #getInputStream()} and {@link #getOutputStream()} block until data or
- * room is there. Every call hops to the host's event loop, so it is simple, not fast.
+ * room is there. Every call hops to the connection's event loop, so it is simple, not fast.
  */
 public final class TcpSocket implements AutoCloseable {
-    /** The host running the connection. */
-    private final Host host;
     /** Guards {@link #changed}. */
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled on every activity of the connection. */
@@ -30,13 +28,12 @@ public final class TcpSocket implements AutoCloseable {
     /** Why it closed, once it has. */
     private volatile String closedReason;
 
-    private TcpSocket(Host host) {
-        this.host = host;
+    private TcpSocket() {
     }
 
     /** Connects from {@code localIp} (a VIP of {@code host}) to {@code remoteIp:port}; waits until established. */
     public static TcpSocket connect(Host host, int localIp, int remoteIp, int port, long timeoutMs) throws IOException {
-        TcpSocket s = new TcpSocket(host);
+        TcpSocket s = new TcpSocket();
         try {
             s.connection = host.connect(localIp, remoteIp, port, s.driver()).get(timeoutMs, TimeUnit.MILLISECONDS);
             long deadline = System.nanoTime() + timeoutMs * 1_000_000;
@@ -101,13 +98,18 @@ public final class TcpSocket implements AutoCloseable {
 
     private <T> T onLoop(java.util.function.Supplier<T> work) throws IOException {
         try {
-            return host.call(work).get();
+            return connection.onLoop(work).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted");
         } catch (ExecutionException e) {
             throw new IOException(e.getCause().getMessage(), e.getCause());
         }
+    }
+
+    /** The connection's id, {@code local:port-remote:port}, as the host and the control API name it. */
+    public String id() {
+        return connection.id();
     }
 
     /** Bytes from the peer; read blocks until data or end of stream. */

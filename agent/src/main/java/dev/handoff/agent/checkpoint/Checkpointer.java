@@ -1,31 +1,15 @@
 package dev.handoff.agent.checkpoint;
 
-import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
-import dev.handoff.agent.host.HostEvent;
-import dev.handoff.agent.ici.IciCodec;
+import dev.handoff.agent.host.HostLoop;
 import dev.handoff.agent.ici.IciSeal;
-import dev.handoff.agent.tcp.EndpointState;
-import dev.handoff.agent.tcp.TcpConnection;
-import dev.handoff.agent.tcp.TcpState;
-import dev.handoff.proto.v1.Ici;
-import dev.handoff.proto.v1.StreamPiece;
 import dev.handoff.store.CheckpointStore;
-import dev.handoff.store.CheckpointWrite;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 
 /**
  * Checkpoints every connection of a host into a store, in rounds (issue 5 "Checkpointing").
@@ -36,68 +20,17 @@ import java.util.function.LongSupplier;
  * or up to {@link CheckpointSettings#maxBytesBetween} beyond it (deterministic). When the
  * store does not confirm in time, an endpoint whose checkpoint would pass the MSL stops
  * sending new data, and says so.
+ *
+ * <p>A host with several event loops gets one part per loop ({@link LoopCheckpointer}), each
+ * round of a part on its own loop; the store's group commit joins the parts' writes.
  */
 public final class Checkpointer implements AutoCloseable {
-    /** Delay of the round that follows one which stored send bytes, ms. */
-    static final long FOLLOW_UP_MS = 1;
-    /** The host whose connections are checkpointed. */
+    /** One part per event loop of the host, in loop order. */
+    private final List<LoopCheckpointer> parts;
+    /** The host, for names in logs and errors. */
     private final Host host;
-    /** Where checkpoints go. */
-    private final CheckpointStore store;
-    /** Interval and bounds. */
-    private final CheckpointSettings settings;
-    /** Lease epochs to write under. */
-    private final LeaseEpochs epochs;
-    /** Seals each checkpoint's state and tags its send pieces. */
-    private final CheckpointSeal seal;
-    /** Most send pieces listed in one checkpoint before the newer ones are merged. */
-    static final int MAX_PIECES = 16;
-    /** The host's clock (ms), stepped by hand in tests. */
-    private final LongSupplier clock;
-    /** Wall clock, ms since the epoch (stamped into checkpoints for TSval extrapolation). */
-    private final LongSupplier wallClock;
-    /** What is known of each connection (loop only). */
-    private final Map<Connection, Tracked> tracked = new IdentityHashMap<>();
-    /** Waiting for the round in flight, or for the next one (loop only). */
-    private final List<CompletableFuture<Void>> waiters = new ArrayList<>();
-    /** Waiting for the round after the one in flight. */
-    private final List<CompletableFuture<Void>> nextWaiters = new ArrayList<>();
-    /** A round is being written. */
-    private boolean writing;
-    /** Connections stopped by the MSL bound (or a lost lease) are being reported. */
-    private boolean stalled;
-    /** Runs the rounds, or null when driven by hand. */
+    /** Runs the rounds of every part, or null until {@link #start()} (driven by hand in tests). */
     private ScheduledExecutorService timer;
-    /** Rounds confirmed. */
-    private volatile long rounds;
-    /** Writes confirmed. */
-    private volatile long writes;
-    /** Send bytes confirmed in the store. */
-    private volatile long bytesAppended;
-
-    /** One connection's checkpointing state. */
-    private static final class Tracked {
-        /** Stream offset up to which its send bytes are in the store (or in the round in flight); -1 unknown. */
-        long appendedTo = -1;
-        /** Host time of the capture of its last confirmed checkpoint. */
-        long durableAt;
-        /** What its last captured checkpoint saw: SND.UNA, end written, copied_seq, state, FIN flags; to skip idle ones. */
-        long signature = Long.MIN_VALUE;
-        /** Something of it was written and must be deleted when it ends. */
-        boolean stored;
-        /** Stopped by the MSL bound or a missing lease. */
-        boolean stopped;
-        /** Checkpoint it in the next round even if nothing changed. */
-        boolean force;
-        /** Moved here without its VIP: never checkpointed here, never held or stopped. */
-        boolean unprotected;
-        /** The pieces of its send stream kept in the store, in order, from the one holding SND.UNA on. */
-        final ArrayDeque<StreamPiece> pieces = new ArrayDeque<>();
-    }
-
-    /** What a round promised one connection once durable. */
-    private record Capture(Connection c, Tracked t, long at, int ackTo, int gate) {
-    }
 
     /**
      * A checkpointer for {@code host}; {@link #start()} runs it. From construction on, the
@@ -105,14 +38,10 @@ public final class Checkpointer implements AutoCloseable {
      */
     public Checkpointer(Host host, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs, IciSeal seal,
                         LongSupplier clock, LongSupplier wallClock) {
-        this.seal = new CheckpointSeal(seal);
         this.host = host;
-        this.store = store;
-        this.settings = settings;
-        this.epochs = epochs;
-        this.clock = clock;
-        this.wallClock = wallClock;
-        host.holdForCheckpoints(true);
+        CheckpointSeal sealing = new CheckpointSeal(seal);
+        this.parts = host.loops().stream()
+                .map(l -> new LoopCheckpointer(l, store, settings, epochs, sealing, clock, wallClock)).toList();
     }
 
     /** One on the host's clock and the system's wall clock. */
@@ -120,15 +49,16 @@ public final class Checkpointer implements AutoCloseable {
         this(host, store, settings, epochs, seal, host::now, System::currentTimeMillis);
     }
 
-    /** Runs a round every interval on the host's loop. */
+    /** Runs a round every interval on each of the host's loops. */
     public synchronized void start() {
         if (timer != null) {
             throw new IllegalStateException("checkpointer already started");
         }
         timer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("checkpoint-" + host.name()).daemon().factory());
-        timer.scheduleAtFixedRate(() -> host.execute(this::tick), settings.intervalMs(), settings.intervalMs(),
-                TimeUnit.MILLISECONDS);
+        for (LoopCheckpointer p : parts) {
+            p.start(timer);
+        }
     }
 
     /**
@@ -136,282 +66,41 @@ public final class Checkpointer implements AutoCloseable {
      * {@code handoff checkpoint}). Fails if there is no such connection.
      */
     public CompletableFuture<Void> checkpointNow(String id) {
-        return host.call(() -> {
-            Connection c = host.connectionsNow().stream().filter(x -> x.id().equals(id)).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("no connection " + id + " on host " + host.name()));
-            tracked.computeIfAbsent(c, k -> fresh()).force = true;
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            (writing ? nextWaiters : waiters).add(done);
-            if (!writing) {
-                tick();
+        List<HostLoop> loops = host.loops();
+        for (int i = 0; i < loops.size(); i++) {
+            if (loops.get(i).hasFlowOf(id)) {
+                return parts.get(i).checkpointNow(id);
             }
-            return done;
-        }).thenCompose(f -> f);
+        }
+        throw new IllegalStateException("no loop of host " + host.name() + " runs the flow of " + id);
     }
 
-    /** One round (on the host's loop): bounds first, then a batch of what changed, unless one is in flight. */
+    /** One round of every part, on the calling thread: for a host with one loop, driven by hand on that loop (tests). */
     public void tick() {
-        long now = clock.getAsLong();
-        enforceBounds(now);
-        if (writing) {
-            return;
+        if (parts.size() != 1) {
+            throw new IllegalStateException("rounds by hand need a host with one loop; host " + host.name() + " has "
+                    + parts.size());
         }
-        List<CheckpointWrite> ops = new ArrayList<>();
-        List<Capture> captures = new ArrayList<>();
-        Set<Connection> alive = Collections.newSetFromMap(new IdentityHashMap<>());
-        long wall = wallClock.getAsLong();
-        for (Connection c : host.connectionsNow()) {
-            alive.add(c);
-            capture(c, tracked.computeIfAbsent(c, k -> fresh()), now, wall, ops, captures);
-        }
-        for (var it = tracked.entrySet().iterator(); it.hasNext(); ) {
-            var e = it.next();
-            Connection c = e.getKey();
-            Tracked t = e.getValue();
-            if (!alive.contains(c)) {
-                it.remove();
-                forget(c, t, ops);
-            }
-        }
-        if (ops.isEmpty()) {
-            complete(waiters, null);
-            return;
-        }
-        writing = true;
-        long bytes = ops.stream().mapToLong(w -> w instanceof CheckpointWrite.Append a ? a.bytes().length : 0).sum();
-        store.write(ops).whenComplete((ok, error) -> host.execute(() -> finish(captures, ops.size(), bytes, error)));
+        parts.getFirst().tick();
     }
 
-    private Tracked fresh() {
-        Tracked t = new Tracked();
-        t.durableAt = clock.getAsLong(); // a new connection has the whole MSL for its first checkpoint
-        return t;
-    }
-
-    /** Adds the writes for {@code c} to the round, if it changed (or is forced, or is getting old). */
-    private void capture(Connection c, Tracked t, long now, long wall, List<CheckpointWrite> ops, List<Capture> captures) {
-        TcpConnection tcp = c.tcp();
-        int vip = tcp.localIp();
-        long epoch = epochs.epochFor(vip);
-        if (epoch == LeaseEpochs.NONE) {
-            if (!host.servesOrExpects(vip) && !t.unprotected) {
-                // Moved here alone: its VIP, lease and fail-over stay with the VIP's agent, which
-                // deleted its checkpoint when it left; holding it for checkpoints never written
-                // would only stall it.
-                t.unprotected = true;
-                tcp.releaseCheckpointHolds();
-                host.report(HostEvent.NOT_CHECKPOINTED, c.id(), "its VIP is served by another agent: not checkpointed"
-                        + " here, and lost if this agent dies; move it back, or move the VIP here, to protect it");
-            }
-            return; // a VIP of ours whose lease is not granted (yet): held, and the MSL bound stops it in time
-        }
-        long signature = signature(tcp);
-        boolean old = now - t.durableAt >= settings.mslMs() / 2;
-        if (signature == t.signature && !t.force && !old) {
-            return; // nothing changed: no snapshot taken, nothing written
-        }
-        t.force = false;
-        t.signature = signature;
-        long unsent = Integer.toUnsignedLong(tcp.writtenEnd() - tcp.sndUna());
-        byte[] rewound = c.applicationStateBefore(unsent);
-        boolean deterministic = rewound != null;
-        EndpointState s = tcp.checkpointState(deterministic);
-        if (s == null) {
-            forget(c, t, ops); // it ended (TIME-WAIT): nothing left to resurrect
-            return; // or it is still in its handshake: nothing to resurrect yet
-        }
-        String id = c.id();
-        long unaOffset = c.streamOffset(tcp.sndUna());
-        long endOffset = c.streamOffset(tcp.writtenEnd());
-        byte[] app = deterministic ? rewound : c.applicationState();
-        Ici ici = IciCodec.encode(s, now, wall, c.application(), app, epoch, false, unaOffset).toBuilder()
-                .setIncarnation(c.incarnation()).build();
-        int gate;
-        if (deterministic) {
-            ops.add(new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.of())));
-            ops.add(new CheckpointWrite.Trim(id, vip, epoch, endOffset)); // the application regenerates it all
-            t.appendedTo = -1;
-            t.pieces.clear();
-            gate = tcp.sndUna() + (int) settings.maxBytesBetween();
-        } else {
-            if (t.appendedTo < unaOffset) {
-                t.pieces.clear(); // nothing known in the store from SND.UNA on: send it all again
-            }
-            while (!t.pieces.isEmpty() && t.pieces.peekFirst().getOffset() + t.pieces.peekFirst().getLength() <= unaOffset) {
-                t.pieces.removeFirst(); // acknowledged by the peer
-            }
-            // Trimmed at a piece's start, so that every byte a piece's tag covers stays in the store.
-            ops.add(new CheckpointWrite.Trim(id, vip, epoch, t.pieces.isEmpty() ? unaOffset : t.pieces.peekFirst().getOffset()));
-            Connection.SendCopy added = c.copySendStream(Math.max(t.appendedTo, unaOffset), Integer.MAX_VALUE);
-            if (added.data().length > 0) {
-                ops.add(new CheckpointWrite.Append(id, vip, epoch, added.offset(), added.data()));
-                t.pieces.addLast(seal.piece(id, added.offset(), added.data()));
-            }
-            if (t.pieces.size() > MAX_PIECES) {
-                mergePieces(c, t, unaOffset);
-            }
-            ops.add(new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.copyOf(t.pieces))));
-            t.appendedTo = endOffset;
-            gate = tcp.writtenEnd() + (s.finQueued() ? 1 : 0);
-        }
-        t.stored = true;
-        c.rebaseStream(tcp.sndUna());
-        captures.add(new Capture(c, t, now, s.rcvNxt(), gate));
-    }
-
-    /**
-     * Replaces the pieces that start at or after SND.UNA by one, tagged anew from the bytes
-     * still in the send buffer: a slow writer's many small appends would otherwise grow every
-     * state record. The bytes re-read are those of at most {@link #MAX_PIECES} rounds.
-     */
-    private void mergePieces(Connection c, Tracked t, long unaOffset) {
-        TcpConnection tcp = c.tcp();
-        StreamPiece head = t.pieces.peekFirst().getOffset() < unaOffset ? t.pieces.removeFirst() : null;
-        long from = t.pieces.peekFirst().getOffset();
-        StreamPiece last = t.pieces.peekLast();
-        byte[] bytes = new byte[(int) (last.getOffset() + last.getLength() - from)];
-        tcp.copyWritten(tcp.sndUna() + (int) (from - unaOffset), bytes, 0, bytes.length);
-        t.pieces.clear();
-        if (head != null) {
-            t.pieces.add(head); // it holds bytes before SND.UNA, no longer in the buffer: kept as it is
-        }
-        t.pieces.add(seal.piece(c.id(), from, bytes));
-    }
-
-    /**
-     * A cheap fingerprint of what a checkpoint of {@code tcp} would say, read from the engine
-     * alone so that an unchanged connection costs no snapshot: the application's state only
-     * changes when it reads (copied_seq) or writes (the end written).
-     */
-    private static long signature(TcpConnection tcp) {
-        long h = tcp.sndUna();
-        h = h * 31 + tcp.writtenEnd();
-        h = h * 31 + tcp.copiedSeq();
-        h = h * 31 + tcp.state().ordinal();
-        return h * 31 + (tcp.finQueued() ? 1 : 0);
-    }
-
-    /**
-     * A connection that left: deleted from the store when it ended here, or when it moved
-     * away alone (its VIP stays here, and a fail-over of this agent must not resurrect a
-     * copy of a connection alive elsewhere); kept when it left with its VIP (moved or
-     * abandoned), to go on from there.
-     */
-    private void forget(Connection c, Tracked t, List<CheckpointWrite> ops) {
-        TcpState st = c.tcp().state();
-        int vip = c.tcp().localIp();
-        boolean ended = st == TcpState.CLOSED || st == TcpState.TIME_WAIT;
-        if (!t.stored || !(ended || host.servesOrExpects(vip))) {
-            return;
-        }
-        long epoch = epochs.epochFor(vip);
-        if (epoch != LeaseEpochs.NONE) {
-            ops.add(new CheckpointWrite.Delete(c.id(), vip, epoch));
-            t.stored = false;
-        }
-    }
-
-    /** The round is durable (or failed): open what it covers, or leave everything held. */
-    private void finish(List<Capture> captures, int count, long bytes, Throwable error) {
-        writing = false;
-        List<CompletableFuture<Void>> done = new ArrayList<>(waiters);
-        waiters.clear();
-        waiters.addAll(nextWaiters);
-        nextWaiters.clear();
-        if (error != null) {
-            for (Capture k : captures) {
-                k.t().appendedTo = -1; // re-send from SND.UNA next time (writes are idempotent)
-                k.t().pieces.clear();
-                k.t().signature = Long.MIN_VALUE;
-            }
-            stall("checkpoint round of " + captures.size() + " connections failed: "
-                    + rootMessage(error) + "; nothing new is acknowledged or sent until one succeeds");
-            complete(done, error);
-            return;
-        }
-        rounds++;
-        writes += count;
-        bytesAppended += bytes;
-        for (Capture k : captures) {
-            if (tracked.get(k.c()) != k.t()) {
-                continue; // it left meanwhile
-            }
-            TcpConnection tcp = k.c().tcp();
-            k.t().durableAt = k.at();
-            k.t().stopped = false;
-            tcp.limitAck(k.ackTo());
-            tcp.gateSend(k.gate());
-        }
-        if (stalled && tracked.values().stream().noneMatch(t -> t.stopped)) {
-            stalled = false;
-            host.report(HostEvent.CHECKPOINT_RESUMED, host.name(), "checkpoints confirmed again");
-        }
-        complete(done, null);
-        if (!waiters.isEmpty()) {
-            tick();
-        } else if (bytes > 0 && timer != null) {
-            // Strict applications wait for their bytes to be stored: while they write, the next
-            // round goes as soon as they have written again, not at the next interval.
-            timer.schedule(() -> host.execute(this::tick), FOLLOW_UP_MS, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    /** MSL bound: a connection whose last confirmed checkpoint is about to pass the MSL sends nothing new. */
-    private void enforceBounds(long now) {
-        long limit = settings.mslMs() - settings.intervalMs();
-        int stopped = 0;
-        for (Map.Entry<Connection, Tracked> e : tracked.entrySet()) {
-            Tracked t = e.getValue();
-            if (!t.stopped && !t.unprotected && now - t.durableAt >= limit) {
-                TcpConnection tcp = e.getKey().tcp();
-                tcp.gateSend(tcp.sndMax());
-                t.stopped = true;
-                stopped++;
-            }
-        }
-        if (stopped > 0) {
-            stall(stopped + " connections have no checkpoint younger than "
-                    + settings.mslMs() + " ms: they send nothing new until the store confirms one");
-        }
-    }
-
-    /** Says that connections are held back for want of confirmed checkpoints. */
-    private void stall(String detail) {
-        stalled = true;
-        host.report(HostEvent.CHECKPOINT_STALLED, host.name(), detail);
-    }
-
-    private static String rootMessage(Throwable t) {
-        while (t.getCause() != null && (t instanceof CompletionException || t instanceof ExecutionException)) {
-            t = t.getCause();
-        }
-        return t.getMessage() == null ? t.toString() : t.getMessage();
-    }
-
-    private static void complete(List<CompletableFuture<Void>> futures, Throwable error) {
-        for (CompletableFuture<Void> f : futures) {
-            if (error == null) {
-                f.complete(null);
-            } else {
-                f.completeExceptionally(error);
-            }
-        }
-        futures.clear();
-    }
-
-    /** Rounds confirmed so far. */
+    /** Rounds confirmed so far, all loops together. */
     public long rounds() {
-        return rounds;
+        return sum(LoopCheckpointer::rounds);
     }
 
     /** Writes confirmed so far. */
     public long writes() {
-        return writes;
+        return sum(LoopCheckpointer::writes);
     }
 
     /** Send bytes confirmed so far. */
     public long bytesAppended() {
-        return bytesAppended;
+        return sum(LoopCheckpointer::bytesAppended);
+    }
+
+    private long sum(ToLongFunction<LoopCheckpointer> counter) {
+        return parts.stream().mapToLong(counter).sum();
     }
 
     /** Stops the rounds (the store is the caller's to close). */

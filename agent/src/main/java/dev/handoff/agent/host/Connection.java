@@ -3,6 +3,8 @@ package dev.handoff.agent.host;
 import dev.handoff.agent.tcp.TcpConnection;
 import dev.handoff.agent.tcp.TcpState;
 import dev.handoff.agent.wire.Ipv4Address;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * A connection as drivers see it: read, write, close, on the host's event loop only.
@@ -12,7 +14,7 @@ public final class Connection {
     /** The engine's endpoint. */
     private final TcpConnection tcp;
     /** The host that runs it. */
-    private final Host host;
+    private final HostLoop host;
     /** Identifier for logs and the control API: local:port-remote:port. */
     private final String id;
     /** When it was opened, ms since the epoch. */
@@ -32,7 +34,7 @@ public final class Connection {
     /** onClosed was delivered. */
     boolean closedNotified;
 
-    Connection(TcpConnection tcp, Host host, long openedAt) {
+    Connection(TcpConnection tcp, HostLoop host, long openedAt) {
         this.tcp = tcp;
         this.host = host;
         this.openedAt = openedAt;
@@ -84,6 +86,11 @@ public final class Connection {
     /** See {@link ConnectionDriver#snapshotBefore(long)}; null for a strict application. */
     public byte[] applicationStateBefore(long unsent) {
         return driver == null ? null : driver.snapshotBefore(unsent);
+    }
+
+    /** Runs {@code work} on this connection's event loop (from any thread) and completes with its result. */
+    public <T> CompletableFuture<T> onLoop(Supplier<T> work) {
+        return host.call(work);
     }
 
     /** The id of the connection with this 4-tuple: local:port-remote:port (what the control API names it by). */

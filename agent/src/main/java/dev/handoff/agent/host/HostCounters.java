@@ -36,6 +36,8 @@ public final class HostCounters {
     public long noNeighbor;
     /** Frames dropped because too many already waited for ARP. */
     public long arpQueueDrops;
+    /** Frames dropped because their event loop's lane was full (hosts with several loops; TCP recovers them). */
+    public long laneDrops;
 
     /** Every counter as name=value, for logs. */
     @Override

@@ -139,8 +139,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     @Override
     public void listConnections(ListConnectionsRequest request, StreamObserver<ListConnectionsResponse> out) {
         try {
-            List<ConnectionInfo> infos = await(host.call(() -> host.connectionsNow().stream().map(AgentServiceImpl::info)
-                    .toList()), "listing connections");
+            List<ConnectionInfo> infos = await(host.connections(AgentServiceImpl::info), "listing connections");
             out.onNext(ListConnectionsResponse.newBuilder().addAllConnections(infos).build());
             out.onCompleted();
         } catch (StatusRuntimeException e) {

@@ -139,11 +139,20 @@ public final class TcpStack {
 
     /** A free ephemeral local port towards {@code remoteIp:remotePort}; IllegalStateException if none. */
     public int freeLocalPort(int localIp, int remoteIp, int remotePort) {
+        return freeLocalPort(localIp, remoteIp, remotePort, p -> true);
+    }
+
+    /**
+     * A free ephemeral local port towards {@code remoteIp:remotePort} that {@code eligible}
+     * accepts (a host with several event loops takes only ports whose 4-tuple hashes onto
+     * the loop asking); IllegalStateException if none.
+     */
+    public int freeLocalPort(int localIp, int remoteIp, int remotePort, java.util.function.IntPredicate eligible) {
         int span = 65536 - EPHEMERAL_FIRST;
         int start = random.nextInt(span);
         for (int i = 0; i < span; i++) {
             int p = EPHEMERAL_FIRST + (start + i) % span;
-            if (table.find(localIp, p, remoteIp, remotePort) == null && !listeners.containsKey(p)) {
+            if (eligible.test(p) && table.find(localIp, p, remoteIp, remotePort) == null && !listeners.containsKey(p)) {
                 return p;
             }
         }

@@ -57,8 +57,14 @@ class HostMigrationTest {
         }
     }
 
+    /** Event loops of the servers a and b. */
+    int loops() {
+        return 1;
+    }
+
     Host server(MemorySwitch sw, String name, long mac, long seed) {
-        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(seed), e -> events.add(e.toString()));
+        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(seed), e -> events.add(e.toString()),
+                loops());
         h.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
         h.restoreWith("echo", HandlerDriver.restorer(EchoHandler.FACTORY));
         h.start();
@@ -252,7 +258,7 @@ class HostMigrationTest {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        for (int i = 0; i < 200 && a.call(() -> a.connectionsNow().getFirst().tcp().sndWnd()).get() != 0; i++) {
+        for (int i = 0; i < 200 && a.connections(c -> c.tcp().sndWnd()).get().getFirst() != 0; i++) {
             Thread.sleep(25); // until the client's receive buffer is full
         }
         move(a, b, MAC_B, ici -> assertEquals(0, ici.getSndWnd(), "the peer's window is zero at the dump"));
