@@ -37,6 +37,11 @@ class LinuxPeerTest {
         return "pcap";
     }
 
+    /** Event loops of the agents: one here, several in a subclass. */
+    int loops() {
+        return 1;
+    }
+
     /** The namespaces: peer and agents on one bridge here; a subclass puts an impairing relay between. */
     Topology topology() throws Exception {
         return Topology.create();
@@ -56,7 +61,8 @@ class LinuxPeerTest {
         Shell.randomFile(www, "3m.bin", 3 << 20, 3);
         net = topology();
         agent = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
-                "--vip", VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--link", link());
+                "--vip", VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--link", link(),
+                "--loops", Integer.toString(loops()));
     }
 
     @AfterAll
@@ -152,16 +158,21 @@ class LinuxPeerTest {
 
     @Test
     void hundredParallelConnections() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--fail", "--parallel", "--parallel-max", "100"));
-        for (int i = 0; i < 100; i++) {
+        parallelDownloads(BASE, 100);
+    }
+
+    /** {@code count} curl downloads of 1m.bin from {@code base} at once, each checked. */
+    void parallelDownloads(String base, int count) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--fail", "--parallel", "--parallel-max", Integer.toString(count)));
+        for (int i = 0; i < count; i++) {
             cmd.add("-o");
             cmd.add(dir.resolve("par-" + i).toString());
-            cmd.add(BASE + "/1m.bin");
+            cmd.add(base + "/1m.bin");
         }
         Shell.Result r = Shell.run(peer(cmd.toArray(String[]::new)), null, transferSeconds());
         assertEquals(0, r.exit(), r.err());
         String want = Shell.sha256(www.resolve("1m.bin"));
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < count; i++) {
             assertEquals(want, Shell.sha256(dir.resolve("par-" + i)), "download " + i);
         }
     }
@@ -187,7 +198,8 @@ class LinuxPeerTest {
         String vipB = "10.77.0.101";
         Topology.run(Topology.in(net.peer(), "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 8192 16384"));
         try (HandoffProcess b = HandoffProcess.start(net.hostB(), dir, "--name", "b", "--interface", Topology.IFACE,
-                "--vip", vipB + "/" + Topology.PREFIX, "--files", www.toString(), "--link", link())) {
+                "--vip", vipB + "/" + Topology.PREFIX, "--files", www.toString(), "--link", link(),
+                "--loops", Integer.toString(loops()))) {
             Path out = dir.resolve("slow.bin");
             // curl blocks on a full pipe for 2 s: it stops reading, the kernel's buffer fills.
             Shell.Result r = Shell.run(peer("sh", "-c", "curl -sS http://" + vipB + "/3m.bin | (sleep 2; cat > " + out + ")"),

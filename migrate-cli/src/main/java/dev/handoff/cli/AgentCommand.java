@@ -112,6 +112,13 @@ final class AgentCommand implements Callable<Integer> {
                     + " BPF filter). Default ${DEFAULT-VALUE}.")
     String linkKind;
 
+    @Option(names = "--loops", defaultValue = "1", paramLabel = "N",
+            description = "Event loops running the agent's connections, each on its own thread; a connection's loop is"
+                    + " chosen by a hash of its peer address and ports, as a NIC's receive-side scaling does. More loops"
+                    + " serve many connections on more cores; one connection never goes faster than one loop. 1..the"
+                    + " number of cores (default ${DEFAULT-VALUE}).")
+    int loops;
+
     @Option(names = "--pcap", paramLabel = "FILE", description = "Also record every frame sent and received to FILE (.pcap, opens in Wireshark).")
     Path pcap;
 
@@ -210,6 +217,11 @@ final class AgentCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--congestion-control: " + e.getMessage(), e);
             }
+            int cores = Runtime.getRuntime().availableProcessors();
+            if (loops < 1 || loops > Math.min(cores, Host.MAX_LOOPS)) {
+                throw new IllegalArgumentException("--loops must be 1.." + Math.min(cores, Host.MAX_LOOPS)
+                        + " (one loop per core at most; this machine has " + cores + "), got " + loops);
+            }
             if (sendBuffer < 65536 || sendBuffer > 64 << 20) {
                 throw new IllegalArgumentException("--send-buffer must be 65536..67108864 bytes, got " + sendBuffer);
             }
@@ -260,24 +272,23 @@ final class AgentCommand implements Callable<Integer> {
             System.err.println("handoff agent: " + e.getMessage());
             return 2;
         }
-        PacketLink link = switch (linkKind) {
-            case "pcap" -> PcapLink.open(iface, vips.stream().map(VipSpec::address).toList());
-            case "af-packet" -> AfPacketLink.open(iface);
-            default -> {
-                System.err.println("handoff agent: --link must be pcap or af-packet, got '" + linkKind + "'");
-                yield null;
-            }
-        };
-        if (link == null) {
+        if (!linkKind.equals("pcap") && !linkKind.equals("af-packet")) {
+            System.err.println("handoff agent: --link must be pcap or af-packet, got '" + linkKind + "'");
             return 2;
         }
-        if (pcap != null) {
-            link = new PcapFileLink(link, pcap);
+        // With several loops each gets a socket of its own, filtered to its flows by the kernel;
+        // a --pcap recording needs every frame in one place, so there the loops share one link.
+        int sockets = pcap == null ? loops : 1;
+        List<PacketLink> links = new java.util.ArrayList<>();
+        for (int i = 0; i < sockets; i++) {
+            links.add(linkKind.equals("pcap") ? PcapLink.open(iface, vips.stream().map(VipSpec::address).toList(), i, sockets)
+                    : AfPacketLink.open(iface, i, sockets));
         }
+        TcpConfig tcp = TcpConfig.defaults().toBuilder().sendBufferSize(sendBuffer).congestionControl(congestionControl).build();
         DateTimeFormatter time = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
-        Host host = new Host(name, link, TcpConfig.defaults().toBuilder().sendBufferSize(sendBuffer)
-                .congestionControl(congestionControl).build(), new SecureRandom(),
-                line -> System.out.println(time.format(LocalTime.now()) + " " + name + " " + line));
+        java.util.function.Consumer<HostEvent> log = line -> System.out.println(time.format(LocalTime.now()) + " " + name + " " + line);
+        Host host = pcap != null ? new Host(name, new PcapFileLink(links.getFirst(), pcap), tcp, new SecureRandom(), log, loops)
+                : new Host(name, links, tcp, new SecureRandom(), log);
         host.carryCongestionState(!noCongestionState);
         for (VipSpec v : vips) {
             host.addVip(v.address());

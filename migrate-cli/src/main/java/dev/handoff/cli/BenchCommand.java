@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
             "  goodput  one bulk transfer (socat client in the peer), agent stream service vs kernel socat",
             "  latency  1-byte echo round trips, agent echo vs a kernel echo server",
             "  memory   agent RSS growth per idle connection, with --connections held open by the peer",
+            "  loops    --parallel downloads at once, agent with --loops 1 and one loop per core vs kernel socat",
             "Needs root. Example: sudo scripts/bench-net --megabytes 1024"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--megabytes", defaultValue = "1024", description = "Bytes per goodput run, MB (default ${DEFAULT-VALUE}).")
@@ -41,8 +42,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--impaired-megabytes", defaultValue = "32", description = "Bytes per impaired goodput run, MB (default ${DEFAULT-VALUE}).")
     int impairedMegabytes;
 
-    @Option(names = "--only", split = ",", defaultValue = "clean,impaired",
-            description = "Parts to run: clean (goodput, latency, memory on the direct path), impaired (default ${DEFAULT-VALUE}).")
+    @Option(names = "--parallel", defaultValue = "4",
+            description = "Connections downloading at once in the loops part; --megabytes is shared among them (default ${DEFAULT-VALUE}).")
+    int parallel;
+
+    @Option(names = "--only", split = ",", defaultValue = "clean,impaired,loops",
+            description = "Parts to run: clean (goodput, latency, memory on the direct path), impaired, loops (parallel"
+                    + " goodput by event loops) (default ${DEFAULT-VALUE}).")
     List<String> only;
 
     @Override
@@ -56,6 +62,9 @@ final class BenchCommand implements Callable<Integer> {
                 for (double loss : impairedLoss) {
                     impaired(dir, loss);
                 }
+            }
+            if (only.contains("loops")) {
+                loops(dir);
             }
         } finally {
             RandomFiles.deleteTree(dir);
@@ -95,6 +104,52 @@ final class BenchCommand implements Callable<Integer> {
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    /**
+     * Goodput of {@link #parallel} downloads at once on the direct path: the agent with one
+     * event loop, with one per core, and the kernel (socat forking a server per connection).
+     */
+    private void loops(Path dir) throws Exception {
+        long perConnection = ((long) megabytes << 20) / parallel;
+        int cores = Runtime.getRuntime().availableProcessors();
+        Path file = RandomFiles.write(Path.of("/dev/shm").resolve("handoff-bench-par-" + ProcessHandle.current().pid()),
+                perConnection, 7);
+        try (Topology net = Topology.create()) {
+            double kernel;
+            // -U with the listener first: each forked child opens the file itself, at offset 0.
+            try (Background server = Background.start(Topology.in(net.hostA(), "socat", "-U", "-b", "262144",
+                    "TCP-LISTEN:9000,reuseaddr,fork", "FILE:" + file))) {
+                Thread.sleep(300); // socat prints nothing when it listens
+                kernel = median(runs, () -> parallelGoodput(net, Topology.HOST_A_IP, perConnection));
+            }
+            System.out.printf("parallel goodput, %d connections of %d MB at once, median of %d: kernel %.2f Gbit/s%n",
+                    parallel, perConnection >> 20, runs, kernel);
+            for (int loops : cores > 1 ? List.of(1, cores) : List.of(1)) {
+                try (HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "bench-loops-" + loops, "--interface",
+                        Topology.IFACE, "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000",
+                        "--stream-bytes", Long.toString(perConnection), "--loops", Integer.toString(loops))) {
+                    double agent = median(runs, () -> parallelGoodput(net, Topology.VIP, perConnection));
+                    System.out.printf("  agent --loops %d: %.2f Gbit/s, ratio %.2f%n", loops, agent, agent / kernel);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** {@link #parallel} socat clients in the peer at once, each reading {@code bytes}; Gbit/s of payload in all. */
+    private double parallelGoodput(Topology net, String host, long bytes) throws IOException, InterruptedException {
+        long t = System.nanoTime();
+        String out = Topology.run(Topology.in(net.peer(), "sh", "-c", "for i in $(seq " + parallel + "); do"
+                + " (socat -u -b 262144 TCP:" + host + ":9000 - | wc -c) & done; wait"));
+        double seconds = (System.nanoTime() - t) / 1e9;
+        List<String> counts = out.strip().lines().toList();
+        if (counts.size() != parallel || counts.stream().anyMatch(c -> Long.parseLong(c.strip()) != bytes)) {
+            throw new IOException("parallel goodput run from " + host + ": expected " + parallel + " downloads of " + bytes
+                    + " bytes, got " + counts);
+        }
+        return parallel * bytes * 8 / seconds / 1e9;
     }
 
     /** Goodput, latency and memory on the direct path. */

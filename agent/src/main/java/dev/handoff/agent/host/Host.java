@@ -1,5 +1,6 @@
 package dev.handoff.agent.host;
 
+import dev.handoff.agent.link.FlowFilter;
 import dev.handoff.agent.link.FlowHash;
 import dev.handoff.agent.link.LinkLanes;
 import dev.handoff.agent.link.PacketLink;
@@ -22,9 +23,10 @@ import java.util.random.RandomGenerator;
  * One host on one link: owns VIPs, answers ARP for them, learns peers' MACs, and runs its
  * connections on one or more event loops ({@link HostLoop}, at most one per core), each
  * connection on the loop its flow hashes onto ({@link FlowHash}), as a NIC's receive-side
- * scaling spreads flows over cores (DESIGN.md "Data path"). With several loops a
- * {@link LinkLanes} dispatcher steers inbound frames to them; an outbound connection takes
- * an ephemeral port that hashes onto the loop that opens it.
+ * scaling spreads flows over cores (DESIGN.md "Data path"). With several loops, each has
+ * a socket of its own that the kernel fills with its flows' frames ({@link FlowFilter}), or
+ * a {@link LinkLanes} dispatcher steers the frames of one link to them; an outbound
+ * connection takes an ephemeral port that hashes onto the loop that opens it.
  *
  * <p>Each call goes to the loop that owns the connection it names, or to every loop for
  * what concerns the whole host (VIPs, listeners, restorers): the primary loop (index 0)
@@ -48,9 +50,9 @@ public final class Host implements AutoCloseable {
 
     /** Name for logs. */
     private final String name;
-    /** The link all loops share. */
+    /** The link of loop 0 (the one all loops share, with lanes). */
     private final PacketLink link;
-    /** Steers frames to the loops; null with one loop, which uses the link itself. */
+    /** Steers frames to the loops; null with one loop, or one filtered link per loop. */
     private final LinkLanes lanes;
     /** The event loops; loop i owns the flows {@link FlowHash#loopOf} maps to i. */
     private final HostLoop[] loops;
@@ -80,20 +82,45 @@ public final class Host implements AutoCloseable {
     }
 
     /**
-     * A host on {@code link} with TCP settings {@code config} (its connection limit shared out
-     * among the loops) and {@code loopCount} event loops; {@code events} receives every
-     * {@link HostEvent}, one at a time. {@code random} gives ISNs and ports: it must be safe
-     * to share between threads (as SecureRandom is) unless it is splittable.
+     * A host on {@code link} with {@code loopCount} event loops, a {@link LinkLanes} dispatcher
+     * steering frames to them; see {@link #Host(String, List, TcpConfig, RandomGenerator, Consumer)}.
      */
     public Host(String name, PacketLink link, TcpConfig config, RandomGenerator random, Consumer<HostEvent> events,
                 int loopCount) {
+        this(name, checkLoops(loopCount) > 1 ? LinkLanes.split(link, loopCount) : null, link, config, random, events, loopCount);
+    }
+
+    /**
+     * A host whose event loop i sends and receives on {@code links.get(i)}, each taking only
+     * its loop's frames (as {@link FlowFilter} selects: one filtered socket per loop, the
+     * kernel steering frames without a dispatcher thread). TCP settings are {@code config},
+     * its connection limit shared out among the loops; {@code events} receives every
+     * {@link HostEvent}, one at a time. {@code random} gives ISNs and ports: it must be safe
+     * to share between threads (as SecureRandom is) unless it is splittable.
+     */
+    public Host(String name, List<PacketLink> links, TcpConfig config, RandomGenerator random, Consumer<HostEvent> events) {
+        this(name, null, links.getFirst(), config, random, events, checkLoops(links.size()), links);
+    }
+
+    private Host(String name, LinkLanes lanes, PacketLink link, TcpConfig config, RandomGenerator random,
+                 Consumer<HostEvent> events, int loopCount) {
+        this(name, lanes, link, config, random, events, loopCount,
+                lanes == null ? List.of(link) : java.util.stream.IntStream.range(0, loopCount).mapToObj(lanes::lane).toList());
+    }
+
+    private static int checkLoops(int loopCount) {
         if (loopCount < 1 || loopCount > MAX_LOOPS) {
             throw new IllegalArgumentException("event loops: " + loopCount + " asked for; give 1.." + MAX_LOOPS
                     + ", at most one per core");
         }
+        return loopCount;
+    }
+
+    private Host(String name, LinkLanes lanes, PacketLink link, TcpConfig config, RandomGenerator random,
+                 Consumer<HostEvent> events, int loopCount, List<PacketLink> perLoop) {
         this.name = name;
         this.link = link;
-        this.lanes = loopCount > 1 ? LinkLanes.split(link, loopCount) : null;
+        this.lanes = lanes;
         this.loops = new HostLoop[loopCount];
         TcpConfig share = loopCount == 1 ? config
                 : config.toBuilder().maxConnections(Math.max(1, (config.maxConnections() + loopCount - 1) / loopCount)).build();
@@ -101,7 +128,7 @@ public final class Host implements AutoCloseable {
         long epochNanos = System.nanoTime();
         for (int i = 0; i < loopCount; i++) {
             RandomGenerator r = i > 0 && random instanceof RandomGenerator.SplittableGenerator s ? s.split() : random;
-            loops[i] = new HostLoop(name, i, loopCount, epochNanos, lanes == null ? link : lanes.lane(i), share, r, oneAtATime);
+            loops[i] = new HostLoop(name, i, loopCount, epochNanos, perLoop.get(i), share, r, oneAtATime);
         }
     }
 
@@ -436,7 +463,7 @@ public final class Host implements AutoCloseable {
             return loops[0].counters();
         }
         HostCounters sum = Counters.sum(Arrays.stream(loops).map(HostLoop::counters).toList(), HostCounters::new);
-        sum.laneDrops = lanes.drops();
+        sum.laneDrops = lanes == null ? 0 : lanes.drops();
         return sum;
     }
 

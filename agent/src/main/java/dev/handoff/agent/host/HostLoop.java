@@ -840,7 +840,7 @@ public final class HostLoop implements AutoCloseable {
             Connection c = new Connection(t, this, System.currentTimeMillis());
             c.driver = driver;
             connections.put(t, c);
-            emit(HostEvent.OPENED, c.id(), "");
+            emit(HostEvent.OPENED, c.id(), where());
             return c;
         });
     }
@@ -849,6 +849,11 @@ public final class HostLoop implements AutoCloseable {
     private int freeLocalPort(int localIp, int remoteIp, int remotePort) {
         return stack.freeLocalPort(localIp, remoteIp, remotePort,
                 p -> FlowHash.loopOf(remoteIp, remotePort, p, loops) == index);
+    }
+
+    /** Where a connection runs, for its "opened" line: the loop, when the host has several. */
+    private String where() {
+        return loops > 1 ? "on loop " + index : "";
     }
 
     /** This loop's index among its host's loops. */
@@ -1080,7 +1085,7 @@ public final class HostLoop implements AutoCloseable {
             while ((t = stack.accept(e.getKey())) != null) {
                 Connection c = new Connection(t, this, System.currentTimeMillis());
                 connections.put(t, c);
-                emit(HostEvent.OPENED, c.id(), "");
+                emit(HostEvent.OPENED, c.id(), where());
                 c.driver = e.getValue().accept(c);
                 stack.touch(t);
             }

@@ -34,6 +34,7 @@ public final class AfPacketLink implements PacketLink {
     private static final short ETH_P_ALL_NETWORK_ORDER = (short) 0x0300; // htons(ETH_P_ALL = 3) on little-endian
     private static final int SOL_SOCKET = 1;
     private static final int SO_SNDBUFFORCE = 32;
+    private static final int SO_ATTACH_FILTER = 26;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int SOL_PACKET = 263;
     private static final int PACKET_VNET_HDR = 15;
@@ -123,6 +124,15 @@ public final class AfPacketLink implements PacketLink {
 
     /** Opens a packet socket on {@code iface}; throws LinkException saying what to do when it cannot. */
     public static AfPacketLink open(String iface) {
+        return open(iface, 0, 1);
+    }
+
+    /**
+     * Opens the packet socket of event loop {@code loop} of {@code loops} on {@code iface}: with
+     * several loops, each has its own socket, which takes only its loop's frames
+     * ({@link FlowFilter}, attached before the socket is bound, so no other frame slips in).
+     */
+    public static AfPacketLink open(String iface, int loop, int loops) {
         long mac = Interfaces.mac(iface);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment errno = a.allocate(CAPTURE);
@@ -130,7 +140,7 @@ public final class AfPacketLink implements PacketLink {
             if (ifindex == 0) {
                 throw new LinkException("no interface '" + iface + "' here: check `ip link` in this namespace");
             }
-            int fd = (int) SOCKET.invokeExact(errno, AF_PACKET, SOCK_RAW, (int) ETH_P_ALL_NETWORK_ORDER);
+            int fd = (int) SOCKET.invokeExact(errno, AF_PACKET, SOCK_RAW, 0); // protocol 0: nothing received before bind
             if (fd < 0) {
                 int e = (int) ERRNO.get(errno, 0L);
                 throw new LinkException("cannot open a packet socket (errno " + e + ")"
@@ -140,6 +150,9 @@ public final class AfPacketLink implements PacketLink {
             setInt(a, errno, fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
             setInt(a, errno, fd, SOL_SOCKET, SO_RCVBUFFORCE, SOCKET_BUFFER, "SO_RCVBUFFORCE");
             setInt(a, errno, fd, SOL_SOCKET, SO_SNDBUFFORCE, SOCKET_BUFFER, "SO_SNDBUFFORCE");
+            if (loops > 1) {
+                attachFilter(a, errno, fd, FlowFilter.bpf(loop, loops));
+            }
             MemorySegment sll = a.allocate(20, 4);
             sll.set(JAVA_SHORT, 0, (short) AF_PACKET);
             sll.set(JAVA_SHORT, 2, ETH_P_ALL_NETWORK_ORDER);
@@ -159,6 +172,21 @@ public final class AfPacketLink implements PacketLink {
             throw e;
         } catch (Throwable t) {
             throw new LinkException("cannot open a packet socket on " + iface + ": " + t, t);
+        }
+    }
+
+    /** Attaches classic BPF {@code program} (struct sock_filter[]) to socket {@code fd}: struct sock_fprog {u16 len; ptr}. */
+    private static void attachFilter(Arena a, MemorySegment errno, int fd, byte[] program) throws Throwable {
+        MemorySegment code = a.allocate(program.length, 8);
+        code.copyFrom(MemorySegment.ofArray(program));
+        MemorySegment fprog = a.allocate(16, 8);
+        fprog.set(JAVA_SHORT, 0, (short) (program.length / FlowFilter.INSTRUCTION_BYTES));
+        fprog.set(ADDRESS, 8, code);
+        if ((int) SETSOCKOPT.invokeExact(errno, fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, 16) != 0) {
+            int e = (int) ERRNO.get(errno, 0L);
+            int ignored = (int) CLOSE.invokeExact(errno, fd);
+            throw new LinkException("cannot attach the event loops' flow filter to the packet socket (errno " + e
+                    + "): run the agent with --loops 1");
         }
     }
 

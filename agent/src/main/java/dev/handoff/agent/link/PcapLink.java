@@ -45,6 +45,14 @@ public final class PcapLink implements PacketLink {
      * privileges are missing.
      */
     public static PcapLink open(String iface, Collection<Integer> addresses) {
+        return open(iface, addresses, 0, 1);
+    }
+
+    /**
+     * Opens the capture of event loop {@code loop} of {@code loops}: with several loops, each
+     * has its own, whose filter also takes only its loop's frames ({@link FlowFilter}).
+     */
+    public static PcapLink open(String iface, Collection<Integer> addresses, int loop, int loops) {
         long mac = Interfaces.mac(iface);
         PcapHandle handle;
         try {
@@ -71,7 +79,8 @@ public final class PcapLink implements PacketLink {
             throw new LinkException("libpcap is not installed: apt-get install libpcap0.8 (" + e.getMessage() + ")", e);
         }
         try {
-            handle.setFilter(filter(addresses), BpfProgram.BpfCompileMode.OPTIMIZE);
+            String filter = loops > 1 ? "(" + filter(addresses) + ") and " + FlowFilter.pcapExpression(loop, loops) : filter(addresses);
+            handle.setFilter(filter, BpfProgram.BpfCompileMode.OPTIMIZE);
         } catch (PcapNativeException | NotOpenException e) {
             handle.close();
             throw new LinkException("cannot set the capture filter on " + iface + ": " + e.getMessage(), e);
