@@ -86,6 +86,7 @@ class AutomaticFailoverTest {
     Process download(String file, long size, long seed, String rate) throws Exception {
         Shell.randomFile(www, file, size, seed);
         got = dir.resolve("got.bin");
+        Files.deleteIfExists(got); // an earlier test's file would pass every awaitSize until curl's first write
         return new ProcessBuilder(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", rate, "-o",
                 got.toString(), "http://" + Topology.VIP + "/" + file)).redirectErrorStream(true).start();
     }

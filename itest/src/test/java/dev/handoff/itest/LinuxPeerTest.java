@@ -201,8 +201,10 @@ class LinuxPeerTest {
                 "--vip", vipB + "/" + Topology.PREFIX, "--files", www.toString(), "--link", link(),
                 "--loops", Integer.toString(loops()))) {
             Path out = dir.resolve("slow.bin");
-            // curl blocks on a full pipe for 2 s: it stops reading, the kernel's buffer fills.
-            Shell.Result r = Shell.run(peer("sh", "-c", "curl -sS http://" + vipB + "/3m.bin | (sleep 2; cat > " + out + ")"),
+            // Once data flows (a lossy path may first lose a SYN: 1 s), curl blocks on a full pipe for 2 s:
+            // it stops reading, the kernel's buffer fills. dd takes exactly the first byte.
+            Shell.Result r = Shell.run(peer("sh", "-c", "curl -sS http://" + vipB + "/3m.bin | (dd bs=1 count=1 status=none > " + out
+                    + "; sleep 2; cat >> " + out + ")"),
                     null, transferSeconds());
             assertEquals(0, r.exit(), r.err());
             assertEquals(Shell.sha256(www.resolve("3m.bin")), Shell.sha256(out));

@@ -112,12 +112,13 @@ final class AgentCommand implements Callable<Integer> {
                     + " BPF filter). Default ${DEFAULT-VALUE}.")
     String linkKind;
 
-    @Option(names = "--loops", defaultValue = "1", paramLabel = "N",
-            description = "Event loops running the agent's connections, each on its own thread; a connection's loop is"
-                    + " chosen by a hash of its peer address and ports, as a NIC's receive-side scaling does. More loops"
-                    + " serve many connections on more cores; one connection never goes faster than one loop. 1..the"
-                    + " number of cores (default ${DEFAULT-VALUE}).")
-    int loops;
+    @Option(names = "--loops", paramLabel = "N",
+            description = "Event loops running the agent's connections, each on its own thread with its own socket; a"
+                    + " connection's loop is chosen by a hash of its peer address and ports, which the kernel applies to"
+                    + " steer frames, as a NIC's receive-side scaling does. More loops serve many connections on more"
+                    + " cores; one connection never goes faster than one loop. 1..the number of cores (default: one per"
+                    + " core).")
+    Integer loops;
 
     @Option(names = "--pcap", paramLabel = "FILE", description = "Also record every frame sent and received to FILE (.pcap, opens in Wireshark).")
     Path pcap;
@@ -218,6 +219,9 @@ final class AgentCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--congestion-control: " + e.getMessage(), e);
             }
             int cores = Runtime.getRuntime().availableProcessors();
+            if (loops == null) {
+                loops = Math.min(cores, Host.MAX_LOOPS);
+            }
             if (loops < 1 || loops > Math.min(cores, Host.MAX_LOOPS)) {
                 throw new IllegalArgumentException("--loops must be 1.." + Math.min(cores, Host.MAX_LOOPS)
                         + " (one loop per core at most; this machine has " + cores + "), got " + loops);
