@@ -42,6 +42,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--impaired-megabytes", defaultValue = "32", description = "Bytes per impaired goodput run, MB (default ${DEFAULT-VALUE}).")
     int impairedMegabytes;
 
+    @Option(names = "--loops", paramLabel = "N",
+            description = "Event loops of the agent in the clean part (default: the agent's own, one per core).")
+    Integer loops;
+
     @Option(names = "--parallel", defaultValue = "4",
             description = "Connections downloading at once in the loops part; --megabytes is shared among them (default ${DEFAULT-VALUE}).")
     int parallel;
@@ -170,9 +174,13 @@ final class BenchCommand implements Callable<Integer> {
                     pcap.close();
                 }
                 double agent;
-                try (HandoffProcess a = HandoffProcess.start(net.hostA(), dir, "--name", "bench", "--interface", Topology.IFACE,
+                List<String> args = new ArrayList<>(List.of("--name", "bench", "--interface", Topology.IFACE,
                         "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000", "--stream-bytes",
-                        Long.toString(bytes), "--echo-port", "7")) {
+                        Long.toString(bytes), "--echo-port", "7"));
+                if (loops != null) {
+                    args.addAll(List.of("--loops", Integer.toString(loops)));
+                }
+                try (HandoffProcess a = HandoffProcess.start(net.hostA(), dir, args.toArray(String[]::new))) {
                     agent = median(runs, () -> clientGoodput(net, Topology.VIP, bytes));
                     System.out.printf("goodput: agent on the af-packet link %.2f Gbit/s, kernel %.2f Gbit/s, ratio %.2f"
                             + " (%d MB, median of %d)%n", agent, kernel, agent / kernel, megabytes, runs);
