@@ -122,10 +122,13 @@ final class BenchCommand implements Callable<Integer> {
         try (Topology net = Topology.create()) {
             double kernel;
             // -U with the listener first: each forked child opens the file itself, at offset 0.
-            try (Background server = Background.start(Topology.in(net.hostA(), "socat", "-U", "-b", "262144",
-                    "TCP-LISTEN:9000,reuseaddr,fork", "FILE:" + file))) {
+            Background server = Background.start(Topology.in(net.hostA(), "socat", "-U", "-b", "262144",
+                    "TCP-LISTEN:9000,reuseaddr,fork", "FILE:" + file));
+            try {
                 Thread.sleep(300); // socat prints nothing when it listens
                 kernel = median(runs, () -> parallelGoodput(net, Topology.HOST_A_IP, perConnection));
+            } finally {
+                server.close();
             }
             System.out.printf("parallel goodput, %d connections of %d MB at once, median of %d: kernel %.2f Gbit/s%n",
                     parallel, perConnection >> 20, runs, kernel);
@@ -134,6 +137,7 @@ final class BenchCommand implements Callable<Integer> {
                         Topology.IFACE, "--vip", Topology.VIP + "/" + Topology.PREFIX, "--stream-port", "9000",
                         "--stream-bytes", Long.toString(perConnection), "--loops", Integer.toString(loops))) {
                     double agent = median(runs, () -> parallelGoodput(net, Topology.VIP, perConnection));
+                    a.stop();
                     System.out.printf("  agent --loops %d: %.2f Gbit/s, ratio %.2f%n", loops, agent, agent / kernel);
                 }
             }
