@@ -45,6 +45,9 @@ final class MigrationBenchCommand implements Callable<Integer> {
     @Option(names = "--connections", defaultValue = "1000", description = "Idle connections on the moved VIP (default ${DEFAULT-VALUE}).")
     int connections;
 
+    @Option(names = "--loops", paramLabel = "N", description = "Event loops of both agents (default: theirs, one per core).")
+    Integer loops;
+
     @Option(names = "--only", split = ",", defaultValue = "freeze,download,goodput,vip",
             description = "Parts to run: freeze (idle, echo stream, 4 MB buffer), download (1 MB buffer), goodput, vip"
                     + " (default ${DEFAULT-VALUE}).")
@@ -97,13 +100,15 @@ final class MigrationBenchCommand implements Callable<Integer> {
     }
 
     /** Two agents serving files and echo; a owns the VIP. */
-    private static Agents agents(Topology net, Path dir, Path www, int sendBuffer) throws Exception {
+    private Agents agents(Topology net, Path dir, Path www, int sendBuffer) throws Exception {
         String buffer = Integer.toString(sendBuffer);
+        String loopCount = Integer.toString(loops != null ? loops : Runtime.getRuntime().availableProcessors());
         HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().agent("--name", "a", "--interface",
                 Topology.IFACE, "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7",
-                "--control", A, "--send-buffer", buffer));
+                "--control", A, "--send-buffer", buffer, "--loops", loopCount));
         HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().agent("--name", "b", "--interface",
-                Topology.IFACE, "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer));
+                Topology.IFACE, "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer,
+                "--loops", loopCount));
         return new Agents(net, a, b);
     }
 

@@ -258,9 +258,15 @@ public final class Host implements AutoCloseable {
         return () -> removers.forEach(Runnable::run);
     }
 
-    /** See {@link HostLoop#exportConnection}. */
+    /** See {@link HostLoop#exportConnection}; nothing pre-copied. */
     public CompletableFuture<Export> exportConnection(String id, long forwardToMac, long leaseEpoch) {
-        return loopOf(id).exportConnection(id, forwardToMac, leaseEpoch);
+        return exportConnection(id, forwardToMac, leaseEpoch, 0, 0);
+    }
+
+    /** See {@link HostLoop#exportConnection}: the destination holds the send stream's bytes {@code [heldFrom, heldTo)}. */
+    public CompletableFuture<Export> exportConnection(String id, long forwardToMac, long leaseEpoch, long heldFrom,
+                                                      long heldTo) {
+        return loopOf(id).exportConnection(id, forwardToMac, leaseEpoch, heldFrom, heldTo);
     }
 
     /** {@link Connection#copySendStream} of connection {@code id}, on its loop: what a pre-copy sends ahead of a move. */

@@ -100,6 +100,12 @@ public final class HostLoop implements AutoCloseable {
     private final Map<Long, Forward> forwards = new HashMap<>();
     /** VIPs moved away with their connections: every frame for them goes to the new owner (loop thread only). */
     private final Map<Integer, Forward> vipForwards = new HashMap<>();
+    /**
+     * Connections exported and not yet settled by {@link #finishMove}, by 4-tuple key (loop
+     * thread only): a failed move re-creates them from a whole dump, as their ICI may leave
+     * out bytes pre-copied to the destination. Detached, they no longer change.
+     */
+    private final Map<Long, Connection> exported = new HashMap<>();
     /** Connections isolated by {@link #isolate} and not yet discarded (by id, loop thread only). */
     private final Map<String, Connection> isolated = new HashMap<>();
     /** Endpoints created by {@link #create} and not yet activated (by id, loop thread only). */
@@ -320,10 +326,14 @@ public final class HostLoop implements AutoCloseable {
      * this stack without a word to the peer. Frames for it that still arrive here are held
      * until {@link #finishMove} says whether the destination took it: then they go on to
      * {@code forwardToMac}, the new owner, or back into the connection re-created here.
+     * The send stream's bytes {@code [heldFrom, heldTo)} are held by the destination already
+     * (a pre-copy): the ICI leaves out those from SND.UNA on ({@code send_precopied}), and
+     * they are not even copied here.
      */
-    public CompletableFuture<Host.Export> exportConnection(String id, long forwardToMac, long leaseEpoch) {
+    public CompletableFuture<Host.Export> exportConnection(String id, long forwardToMac, long leaseEpoch, long heldFrom,
+                                                          long heldTo) {
         return call(() -> {
-            Host.Export e = export(connection(id), leaseEpoch);
+            Host.Export e = export(connection(id), leaseEpoch, heldFrom, heldTo);
             forwards.get(e.key()).mac = forwardToMac;
             return e;
         });
@@ -351,7 +361,7 @@ public final class HostLoop implements AutoCloseable {
             List<Host.Export> out = new ArrayList<>();
             for (Connection c : List.copyOf(connections.values())) {
                 if (c.tcp().localIp() == vip) {
-                    Host.Export e = export(c, leaseEpoch);
+                    Host.Export e = export(c, leaseEpoch, 0, 0);
                     forwards.remove(e.key()); // the VIP's forwarding entry holds and forwards its frames
                     out.add(e);
                 }
@@ -363,10 +373,11 @@ public final class HostLoop implements AutoCloseable {
         });
     }
 
-    private Host.Export export(Connection c, long leaseEpoch) {
+    private Host.Export export(Connection c, long leaseEpoch, long heldFrom, long heldTo) {
         isolateNow(c);
-        Host.Export e = new Host.Export(dumpNow(c, leaseEpoch), neighbors.get(c.tcp().remoteIp()));
+        Host.Export e = new Host.Export(dumpNow(c, leaseEpoch, heldFrom, heldTo), neighbors.get(c.tcp().remoteIp()));
         isolated.remove(c.id()); // the caller owns the move from here (finishMove)
+        exported.put(e.key(), c);
         emit(HostEvent.MOVED_OUT, c.id(), "in=" + c.bytesIn() + " out=" + c.bytesOut());
         return e;
     }
@@ -386,10 +397,14 @@ public final class HostLoop implements AutoCloseable {
         }
     }
 
-    private Ici dumpNow(Connection c, long leaseEpoch) {
-        return IciCodec.encode(c.tcp().snapshot(), now(), System.currentTimeMillis(), c.driver.application(),
-                c.driver.snapshot(), leaseEpoch, carryCongestion, c.streamOffset(c.tcp().sndUna())).toBuilder()
-                .setIncarnation(c.incarnation() + 1).build();
+    /** The ICI of {@code c}, leaving out the send bytes of {@code [heldFrom, heldTo)} from SND.UNA on (its destination holds them). */
+    private Ici dumpNow(Connection c, long leaseEpoch, long heldFrom, long heldTo) {
+        TcpConnection t = c.tcp();
+        long una = c.streamOffset(t.sndUna());
+        int leaveOut = heldFrom <= una && heldTo > una ? (int) Math.min(heldTo - una, t.sendBufferUsed()) : 0;
+        return IciCodec.encode(t.snapshot(leaveOut), now(), System.currentTimeMillis(), c.driver.application(),
+                c.driver.snapshot(), leaseEpoch, carryCongestion, una).toBuilder()
+                .setIncarnation(c.incarnation() + 1).setSendPrecopied(leaveOut).build();
     }
 
     // ---------------------------------------------- tcpcp's endpoint operations (paper §2)
@@ -413,7 +428,7 @@ public final class HostLoop implements AutoCloseable {
             if (c == null) {
                 throw new IllegalArgumentException("connection " + id + " is not isolated on host " + name + ": isolate it first");
             }
-            return dumpNow(c, leaseEpoch);
+            return dumpNow(c, leaseEpoch, 0, 0);
         });
     }
 
@@ -513,11 +528,15 @@ public final class HostLoop implements AutoCloseable {
                 ended.add(delivered ? vipForwards.get(vip) : vipForwards.remove(vip));
                 leaving.remove(vip); // delivered: the destination expects it now; or back here
             }
+            List<Host.Import> back = new ArrayList<>(exports.size());
             for (Host.Export e : exports) {
                 ended.add(delivered ? forwards.get(e.key()) : forwards.remove(e.key()));
+                Connection c = exported.remove(e.key());
+                boolean partial = e.ici().getSendPrecopied() > 0;
+                back.add(new Host.Import(partial && c != null ? dumpNow(c, e.ici().getLeaseEpoch(), 0, 0) : e.ici(),
+                        e.peerMac()));
             }
             if (!delivered) {
-                List<Host.Import> back = exports.stream().map(e -> new Host.Import(e.ici(), e.peerMac())).toList();
                 for (Connection c : importAll(back, vip, 0, Arrival.RETURNED)) {
                     emit(HostEvent.MOVE_FAILED, c.id(), reason);
                 }

@@ -1,6 +1,7 @@
 package dev.handoff.agent.ici;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.handoff.agent.tcp.CongestionControl;
 import dev.handoff.agent.tcp.EndpointState;
 import dev.handoff.agent.tcp.TcpState;
@@ -64,9 +65,9 @@ public final class IciCodec {
                 .setSndMss(s.sndMss()).setRcvMss(s.rcvMss())
                 .setSndUna(s.sndUna()).setSndNxt(s.sndNxt()).setSndWnd(s.sndWnd())
                 .setSndWl1(s.sndWl1()).setSndWl2(s.sndWl2()).setMaxSndWnd(s.maxSndWnd())
-                .setSendQueue(ByteString.copyFrom(s.sendQueue())).setFinQueued(s.finQueued())
+                .setSendQueue(UnsafeByteOperations.unsafeWrap(s.sendQueue())).setFinQueued(s.finQueued()) // a snapshot's own copy
                 .setRcvNxt(s.rcvNxt()).setRcvWnd(s.rcvAdvEdge() - s.rcvNxt()).setRcvAdvEdge(s.rcvAdvEdge())
-                .setReceiveQueue(ByteString.copyFrom(s.receiveQueue())).setFinReceived(s.finReceived())
+                .setReceiveQueue(UnsafeByteOperations.unsafeWrap(s.receiveQueue())).setFinReceived(s.finReceived())
                 .setTsGen(s.tsVal(hostNowMs)).setTsRecent(s.tsRecent()).setTsOffset(s.tsOffset())
                 .setDumpedAtUnixMs(wallNowMs).setLastAckSent(s.lastAckSent())
                 .setApplicationState(ByteString.copyFrom(appState)).setApplication(application)

@@ -21,6 +21,10 @@ final class IciValidator {
             throw bad("format_version", ici.getFormatVersion() + " is unknown here; this agent reads version "
                     + IciCodec.FORMAT_VERSION);
         }
+        if (ici.getSendPrecopied() != 0) {
+            throw bad("send_precopied", ici.getSendPrecopied() + " send bytes are left out of this ICI: the agent that"
+                    + " received their pre-copy puts them back before it is used");
+        }
         TcpState state;
         try {
             state = IciCodec.fromProto(ici.getState());

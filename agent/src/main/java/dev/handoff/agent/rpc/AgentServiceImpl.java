@@ -173,20 +173,19 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         long start = System.nanoTime();
         Host.Export export;
         try {
-            export = await(host.exportConnection(id, destinationMac, 0), "freezing " + id);
+            export = await(host.exportConnection(id, destinationMac, 0, held.from(), held.to()), "freezing " + id);
         } catch (StatusRuntimeException e) {
             out.onError(cancelled(channel, id, e));
             return;
         }
         List<Host.Export> exports = List.of(export);
         try {
-            Host.Export sent = SendPreCopy.trim(export, held);
-            ImportResponse r = IciTransfer.send(channel, List.of(sent), 0, DEADLINE_MS, seal);
+            ImportResponse r = IciTransfer.send(channel, exports, 0, DEADLINE_MS, seal);
             long freezeUs = (System.nanoTime() - start) / 1000;
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
-                    .setDestinationConnectionId(r.getConnectionIds(0)).setIciBytes(sent.ici().getSerializedSize())
-                    .setPrecopiedBytes(sent.ici().getSendPrecopied()).build());
+                    .setDestinationConnectionId(r.getConnectionIds(0)).setIciBytes(export.ici().getSerializedSize())
+                    .setPrecopiedBytes(export.ici().getSendPrecopied()).build());
             out.onCompleted();
         } catch (StatusRuntimeException e) {
             out.onError(cancelled(channel, id, undo(exports, 0, request.getDestination(), e)));

@@ -5,7 +5,6 @@ import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.proto.v1.AgentServiceGrpc;
-import dev.handoff.proto.v1.Ici;
 import dev.handoff.proto.v1.PreCopyRequest;
 import dev.handoff.proto.v1.PreCopyResponse;
 import io.grpc.Channel;
@@ -79,21 +78,5 @@ final class SendPreCopy {
     /** What a pre-copy's tag covers besides the bytes: that they are a pre-copy, of which connection, from where. */
     static String purpose(String id, long offset) {
         return "precopy " + id + " " + offset;
-    }
-
-    /**
-     * The export to send: its ICI without the send bytes from SND.UNA that the destination
-     * holds ({@code send_precopied} says how many). The export itself stays whole, for
-     * giving the connection back here if the move fails.
-     */
-    static Host.Export trim(Host.Export export, Held held) {
-        Ici ici = export.ici();
-        long una = ici.getStreamOffset();
-        if (held.from() > una || held.to() <= una) {
-            return export;
-        }
-        int n = (int) Math.min(held.to() - una, ici.getSendQueue().size());
-        return new Host.Export(ici.toBuilder().setSendQueue(ici.getSendQueue().substring(n)).setSendPrecopied(n).build(),
-                export.peerMac());
     }
 }

@@ -1877,6 +1877,18 @@ public final class TcpConnection {
 
     /** Everything needed to re-create this endpoint elsewhere (the engine's half of the ICI). */
     public EndpointState snapshot() {
+        return snapshot(0);
+    }
+
+    /**
+     * Like {@link #snapshot()}, leaving out the first {@code leaveOut} bytes of the send
+     * queue (the destination of a move holds them already, from a pre-copy): the state's send
+     * queue starts at SND.UNA + {@code leaveOut}, and only that tail is copied.
+     */
+    public EndpointState snapshot(int leaveOut) {
+        if (leaveOut < 0 || leaveOut > sendBuffer.length()) {
+            throw new IllegalArgumentException("cannot leave out " + leaveOut + " of " + sendBuffer.length() + " send bytes");
+        }
         if (!state.isSynchronized() || state == TcpState.TIME_WAIT) {
             throw new IllegalStateException("only an established or closing connection can be dumped, this one is " + state);
         }
@@ -1889,10 +1901,20 @@ public final class TcpConnection {
         }
         return new EndpointState(localIp, localPort, remoteIp, remotePort, state,
                 tsOn, sackOn, wsOn, sndShift, rcvShift(), peerMss, config.mss(),
-                sndUna, sndMax, sndWnd, sndWl1, sndWl2, maxSndWnd, sendBuffer.toArray(), finQueued,
+                sndUna, sndMax, sndWnd, sndWl1, sndWl2, maxSndWnd, sendTail(leaveOut), finQueued,
                 rcvNxt, rcvAdvEdge, recvBuffer.unreadBytes(), List.copyOf(ooo), finReceived,
                 tsRecent, tsOffset, lastAckSent,
                 cc.cwnd(), cc.ssthresh(), rtt.srtt(), rtt.rttvar(), cc.name());
+    }
+
+    /** A copy of the send queue from its byte {@code from} on. */
+    private byte[] sendTail(int from) {
+        if (from == 0) {
+            return sendBuffer.toArray();
+        }
+        byte[] tail = new byte[sendBuffer.length() - from];
+        sendBuffer.copy(from, tail, 0, tail.length);
+        return tail;
     }
 
     /**

@@ -198,6 +198,34 @@ class HostMigrationTest {
     }
 
     @Test
+    void aFailedMoveGivesBackTheSendBytesItsIciLeftOutForAPreCopy() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        byte[] data = new byte[2 << 20];
+        new SplittableRandom(9).nextBytes(data);
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                s.getOutputStream().write(data); // the client reads nothing yet: echo's send buffer fills
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        for (int i = 0; i < 200 && a.connections(c -> c.tcp().sendBufferUsed()).get().getFirst() == 0; i++) {
+            Thread.sleep(10);
+        }
+        String id = a.connections().get().getFirst().id();
+        // As if a pre-copy had given the destination every send byte: the ICI carries none of them.
+        Host.Export export = a.exportConnection(id, MAC_B, 1, 0, Long.MAX_VALUE).get();
+        assertTrue(export.ici().getSendPrecopied() > 0 && export.ici().getSendQueue().isEmpty(),
+                "left out: " + export.ici().getSendPrecopied());
+        a.finishMove(List.of(export), 0, false, "the destination refused").get();
+        byte[] got = s.getInputStream().readNBytes(data.length);
+        writer.join(10_000);
+        assertArrayEquals(data, got, "every byte echoed, those left out of the ICI too");
+        s.close();
+    }
+
+    @Test
     void aVipMovesWithAllItsConnections() throws Exception {
         startHosts();
         List<TcpSocket> sockets = new ArrayList<>();

@@ -27,6 +27,7 @@ public final class IciBreakages {
         int receiveBuffer = limits.config().receiveBufferSize();
         return List.of(
                 new Breakage("format_version", b -> b.setFormatVersion(2)),
+                new Breakage("send_precopied", b -> b.setSendPrecopied(5)),
                 new Breakage("state", b -> b.setState(TcpState.TCP_STATE_UNSPECIFIED)),
                 new Breakage("local_port", b -> b.setLocalPort(0)),
                 new Breakage("remote_port", b -> b.setRemotePort(70_000)),
