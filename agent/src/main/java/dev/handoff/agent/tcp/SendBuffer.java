@@ -50,6 +50,22 @@ final class SendBuffer {
         return n;
     }
 
+    /**
+     * Makes {@code bytes} the content of this empty buffer, keeping the array as its storage
+     * instead of copying it (a restore: 4 MB of a moved connection's send queue are not
+     * copied again on the destination's loop). The caller gives the array up.
+     */
+    void adopt(byte[] bytes) {
+        if (length != 0 || bytes.length > limit) {
+            throw new IllegalStateException("a buffer holding " + length + " of " + limit + " bytes cannot adopt " + bytes.length);
+        }
+        if (bytes.length > 0) {
+            ring = bytes;
+            head = 0;
+            length = bytes.length;
+        }
+    }
+
     private void grow(int needed) {
         ring = Rings.grow(ring, head, needed, limit);
         head = 0;

@@ -1956,7 +1956,7 @@ public final class TcpConnection {
         c.sndWl2 = s.sndWl2();
         c.maxSndWnd = s.maxSndWnd();
         c.bufSeq = s.sndUna();
-        c.sendBuffer.write(s.sendQueue(), 0, s.sendQueue().length);
+        c.sendBuffer.adopt(s.sendQueue()); // the state's own array: not copied again
         c.finQueued = s.finQueued();
         // The unread bytes end at RCV.NXT, or one before it when the peer's FIN was received.
         c.rcvNxt = s.rcvNxt() - s.receiveQueue().length - (s.finReceived() ? 1 : 0);

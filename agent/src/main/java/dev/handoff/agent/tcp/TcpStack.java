@@ -178,7 +178,11 @@ public final class TcpStack {
         return holdForCheckpoints;
     }
 
-    /** Re-creates an endpoint from a snapshot and adds it to this stack (see {@link TcpConnection#restore}). */
+    /**
+     * Re-creates an endpoint from a snapshot and adds it to this stack (see
+     * {@link TcpConnection#restore}). The endpoint keeps the state's send queue array as its
+     * send buffer: the caller must not use the state again.
+     */
     public TcpConnection restore(long now, EndpointState state, boolean withCongestionState) {
         if (table.find(state.localIp(), state.localPort(), state.remoteIp(), state.remotePort()) != null) {
             throw new IllegalStateException("a connection with this 4-tuple already exists here");
