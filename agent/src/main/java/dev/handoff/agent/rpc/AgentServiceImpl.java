@@ -266,8 +266,8 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         }
         try {
             seal.check(SendPreCopy.purpose(id, request.getOffset()), request.getData(), request.getTag());
-            long[] h = preCopies.add(id, request.getOffset(), request.getData());
-            out.onNext(PreCopyResponse.newBuilder().setHeldFrom(h[0]).setHeldTo(h[1]).build());
+            SendPreCopy.Held h = preCopies.add(id, request.getOffset(), request.getData());
+            out.onNext(PreCopyResponse.newBuilder().setHeldFrom(h.from()).setHeldTo(h.to()).build());
             out.onCompleted();
         } catch (InvalidIciException e) {
             out.onError(Status.PERMISSION_DENIED.withDescription("pre-copy of " + id + " refused: " + e.getMessage())

@@ -44,9 +44,9 @@ final class PreCopies {
     /**
      * Keeps {@code data} at stream position {@code offset} for connection {@code id}: it extends
      * the stretch held when it starts within it or right after it, else starts a new one.
-     * Returns {@code {from, to}} of what is held now; IllegalStateException when a limit is reached.
+     * Returns what is held now; IllegalStateException when a limit is reached.
      */
-    synchronized long[] add(String id, long offset, ByteString data) {
+    synchronized SendPreCopy.Held add(String id, long offset, ByteString data) {
         long now = clock.getAsLong();
         dropOlderThan(now - MAX_AGE_MS);
         Held h = held.get(id);
@@ -66,7 +66,7 @@ final class PreCopies {
         }
         bytes += grown;
         held.put(id, next);
-        return new long[] {next.from(), next.to()};
+        return new SendPreCopy.Held(next.from(), next.to());
     }
 
     /** Forgets what is held for {@code id} (the move was given up). */

@@ -1,6 +1,5 @@
 package dev.handoff.agent.rpc;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,7 +9,6 @@ import com.google.protobuf.ByteString;
 import dev.handoff.agent.ici.InvalidIciException;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.Ici;
-import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The destination's store of pre-copied send bytes, alone: stretches, limits, ageing, splicing. */
@@ -38,9 +36,9 @@ class PreCopiesTest {
 
     @Test
     void overlappingCallsExtendOneStretchAndTheSpliceRestoresTheQueue() throws Exception {
-        assertArrayEquals(new long[] {100, 200}, copies.add(ID, 100, bytes(100, 100)));
-        assertArrayEquals(new long[] {100, 300}, copies.add(ID, 150, bytes(150, 150)), "overlap: only the new part is kept");
-        assertArrayEquals(new long[] {100, 350}, copies.add(ID, 300, bytes(300, 50)), "right after: appended");
+        assertEquals(new SendPreCopy.Held(100, 200), copies.add(ID, 100, bytes(100, 100)));
+        assertEquals(new SendPreCopy.Held(100, 300), copies.add(ID, 150, bytes(150, 150)), "overlap: only the new part is kept");
+        assertEquals(new SendPreCopy.Held(100, 350), copies.add(ID, 300, bytes(300, 50)), "right after: appended");
         assertEquals(250, copies.bytes());
         // At the freeze SND.UNA had reached 180; the ICI left out 170 bytes (to 350) and carries 10 more.
         Ici whole = copies.splice(ici(180, 170, bytes(350, 10)));
@@ -52,7 +50,7 @@ class PreCopiesTest {
     @Test
     void aCallAfterAGapStartsANewStretch() {
         copies.add(ID, 0, bytes(0, 100));
-        assertArrayEquals(new long[] {500, 600}, copies.add(ID, 500, bytes(500, 100)));
+        assertEquals(new SendPreCopy.Held(500, 600), copies.add(ID, 500, bytes(500, 100)));
         assertEquals(100, copies.bytes());
     }
 
@@ -94,6 +92,6 @@ class PreCopiesTest {
         copies.add(ID, 0, bytes(0, 100));
         copies.drop(ID);
         assertEquals(0, copies.bytes());
-        assertTrue(Arrays.equals(new long[] {0, 10}, copies.add(ID, 0, bytes(0, 10))));
+        assertEquals(new SendPreCopy.Held(0, 10), copies.add(ID, 0, bytes(0, 10)));
     }
 }
