@@ -1,6 +1,7 @@
 package dev.handoff.agent.rpc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.ici.IciSeal;
@@ -60,7 +61,7 @@ final class SendPreCopy {
                 break;
             }
             previous = stale ? Integer.MAX_VALUE : n;
-            ByteString data = ByteString.copyFrom(copy.data());
+            ByteString data = UnsafeByteOperations.unsafeWrap(copy.data()); // a fresh copy of the ring: not copied again
             try {
                 PreCopyResponse r = AgentServiceGrpc.newBlockingStub(channel)
                         .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
