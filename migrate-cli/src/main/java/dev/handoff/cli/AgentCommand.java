@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
 /** {@code handoff agent}: runs an agent on an interface until SIGTERM or SIGINT. */
 @Command(name = "agent", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-            "Runs a Handoff agent: owns the VIP in user space on INTERFACE (raw Ethernet through libpcap),",
+            "Runs a Handoff agent: owns the VIP in user space on INTERFACE (raw Ethernet through AF_PACKET or libpcap),",
             "answers ARP for it, and serves the configured handlers to any TCP peer. The VIP must NOT be",
             "configured on this host's kernel. Runs until SIGTERM or SIGINT, then closes its connections",
             "cleanly. Logs one line per connection opened and closed. Needs root (or CAP_NET_RAW).",
