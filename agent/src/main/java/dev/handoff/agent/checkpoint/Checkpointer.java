@@ -1,7 +1,6 @@
 package dev.handoff.agent.checkpoint;
 
 import dev.handoff.agent.host.Host;
-import dev.handoff.agent.host.HostLoop;
 import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.store.CheckpointStore;
 import java.util.List;
@@ -66,13 +65,7 @@ public final class Checkpointer implements AutoCloseable {
      * {@code handoff checkpoint}). Fails if there is no such connection.
      */
     public CompletableFuture<Void> checkpointNow(String id) {
-        List<HostLoop> loops = host.loops();
-        for (int i = 0; i < loops.size(); i++) {
-            if (loops.get(i).hasFlowOf(id)) {
-                return parts.get(i).checkpointNow(id);
-            }
-        }
-        throw new IllegalStateException("no loop of host " + host.name() + " runs the flow of " + id);
+        return parts.get(host.loopIndexOf(id)).checkpointNow(id);
     }
 
     /** One round of every part, on the calling thread: for a host with one loop, driven by hand on that loop (tests). */

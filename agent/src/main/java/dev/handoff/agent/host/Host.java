@@ -50,8 +50,6 @@ public final class Host implements AutoCloseable {
 
     /** Name for logs. */
     private final String name;
-    /** The link of loop 0 (the one all loops share, with lanes). */
-    private final PacketLink link;
     /** Steers frames to the loops; null with one loop, or one filtered link per loop. */
     private final LinkLanes lanes;
     /** The event loops; loop i owns the flows {@link FlowHash#loopOf} maps to i. */
@@ -87,7 +85,7 @@ public final class Host implements AutoCloseable {
      */
     public Host(String name, PacketLink link, TcpConfig config, RandomGenerator random, Consumer<HostEvent> events,
                 int loopCount) {
-        this(name, checkLoops(loopCount) > 1 ? LinkLanes.split(link, loopCount) : null, link, config, random, events, loopCount);
+        this(name, checkLoops(loopCount) > 1 ? LinkLanes.split(link, loopCount) : null, List.of(link), config, random, events);
     }
 
     /**
@@ -99,13 +97,7 @@ public final class Host implements AutoCloseable {
      * to share between threads (as SecureRandom is) unless it is splittable.
      */
     public Host(String name, List<PacketLink> links, TcpConfig config, RandomGenerator random, Consumer<HostEvent> events) {
-        this(name, null, links.getFirst(), config, random, events, checkLoops(links.size()), links);
-    }
-
-    private Host(String name, LinkLanes lanes, PacketLink link, TcpConfig config, RandomGenerator random,
-                 Consumer<HostEvent> events, int loopCount) {
-        this(name, lanes, link, config, random, events, loopCount,
-                lanes == null ? List.of(link) : java.util.stream.IntStream.range(0, loopCount).mapToObj(lanes::lane).toList());
+        this(name, null, links, config, random, events);
     }
 
     private static int checkLoops(int loopCount) {
@@ -116,10 +108,12 @@ public final class Host implements AutoCloseable {
         return loopCount;
     }
 
-    private Host(String name, LinkLanes lanes, PacketLink link, TcpConfig config, RandomGenerator random,
-                 Consumer<HostEvent> events, int loopCount, List<PacketLink> perLoop) {
+    /** A host on {@code lanes} if given, else one loop on each of {@code links}. */
+    private Host(String name, LinkLanes lanes, List<PacketLink> links, TcpConfig config, RandomGenerator random,
+                 Consumer<HostEvent> events) {
+        List<PacketLink> perLoop = lanes != null ? lanes.lanes() : links;
+        int loopCount = checkLoops(perLoop.size());
         this.name = name;
-        this.link = link;
         this.lanes = lanes;
         this.loops = new HostLoop[loopCount];
         TcpConfig share = loopCount == 1 ? config
@@ -157,10 +151,13 @@ public final class Host implements AutoCloseable {
         return List.of(loops);
     }
 
-    /** The loop that owns connection {@code id} ({@code local:port-remote:port}); IllegalArgumentException if malformed. */
+    /** The index of the loop that runs connection {@code id} ({@code local:port-remote:port}); IllegalArgumentException if malformed. */
+    public int loopIndexOf(String id) {
+        return HostLoop.loopOf(id, loops.length);
+    }
+
     private HostLoop loopOf(String id) {
-        long key = HostLoop.keyOf(id);
-        return loops[FlowHash.loopOf((int) (key >>> 32), (int) (key >>> 16) & 0xffff, (int) key & 0xffff, loops.length)];
+        return loops[loopIndexOf(id)];
     }
 
     /** The loop that owns the flow of {@code ici}, or would with local port {@code localPort}. */
@@ -234,7 +231,7 @@ public final class Host implements AutoCloseable {
 
     /** The MAC address of this host's link. */
     public long mac() {
-        return link.mac();
+        return loops[0].mac();
     }
 
     /** Lets connections of {@code application} be moved here; {@code restorer} re-creates their drivers (on any loop). */

@@ -532,9 +532,12 @@ public final class HostLoop implements AutoCloseable {
             for (Host.Export e : exports) {
                 ended.add(delivered ? forwards.get(e.key()) : forwards.remove(e.key()));
                 Connection c = exported.remove(e.key());
-                boolean partial = e.ici().getSendPrecopied() > 0;
-                back.add(new Host.Import(partial && c != null ? dumpNow(c, e.ici().getLeaseEpoch(), 0, 0) : e.ici(),
-                        e.peerMac()));
+                if (!delivered) {
+                    // Its ICI may leave out bytes pre-copied to the destination: dumped again, whole.
+                    boolean partial = e.ici().getSendPrecopied() > 0;
+                    back.add(new Host.Import(partial && c != null ? dumpNow(c, e.ici().getLeaseEpoch(), 0, 0) : e.ici(),
+                            e.peerMac()));
+                }
             }
             if (!delivered) {
                 for (Connection c : importAll(back, vip, 0, Arrival.RETURNED)) {
@@ -880,10 +883,10 @@ public final class HostLoop implements AutoCloseable {
         return index;
     }
 
-    /** Whether the flow of connection {@code connectionId} hashes onto this loop (it is, or would be, run here). */
-    public boolean hasFlowOf(String connectionId) {
+    /** The loop, of {@code loops}, that runs connection {@code connectionId}; IllegalArgumentException if the id is malformed. */
+    static int loopOf(String connectionId, int loops) {
         long key = keyOf(connectionId);
-        return FlowHash.loopOf((int) (key >>> 32), (int) (key >>> 16) & 0xffff, (int) key & 0xffff, loops) == index;
+        return FlowHash.loopOf((int) (key >>> 32), (int) (key >>> 16) & 0xffff, (int) key & 0xffff, loops);
     }
 
     /** Starts the event loop thread. */

@@ -1,6 +1,7 @@
 package dev.handoff.agent.link;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -62,6 +63,11 @@ public final class LinkLanes {
     /** Lane {@code index}: the link as loop {@code index} sees it. */
     public PacketLink lane(int index) {
         return lanes[index];
+    }
+
+    /** Every lane, in index order. */
+    public List<PacketLink> lanes() {
+        return List.of(lanes);
     }
 
     /** Frames dropped so far because their lane was full (its loop fell behind). */
