@@ -11,7 +11,17 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface CheckpointStore extends AutoCloseable {
     /** Records the full state of a connection (its ICI without the send queue), replacing the previous one. */
-    CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state);
+    default CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state) {
+        return putState(connectionId, vip, epoch, state, 0, 0);
+    }
+
+    /**
+     * Like {@link #putState(String, int, long, byte[])} for a state that lists send bytes
+     * [{@code needsFrom}, {@code needsTo}) of the stream: refused with
+     * IllegalArgumentException unless the store keeps all of them, so that a state is never
+     * stored without its bytes (an append it builds on may have failed).
+     */
+    CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state, long needsFrom, long needsTo);
 
     /** Appends send bytes at stream offset {@code offset} (contiguous with what is kept, or overlapping it). */
     CompletableFuture<Void> appendStream(String connectionId, int vip, long epoch, long offset, byte[] bytes);
@@ -25,12 +35,15 @@ public interface CheckpointStore extends AutoCloseable {
     /**
      * Applies {@code writes} in order; completes once all are durable (one group commit for
      * a local store, one call for a remote one). Fails whole on the first refused write.
+     * Writes are applied in the order of the calls, and a call made while an earlier one is
+     * unanswered fails if that one fails.
      */
     default CompletableFuture<Void> write(List<CheckpointWrite> writes) {
         CompletableFuture<?>[] all = new CompletableFuture<?>[writes.size()];
         for (int i = 0; i < all.length; i++) {
             all[i] = switch (writes.get(i)) {
-                case CheckpointWrite.State s -> putState(s.connectionId(), s.vip(), s.epoch(), s.state());
+                case CheckpointWrite.State s -> putState(s.connectionId(), s.vip(), s.epoch(), s.state(), s.needsFrom(),
+                        s.needsTo());
                 case CheckpointWrite.Append a -> appendStream(a.connectionId(), a.vip(), a.epoch(), a.offset(), a.bytes());
                 case CheckpointWrite.Trim t -> trimStream(t.connectionId(), t.vip(), t.epoch(), t.offset());
                 case CheckpointWrite.Delete d -> delete(d.connectionId(), d.vip(), d.epoch());

@@ -14,8 +14,30 @@ public sealed interface CheckpointWrite {
     /** The writer's lease epoch on the VIP (fencing). */
     long epoch();
 
-    /** The connection's state replaced. @param connectionId the connection @param vip its VIP @param epoch lease epoch @param state ICI without queues */
-    record State(String connectionId, int vip, long epoch, byte[] state) implements CheckpointWrite {
+    /**
+     * The connection's state replaced, if the store keeps the send bytes it needs.
+     *
+     * @param connectionId the connection
+     * @param vip          its VIP
+     * @param epoch        lease epoch
+     * @param state        ICI without queues
+     * @param needsFrom    first stream offset of the send bytes the state lists
+     * @param needsTo      end of them (equal to {@code needsFrom}: it needs none)
+     */
+    record State(String connectionId, int vip, long epoch, byte[] state, long needsFrom, long needsTo)
+            implements CheckpointWrite {
+        /** A state that needs no send bytes. */
+        public State(String connectionId, int vip, long epoch, byte[] state) {
+            this(connectionId, vip, epoch, state, 0, 0);
+        }
+
+        /** Checks the range. */
+        public State {
+            if (needsFrom < 0 || needsTo < needsFrom) {
+                throw new IllegalArgumentException("a state needing stream bytes [" + needsFrom + ", " + needsTo + ") of "
+                        + connectionId + ": not a range");
+            }
+        }
     }
 
     /** Send bytes at a stream offset. @param connectionId the connection @param vip its VIP @param epoch lease epoch @param offset stream offset of bytes[0] @param bytes the bytes */

@@ -61,9 +61,20 @@ public final class FileCheckpointStore implements CheckpointStore {
     private final String recovery;
     /** Set by close. */
     private volatile boolean closed;
+    /**
+     * The first failure to write or force the log, after which every write is refused: what
+     * reached the disk is unknown (a failed fsync may have dropped pages, so retrying it
+     * proves nothing), and a later write may build on one that was lost. Reopening the store
+     * recovers what is durable.
+     */
+    private volatile IOException broken;
 
-    /** A write (or a lease request, decided in log order) and who waits for it. */
-    private record Pending(LogRecord record, LeaseRequest lease, CompletableFuture<Object> done) {
+    /** A write (or a lease request, decided in log order), the send bytes a state needs kept (or null), and who waits for it. */
+    private record Pending(LogRecord record, LeaseRequest lease, StreamNeed need, CompletableFuture<Object> done) {
+    }
+
+    /** Send bytes a state lists, stream offsets [from, to), which the store must keep for it to be accepted. */
+    private record StreamNeed(long from, long to) {
     }
 
     /** A request for the lease on a VIP. */
@@ -294,8 +305,10 @@ public final class FileCheckpointStore implements CheckpointStore {
     // ------------------------------------------------------------------ API
 
     @Override
-    public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state) {
-        return submit(new LogRecord.State(connectionId, vip, epoch, state.clone()));
+    public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state, long needsFrom,
+                                            long needsTo) {
+        return enqueue(new Pending(new LogRecord.State(connectionId, vip, epoch, state.clone()), null,
+                new StreamNeed(needsFrom, needsTo), new CompletableFuture<>())).thenApply(x -> null);
     }
 
     @Override
@@ -349,7 +362,7 @@ public final class FileCheckpointStore implements CheckpointStore {
             throw new IllegalArgumentException("a lease lasts at least 1 ms, got " + request.ttlMs());
         }
         // Decided by the writer, in log order, so that two acquirers never both win.
-        CompletableFuture<Object> done = enqueue(new Pending(null, request, new CompletableFuture<>()));
+        CompletableFuture<Object> done = enqueue(new Pending(null, request, null, new CompletableFuture<>()));
         try {
             return (Lease) done.join();
         } catch (java.util.concurrent.CompletionException e) {
@@ -365,12 +378,14 @@ public final class FileCheckpointStore implements CheckpointStore {
     }
 
     private CompletableFuture<Void> submit(LogRecord r) {
-        return enqueue(new Pending(r, null, new CompletableFuture<>())).thenApply(x -> null);
+        return enqueue(new Pending(r, null, null, new CompletableFuture<>())).thenApply(x -> null);
     }
 
     private CompletableFuture<Object> enqueue(Pending p) {
         if (closed) {
             p.done().completeExceptionally(new IllegalStateException("the checkpoint store is closed"));
+        } else if (broken != null) {
+            p.done().completeExceptionally(brokenError());
         } else {
             queue.add(p);
         }
@@ -389,11 +404,19 @@ public final class FileCheckpointStore implements CheckpointStore {
                 }
                 batch.add(first);
                 queue.drainTo(batch, BATCH - 1);
+                if (broken != null) {
+                    IllegalStateException refused = brokenError(); // queued before the failure was known
+                    batch.forEach(p -> p.done().completeExceptionally(refused));
+                    continue;
+                }
                 commit(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (IOException | RuntimeException e) {
+                if (e instanceof IOException io && broken == null) {
+                    broken = io;
+                }
                 for (Pending p : batch) {
                     p.done().completeExceptionally(new IllegalStateException("the checkpoint store could not write: " + e, e));
                 }
@@ -416,13 +439,16 @@ public final class FileCheckpointStore implements CheckpointStore {
                             ? state.handOver(p.lease().vip(), p.lease().owner(), p.lease().successor(), p.lease().ttlMs(), now)
                             : state.grant(p.lease().vip(), p.lease().owner(), p.lease().ttlMs(), p.lease().fresh(), now)) : p.record();
                     state.check(r, now);
+                    if (p.need() != null) {
+                        state.checkKeeps(idOf(r), p.need().from(), p.need().to());
+                    }
                 } catch (RuntimeException refused) {
                     p.done().completeExceptionally(refused);
                     continue;
                 }
                 state.apply(r);
                 cache.invalidate(idOf(r));
-                accepted.add(new Pending(r, p.lease(), p.done()));
+                accepted.add(new Pending(r, p.lease(), null, p.done()));
                 byte[] body = r.encode();
                 out.add(header(body));
                 out.add(ByteBuffer.wrap(body));
@@ -443,6 +469,11 @@ public final class FileCheckpointStore implements CheckpointStore {
             p.done().complete(p.record() instanceof LogRecord.LeaseGranted g ? g.lease() : null);
         }
         maybeRollOrCompact();
+    }
+
+    private IllegalStateException brokenError() {
+        return new IllegalStateException("the checkpoint store refuses writes since writing its log in " + dir + " failed ("
+                + broken + "); restart it: reopening keeps every durable record");
     }
 
     private static long remaining(ByteBuffer[] buffers) {

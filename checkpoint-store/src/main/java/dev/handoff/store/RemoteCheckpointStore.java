@@ -35,6 +35,8 @@ public final class RemoteCheckpointStore implements CheckpointStore {
 
     /** The store's channel (owned by the caller). */
     private final Channel channel;
+    /** The last write called; one called before it is answered is sent after it (guarded by this). */
+    private CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
 
     public RemoteCheckpointStore(Channel channel) {
         this.channel = channel;
@@ -55,11 +57,14 @@ public final class RemoteCheckpointStore implements CheckpointStore {
 
     /**
      * One Write call per {@link #BATCH_BYTES} of writes, each sent once the one before is
-     * durable (so that appends arrive in order).
+     * durable, so that the store applies them in order, and so across calls: a write called
+     * while an earlier one is unanswered is sent once that one is durable, and fails unsent
+     * if it fails (it may build on it: pieces it lists, bytes appended before its own).
      */
     @Override
-    public CompletableFuture<Void> write(List<CheckpointWrite> writes) {
-        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+    public synchronized CompletableFuture<Void> write(List<CheckpointWrite> writes) {
+        CompletableFuture<Void> previous = last;
+        CompletableFuture<Void> chain = previous.isDone() ? CompletableFuture.completedFuture(null) : previous;
         WriteRequest.Builder batch = WriteRequest.newBuilder();
         long bytes = 0;
         for (CheckpointWrite w : writes) {
@@ -78,6 +83,7 @@ public final class RemoteCheckpointStore implements CheckpointStore {
             WriteRequest r = batch.build();
             chain = chain.thenCompose(x -> send(r));
         }
+        last = chain;
         return chain;
     }
 
@@ -114,8 +120,9 @@ public final class RemoteCheckpointStore implements CheckpointStore {
     }
 
     @Override
-    public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state) {
-        return write(List.of(new CheckpointWrite.State(connectionId, vip, epoch, state)));
+    public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state, long needsFrom,
+                                            long needsTo) {
+        return write(List.of(new CheckpointWrite.State(connectionId, vip, epoch, state, needsFrom, needsTo)));
     }
 
     @Override

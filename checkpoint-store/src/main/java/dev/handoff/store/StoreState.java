@@ -59,6 +59,24 @@ final class StoreState {
         }
     }
 
+    /**
+     * Refuses a state of connection {@code id} that lists send bytes [{@code from}, {@code to})
+     * unless all of them are kept (the append before it in the same round failed, or was lost).
+     */
+    void checkKeeps(String id, long from, long to) {
+        if (to == from) {
+            return;
+        }
+        Entry e = connections.get(id);
+        long start = e == null ? 0 : e.start;
+        long end = e == null ? 0 : e.start + e.length;
+        if (e == null || e.length == 0 || start > from || end < to) {
+            throw new IllegalArgumentException("state of " + id + " needs send bytes [" + from + ", " + to + ") but the store"
+                    + " keeps " + (e == null || e.length == 0 ? "none" : "[" + start + ", " + end + ")")
+                    + ": an append it builds on is missing; write from SND.UNA again");
+        }
+    }
+
     /** Whether {@code a} would leave a gap in its connection's kept stream. */
     boolean leavesGap(LogRecord.Append a) {
         Entry e = connections.get(a.id());

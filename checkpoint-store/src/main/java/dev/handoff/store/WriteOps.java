@@ -13,7 +13,8 @@ final class WriteOps {
     static WriteOp toProto(CheckpointWrite w) {
         WriteOp.Builder op = WriteOp.newBuilder().setConnectionId(w.connectionId()).setVip(w.vip()).setEpoch(w.epoch());
         switch (w) {
-            case CheckpointWrite.State x -> op.setState(ByteString.copyFrom(x.state()));
+            case CheckpointWrite.State x -> op.setState(ByteString.copyFrom(x.state())).setStateNeedsFrom(x.needsFrom())
+                    .setStateNeedsTo(x.needsTo());
             case CheckpointWrite.Append x -> op.setAppend(StreamAppend.newBuilder().setOffset(x.offset())
                     .setData(ByteString.copyFrom(x.bytes())));
             case CheckpointWrite.Trim x -> op.setTrimTo(x.offset());
@@ -29,7 +30,8 @@ final class WriteOps {
             throw new IllegalArgumentException("a write without connection_id");
         }
         return switch (op.getOpCase()) {
-            case STATE -> new CheckpointWrite.State(id, op.getVip(), op.getEpoch(), op.getState().toByteArray());
+            case STATE -> new CheckpointWrite.State(id, op.getVip(), op.getEpoch(), op.getState().toByteArray(),
+                    op.getStateNeedsFrom(), op.getStateNeedsTo());
             case APPEND -> new CheckpointWrite.Append(id, op.getVip(), op.getEpoch(), op.getAppend().getOffset(),
                     op.getAppend().getData().toByteArray());
             case TRIM_TO -> new CheckpointWrite.Trim(id, op.getVip(), op.getEpoch(), op.getTrimTo());

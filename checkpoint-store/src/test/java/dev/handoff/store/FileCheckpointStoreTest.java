@@ -77,6 +77,24 @@ class FileCheckpointStoreTest {
     }
 
     @Test
+    void aStateIsRefusedUnlessTheStoreKeepsTheSendBytesItNeeds() {
+        try (FileCheckpointStore s = open()) {
+            CompletionException none = assertThrows(CompletionException.class,
+                    () -> s.putState(ID, VIP, 0, "lists 100..110".getBytes(), 100, 110).join());
+            assertTrue(none.getCause().getMessage().contains("needs send bytes [100, 110) but the store keeps none"),
+                    none.getCause().getMessage());
+            assertTrue(s.read(ID).isEmpty(), "nothing stored");
+            s.write(List.of(new CheckpointWrite.Append(ID, VIP, 0, 100, bytes(5, 1)),
+                    new CheckpointWrite.State(ID, VIP, 0, "lists 100..105".getBytes(), 100, 105))).join();
+            CompletionException shortOf = assertThrows(CompletionException.class,
+                    () -> s.putState(ID, VIP, 0, "lists 100..110".getBytes(), 100, 110).join());
+            assertTrue(shortOf.getCause().getMessage().contains("keeps [100, 105)"), shortOf.getCause().getMessage());
+            s.putState(ID, VIP, 0, "lists nothing".getBytes(), 105, 105).join();
+            assertEquals("lists nothing", new String(s.read(ID).orElseThrow().state()));
+        }
+    }
+
+    @Test
     void aTornTailIsCutAndEveryAcknowledgedWriteSurvives() throws Exception {
         try (FileCheckpointStore s = open()) {
             for (int i = 0; i < 10; i++) {
@@ -178,6 +196,43 @@ class FileCheckpointStoreTest {
             assertTrue(s.read(OTHER).isEmpty() && s.read(ID).isEmpty() && s.read(THIRD).isEmpty(), r);
             s.putState(ID, VIP, 1 + FileCheckpointStore.LEASE_EPOCH_SKIP, "new".getBytes()).join();
             assertEquals("new", new String(s.read(ID).orElseThrow().state()), "the store works on");
+        }
+    }
+
+    /** Runs a command; fails the test with its output unless it exits 0. */
+    static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", command) + " (root needed): " + out);
+    }
+
+    @Test
+    void afterAFailedWriteEveryLaterOneIsRefusedUntilTheStoreIsReopened() throws Exception {
+        Path small = Files.createDirectories(dir.resolve("small"));
+        run("mount", "-t", "tmpfs", "-o", "size=1m", "handoff-store-test", small.toString());
+        try {
+            Path spare = small.resolve("spare");
+            Files.write(spare, new byte[256 << 10]);
+            Path logs = Files.createDirectories(small.resolve("store"));
+            try (FileCheckpointStore s = FileCheckpointStore.open(logs, clock::get)) {
+                s.appendStream(ID, VIP, 0, 0, bytes(100_000, 1)).join();
+                CompletionException full = assertThrows(CompletionException.class,
+                        () -> s.appendStream(ID, VIP, 0, 100_000, bytes(2 << 20, 2)).join());
+                assertTrue(full.getCause().getMessage().contains("could not write"), full.getCause().getMessage());
+                Files.delete(spare); // room again: a store that went on would now write, on top of a lost record
+                CompletionException later = assertThrows(CompletionException.class,
+                        () -> s.putState(ID, VIP, 0, "after".getBytes()).join());
+                assertTrue(later.getCause().getMessage().contains("refuses writes since writing its log"),
+                        later.getCause().getMessage());
+                assertThrows(CompletionException.class, () -> s.putState("other", VIP, 0, "x".getBytes()).join());
+            }
+            try (FileCheckpointStore s = FileCheckpointStore.open(logs, clock::get)) {
+                assertEquals(100_000, s.read(ID).orElseThrow().stream().length, "the durable record kept, the torn one cut");
+                s.putState(ID, VIP, 0, "reopened".getBytes()).join();
+                assertEquals("reopened", new String(s.read(ID).orElseThrow().state()));
+            }
+        } finally {
+            run("umount", small.toString());
         }
     }
 

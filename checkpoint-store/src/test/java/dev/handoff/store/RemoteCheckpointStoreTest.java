@@ -10,6 +10,7 @@ import dev.handoff.proto.v1.CheckpointStoreServiceGrpc;
 import dev.handoff.proto.v1.StreamAppend;
 import dev.handoff.proto.v1.WriteOp;
 import dev.handoff.proto.v1.WriteRequest;
+import dev.handoff.proto.v1.WriteResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -18,8 +19,10 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -83,6 +86,77 @@ class RemoteCheckpointStoreTest {
         CompletionException gap = assertThrows(CompletionException.class,
                 () -> remote.appendStream("c1", VIP, 2, 500, "x".getBytes()).join());
         assertTrue(gap.getCause() instanceof IllegalArgumentException, gap.getCause().toString());
+        CompletionException missing = assertThrows(CompletionException.class,
+                () -> remote.putState("c1", VIP, 2, "lists 0..500".getBytes(), 0, 500).join());
+        assertTrue(missing.getCause().getMessage().contains("needs send bytes [0, 500)"), missing.getCause().toString());
+    }
+
+    /** A store service that hands each Write to the test, which answers it when it likes. */
+    static final class HeldWrites extends CheckpointStoreServiceGrpc.CheckpointStoreServiceImplBase {
+        /** A Write received and its answer, in the order received. */
+        record Held(WriteRequest request, StreamObserver<WriteResponse> answer) {
+            String state() {
+                return request.getOps(0).getState().toStringUtf8();
+            }
+
+            void ok() {
+                answer.onNext(WriteResponse.getDefaultInstance());
+                answer.onCompleted();
+            }
+        }
+
+        final LinkedBlockingQueue<Held> received = new LinkedBlockingQueue<>();
+
+        @Override
+        public void write(WriteRequest request, StreamObserver<WriteResponse> answer) {
+            received.add(new Held(request, answer));
+        }
+
+        Held next() throws InterruptedException {
+            Held h = received.poll(5, TimeUnit.SECONDS);
+            assertTrue(h != null, "no Write reached the store");
+            return h;
+        }
+    }
+
+    static List<CheckpointWrite> state(String text) {
+        return List.of(new CheckpointWrite.State("c1", VIP, 1, text.getBytes()));
+    }
+
+    @Test
+    void aWriteCalledBeforeTheLastIsAnsweredIsSentAfterItAndFailsUnsentWithIt() throws Exception {
+        HeldWrites service = new HeldWrites();
+        io.grpc.Server held = InProcessServerBuilder.forName("held-writes").addService(service).build().start();
+        ManagedChannel ch = InProcessChannelBuilder.forName("held-writes").build();
+        try {
+            RemoteCheckpointStore store = new RemoteCheckpointStore(ch);
+            var first = store.write(state("1"));
+            var second = store.write(state("2"));
+            HeldWrites.Held one = service.next();
+            assertEquals("1", one.state());
+            Thread.sleep(100);
+            assertTrue(service.received.isEmpty(), "the second is not sent while the first is unanswered");
+            one.ok();
+            first.join();
+            HeldWrites.Held two = service.next();
+            assertEquals("2", two.state(), "sent once the first is durable");
+            var third = store.write(state("3"));
+            two.answer().onError(Status.UNAVAILABLE.withDescription("disk gone (test)").asRuntimeException());
+            assertThrows(CompletionException.class, second::join);
+            CompletionException unsent = assertThrows(CompletionException.class, third::join);
+            assertTrue(unsent.getCause().getMessage().contains("disk gone"), unsent.getCause().getMessage());
+            Thread.sleep(100);
+            assertTrue(service.received.isEmpty(), "the third, built on the second, never reaches the store");
+
+            var fourth = store.write(state("4"));
+            HeldWrites.Held four = service.next();
+            assertEquals("4", four.state(), "a write called after the failure was answered goes out");
+            four.ok();
+            fourth.join();
+        } finally {
+            ch.shutdownNow();
+            held.shutdownNow();
+        }
     }
 
     @Test

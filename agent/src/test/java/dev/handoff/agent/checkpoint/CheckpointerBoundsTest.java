@@ -59,8 +59,8 @@ class CheckpointerBoundsTest {
         }
 
         @Override
-        public CompletableFuture<Void> putState(String id, int vip, long epoch, byte[] state) {
-            return unlessFailing(() -> durable.putState(id, vip, epoch, state));
+        public CompletableFuture<Void> putState(String id, int vip, long epoch, byte[] state, long needsFrom, long needsTo) {
+            return unlessFailing(() -> durable.putState(id, vip, epoch, state, needsFrom, needsTo));
         }
 
         @Override
