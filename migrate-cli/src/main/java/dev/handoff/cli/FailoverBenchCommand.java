@@ -182,10 +182,15 @@ final class FailoverBenchCommand implements Callable<Integer> {
                     if (mode > 0) {
                         args.addAll(net.pki().agentArgs()); // TLS for the store, and the key sealing checkpoints
                     }
-                    try (HandoffProcess _ = HandoffProcess.start(net.hostA(), dir, args.toArray(String[]::new))) {
-                        gbps[mode][run] = timed(net, bytes, "socat -u -b 262144 TCP:" + Topology.VIP + ":9 STDOUT | wc -c");
-                        gbps[3 + mode][run] = timed(net, bytes, "curl -sS --fail -o - http://" + Topology.VIP
-                                + "/big.bin | wc -c");
+                    try (HandoffProcess agent = HandoffProcess.start(net.hostA(), dir, args.toArray(String[]::new))) {
+                        try {
+                            gbps[mode][run] = timed(net, bytes, "socat -u -b 262144 TCP:" + Topology.VIP + ":9 STDOUT | wc -c");
+                            gbps[3 + mode][run] = timed(net, bytes, "curl -sS --fail -o - http://" + Topology.VIP
+                                    + "/big.bin | wc -c");
+                        } catch (IOException e) {
+                            throw new IOException(e.getMessage() + "\nmode " + mode + ", run " + run + "; the agent's log:\n"
+                                    + agent.log(), e);
+                        }
                     }
                 }
             }

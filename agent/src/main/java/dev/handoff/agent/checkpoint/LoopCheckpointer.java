@@ -142,7 +142,15 @@ final class LoopCheckpointer {
         long wall = wallClock.getAsLong();
         for (Connection c : host.connectionsNow()) {
             alive.add(c);
-            capture(c, tracked.computeIfAbsent(c, k -> fresh()), now, wall, ops, captures);
+            int mark = ops.size();
+            try {
+                capture(c, tracked.computeIfAbsent(c, k -> fresh()), now, wall, ops, captures);
+            } catch (RuntimeException e) {
+                // A bug in checkpointing one connection costs that connection, never the loop's others.
+                ops.subList(mark, ops.size()).clear();
+                host.report(HostEvent.ERROR, c.id(), "checkpointing it failed, resetting it: " + e);
+                c.abort();
+            }
         }
         for (var it = tracked.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
@@ -192,7 +200,8 @@ final class LoopCheckpointer {
         }
         t.force = false;
         t.signature = signature;
-        long unsent = Integer.toUnsignedLong(tcp.writtenEnd() - tcp.sndUna());
+        int una = tcp.sndUnaData(); // not SND.UNA: once the FIN is acknowledged, that is one past the data
+        long unsent = Integer.toUnsignedLong(tcp.writtenEnd() - una);
         byte[] rewound = c.applicationStateBefore(unsent);
         boolean deterministic = rewound != null;
         EndpointState s = tcp.checkpointState(deterministic);
@@ -201,7 +210,7 @@ final class LoopCheckpointer {
             return; // or it is still in its handshake: nothing to resurrect yet
         }
         String id = c.id();
-        long unaOffset = c.streamOffset(tcp.sndUna());
+        long unaOffset = c.streamOffset(una);
         long endOffset = c.streamOffset(tcp.writtenEnd());
         byte[] app = deterministic ? rewound : c.applicationState();
         Ici ici = IciCodec.encode(s, now, wall, c.application(), app, epoch, false, unaOffset).toBuilder()
@@ -212,7 +221,7 @@ final class LoopCheckpointer {
             ops.add(new CheckpointWrite.Trim(id, vip, epoch, endOffset)); // the application regenerates it all
             t.appendedTo = -1;
             t.pieces.clear();
-            gate = tcp.sndUna() + (int) settings.maxBytesBetween();
+            gate = una + (int) settings.maxBytesBetween();
         } else {
             if (t.appendedTo < unaOffset) {
                 t.pieces.clear(); // nothing known in the store from SND.UNA on: send it all again
@@ -235,7 +244,7 @@ final class LoopCheckpointer {
             gate = tcp.writtenEnd() + (s.finQueued() ? 1 : 0);
         }
         t.stored = true;
-        c.rebaseStream(tcp.sndUna());
+        c.rebaseStream(una);
         captures.add(new Capture(c, t, now, s.rcvNxt(), gate));
     }
 
@@ -250,7 +259,7 @@ final class LoopCheckpointer {
         long from = t.pieces.peekFirst().getOffset();
         StreamPiece last = t.pieces.peekLast();
         byte[] bytes = new byte[(int) (last.getOffset() + last.getLength() - from)];
-        tcp.copyWritten(tcp.sndUna() + (int) (from - unaOffset), bytes, 0, bytes.length);
+        tcp.copyWritten(tcp.sndUnaData() + (int) (from - unaOffset), bytes, 0, bytes.length);
         t.pieces.clear();
         if (head != null) {
             t.pieces.add(head); // it holds bytes before SND.UNA, no longer in the buffer: kept as it is

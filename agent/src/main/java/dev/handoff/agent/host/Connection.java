@@ -53,9 +53,12 @@ public final class Connection {
         streamBaseSeq = seq;
     }
 
-    /** Sets the send stream position of SND.UNA (a restored endpoint continues its origin's numbering). */
+    /**
+     * Sets the send stream position of SND.UNA (of the data: {@link TcpConnection#sndUnaData}),
+     * so that a restored endpoint continues its origin's numbering.
+     */
     void startStreamAt(long offsetOfSndUna) {
-        streamBaseSeq = tcp.sndUna();
+        streamBaseSeq = tcp.sndUnaData();
         streamBase = offsetOfSndUna;
     }
 
@@ -70,11 +73,12 @@ public final class Connection {
      * the store and a pre-copy sends ahead of a move. On the host's loop.
      */
     public SendCopy copySendStream(long from, int max) {
-        long una = streamOffset(tcp.sndUna());
+        int unaSeq = tcp.sndUnaData(); // past an acknowledged FIN, SND.UNA is one beyond the data
+        long una = streamOffset(unaSeq);
         long start = Math.max(from, una);
         int n = (int) Math.max(0, Math.min(max, streamOffset(tcp.writtenEnd()) - start));
         byte[] data = new byte[n];
-        tcp.copyWritten(tcp.sndUna() + (int) (start - una), data, 0, n);
+        tcp.copyWritten(unaSeq + (int) (start - una), data, 0, n);
         return new SendCopy(start, data);
     }
 

@@ -400,7 +400,7 @@ public final class HostLoop implements AutoCloseable {
     /** The ICI of {@code c}, leaving out the send bytes of {@code [heldFrom, heldTo)} from SND.UNA on (its destination holds them). */
     private Ici dumpNow(Connection c, long leaseEpoch, long heldFrom, long heldTo) {
         TcpConnection t = c.tcp();
-        long una = c.streamOffset(t.sndUna());
+        long una = c.streamOffset(t.sndUnaData());
         int leaveOut = heldFrom <= una && heldTo > una ? (int) Math.min(heldTo - una, t.sendBufferUsed()) : 0;
         return IciCodec.encode(t.snapshot(leaveOut), now(), System.currentTimeMillis(), c.driver.application(),
                 c.driver.snapshot(), leaseEpoch, carryCongestion, una).toBuilder()

@@ -1695,6 +1695,11 @@ public final class TcpConnection {
     public boolean isEndOfStream() { return finReceived && recvBuffer.unread() == 0; }
     /** SND.UNA. */
     public int sndUna() { return sndUna; }
+    /**
+     * SND.UNA of the data: the first written byte the peer has not acknowledged, or the end
+     * written once all of it and the FIN are (SND.UNA then counts the FIN, one past the data).
+     */
+    public int sndUnaData() { return SeqNum.gt(sndUna, dataEnd()) ? dataEnd() : sndUna; }
     /** SND.NXT. */
     public int sndNxt() { return sndNxt; }
     /** Highest sequence number sent plus one. */
