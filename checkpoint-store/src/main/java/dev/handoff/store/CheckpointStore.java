@@ -35,8 +35,8 @@ public interface CheckpointStore extends AutoCloseable {
     /**
      * Applies {@code writes} in order; completes once all are durable (one group commit for
      * a local store, one call for a remote one). Fails whole on the first refused write.
-     * Writes are applied in the order of the calls, and a call made while an earlier one is
-     * unanswered fails if that one fails.
+     * Calls at once may be applied in any order; see {@link #orderedWriter()}. The store may
+     * keep the arrays of {@code writes} as they are: the caller must not change them after.
      */
     default CompletableFuture<Void> write(List<CheckpointWrite> writes) {
         CompletableFuture<?>[] all = new CompletableFuture<?>[writes.size()];
@@ -50,6 +50,25 @@ public interface CheckpointStore extends AutoCloseable {
             };
         }
         return CompletableFuture.allOf(all);
+    }
+
+    /** Writes of one writer whose writes build on each other (a checkpointer's rounds, several in flight). */
+    @FunctionalInterface
+    interface OrderedWriter {
+        /**
+         * Like {@link CheckpointStore#write}, applied after every write made before through
+         * this writer; it may fail unapplied if one of those fails.
+         */
+        CompletableFuture<Void> write(List<CheckpointWrite> writes);
+    }
+
+    /**
+     * A writer whose writes are applied in the order of its calls, not held up by other
+     * writers'. By default this store's own {@link #write}, for a store that applies every
+     * write in call order (one queue).
+     */
+    default OrderedWriter orderedWriter() {
+        return this::write;
     }
 
     /** The last durable checkpoint of a connection, if any. */

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * a deadline; a stale epoch comes back as {@link StaleEpochException}, any other failure
  * as an exception naming the store's status.
  */
-public final class RemoteCheckpointStore implements CheckpointStore {
+public final class RemoteCheckpointStore implements BatchedCheckpointStore {
     /** Largest Write request sent, bytes (a quarter of what the store's server takes, {@link StoreServer#MAX_MESSAGE}). */
     static final long BATCH_BYTES = StoreServer.MAX_MESSAGE / 4;
     /** Deadline of each call, ms. */
@@ -35,8 +35,6 @@ public final class RemoteCheckpointStore implements CheckpointStore {
 
     /** The store's channel (owned by the caller). */
     private final Channel channel;
-    /** The last write called; one called before it is answered is sent after it (guarded by this). */
-    private CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
 
     public RemoteCheckpointStore(Channel channel) {
         this.channel = channel;
@@ -57,14 +55,37 @@ public final class RemoteCheckpointStore implements CheckpointStore {
 
     /**
      * One Write call per {@link #BATCH_BYTES} of writes, each sent once the one before is
-     * durable, so that the store applies them in order, and so across calls: a write called
-     * while an earlier one is unanswered is sent once that one is durable, and fails unsent
-     * if it fails (it may build on it: pieces it lists, bytes appended before its own).
+     * durable (so that appends arrive in order). Calls at once go at once: the store may
+     * apply them in any order.
      */
     @Override
-    public synchronized CompletableFuture<Void> write(List<CheckpointWrite> writes) {
-        CompletableFuture<Void> previous = last;
-        CompletableFuture<Void> chain = previous.isDone() ? CompletableFuture.completedFuture(null) : previous;
+    public CompletableFuture<Void> write(List<CheckpointWrite> writes) {
+        return writeAfter(CompletableFuture.completedFuture(null), writes);
+    }
+
+    /**
+     * Writes called while an earlier one of the same writer is unanswered are sent once that
+     * one is durable, and fail unsent if it fails (they may build on it: pieces a state
+     * lists, bytes appended before their own). The store's answers arrive in any order
+     * otherwise: concurrent calls are handled on several threads.
+     */
+    @Override
+    public OrderedWriter orderedWriter() {
+        return new OrderedWriter() {
+            /** The last write called (guarded by this writer). */
+            private CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
+
+            @Override
+            public synchronized CompletableFuture<Void> write(List<CheckpointWrite> writes) {
+                last = writeAfter(last.isDone() ? CompletableFuture.completedFuture(null) : last, writes);
+                return last;
+            }
+        };
+    }
+
+    /** The Write calls for {@code writes}, the first sent once {@code previous} is durable. */
+    private CompletableFuture<Void> writeAfter(CompletableFuture<Void> previous, List<CheckpointWrite> writes) {
+        CompletableFuture<Void> chain = previous;
         WriteRequest.Builder batch = WriteRequest.newBuilder();
         long bytes = 0;
         for (CheckpointWrite w : writes) {
@@ -83,7 +104,6 @@ public final class RemoteCheckpointStore implements CheckpointStore {
             WriteRequest r = batch.build();
             chain = chain.thenCompose(x -> send(r));
         }
-        last = chain;
         return chain;
     }
 
@@ -117,27 +137,6 @@ public final class RemoteCheckpointStore implements CheckpointStore {
             case INVALID_ARGUMENT -> new IllegalArgumentException(s.getDescription());
             default -> new IllegalStateException("checkpoint store: " + s.getCode() + " " + s.getDescription(), t);
         };
-    }
-
-    @Override
-    public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state, long needsFrom,
-                                            long needsTo) {
-        return write(List.of(new CheckpointWrite.State(connectionId, vip, epoch, state, needsFrom, needsTo)));
-    }
-
-    @Override
-    public CompletableFuture<Void> appendStream(String connectionId, int vip, long epoch, long offset, byte[] bytes) {
-        return write(List.of(new CheckpointWrite.Append(connectionId, vip, epoch, offset, bytes)));
-    }
-
-    @Override
-    public CompletableFuture<Void> trimStream(String connectionId, int vip, long epoch, long offset) {
-        return write(List.of(new CheckpointWrite.Trim(connectionId, vip, epoch, offset)));
-    }
-
-    @Override
-    public CompletableFuture<Void> delete(String connectionId, int vip, long epoch) {
-        return write(List.of(new CheckpointWrite.Delete(connectionId, vip, epoch)));
     }
 
     @Override

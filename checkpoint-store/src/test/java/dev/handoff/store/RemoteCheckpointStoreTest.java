@@ -124,12 +124,12 @@ class RemoteCheckpointStoreTest {
     }
 
     @Test
-    void aWriteCalledBeforeTheLastIsAnsweredIsSentAfterItAndFailsUnsentWithIt() throws Exception {
+    void anOrderedWriterSendsAWriteAfterTheOneBeforeAndFailsItUnsentWithIt() throws Exception {
         HeldWrites service = new HeldWrites();
         io.grpc.Server held = InProcessServerBuilder.forName("held-writes").addService(service).build().start();
         ManagedChannel ch = InProcessChannelBuilder.forName("held-writes").build();
         try {
-            RemoteCheckpointStore store = new RemoteCheckpointStore(ch);
+            CheckpointStore.OrderedWriter store = new RemoteCheckpointStore(ch).orderedWriter();
             var first = store.write(state("1"));
             var second = store.write(state("2"));
             HeldWrites.Held one = service.next();

@@ -32,10 +32,16 @@ import java.util.function.LongSupplier;
 final class LoopCheckpointer {
     /** Delay of the round that follows one which stored send bytes, ms. */
     static final long FOLLOW_UP_MS = 1;
+    /**
+     * Most rounds sent and not yet confirmed. A strict application's bytes wait in its send
+     * buffer from its write until the peer acknowledges them; with one round at a time they
+     * also waited for the round before to be confirmed before being captured at all.
+     */
+    static final int MAX_IN_FLIGHT = 4;
     /** The loop whose connections are checkpointed. */
     private final HostLoop host;
-    /** Where checkpoints go. */
-    private final CheckpointStore store;
+    /** Where checkpoints go: this loop's rounds, applied in the order sent. */
+    private final CheckpointStore.OrderedWriter store;
     /** Interval and bounds. */
     private final CheckpointSettings settings;
     /** Lease epochs to write under. */
@@ -50,12 +56,10 @@ final class LoopCheckpointer {
     private final LongSupplier wallClock;
     /** What is known of each connection (loop only). */
     private final Map<Connection, Tracked> tracked = new IdentityHashMap<>();
-    /** Waiting for the round in flight, or for the next one (loop only). */
+    /** Waiting for the next round to be sent (loop only). */
     private final List<CompletableFuture<Void>> waiters = new ArrayList<>();
-    /** Waiting for the round after the one in flight. */
-    private final List<CompletableFuture<Void>> nextWaiters = new ArrayList<>();
-    /** A round is being written. */
-    private boolean writing;
+    /** Rounds sent to the store and not yet finished, oldest first (loop only). */
+    private final ArrayDeque<Round> inFlight = new ArrayDeque<>();
     /** Connections stopped by the MSL bound (or a lost lease) are being reported. */
     private boolean stalled;
     /** Schedules follow-up rounds, or null when driven by hand. */
@@ -69,7 +73,7 @@ final class LoopCheckpointer {
 
     /** One connection's checkpointing state. */
     private static final class Tracked {
-        /** Stream offset up to which its send bytes are in the store (or in the round in flight); -1 unknown. */
+        /** Stream offset up to which its send bytes are in the store (or in rounds in flight); -1 unknown. */
         long appendedTo = -1;
         /** Host time of the capture of its last confirmed checkpoint. */
         long durableAt;
@@ -91,12 +95,37 @@ final class LoopCheckpointer {
     private record Capture(Connection c, Tracked t, long at, int ackTo, int gate) {
     }
 
+    /** A round sent to the store: finished in the order sent, whatever order the answers come in. */
+    private static final class Round {
+        /** What it promised each connection it captured. */
+        final List<Capture> captures;
+        /** Writes in it. */
+        final int writes;
+        /** Send bytes appended by it. */
+        final long bytes;
+        /** Waiting for it to be durable. */
+        final List<CompletableFuture<Void>> waiters;
+        /** The store answered. */
+        boolean answered;
+        /** Why it failed: the store's error, or that of an earlier round it may build on; null if durable. */
+        Throwable error;
+        /** It failed because an earlier round did (reported with that round, not again). */
+        boolean voided;
+
+        Round(List<Capture> captures, int writes, long bytes, List<CompletableFuture<Void>> waiters) {
+            this.captures = captures;
+            this.writes = writes;
+            this.bytes = bytes;
+            this.waiters = waiters;
+        }
+    }
+
     /** The part for {@code loop}; the loop holds new and moved-in connections until their first checkpoint from now on. */
     LoopCheckpointer(HostLoop loop, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs,
                      CheckpointSeal seal, LongSupplier clock, LongSupplier wallClock) {
         this.seal = seal;
         this.host = loop;
-        this.store = store;
+        this.store = store.orderedWriter();
         this.settings = settings;
         this.epochs = epochs;
         this.clock = clock;
@@ -121,19 +150,21 @@ final class LoopCheckpointer {
                     .orElseThrow(() -> new IllegalArgumentException("no connection " + id + " on host " + host.name()));
             tracked.computeIfAbsent(c, k -> fresh()).force = true;
             CompletableFuture<Void> done = new CompletableFuture<>();
-            (writing ? nextWaiters : waiters).add(done);
-            if (!writing) {
-                tick();
-            }
+            waiters.add(done);
+            tick(); // or, with every slot taken, the round sent when the oldest is confirmed
             return done;
         }).thenCompose(f -> f);
     }
 
-    /** One round (on the loop): bounds first, then a batch of what changed, unless one is in flight. */
+    /**
+     * One round (on the loop): bounds first, then a batch of what changed since the last round
+     * sent, unless {@link #MAX_IN_FLIGHT} rounds await the store. The store applies rounds in
+     * the order sent ({@link CheckpointStore#orderedWriter}).
+     */
     void tick() {
         long now = clock.getAsLong();
         enforceBounds(now);
-        if (writing) {
+        if (inFlight.size() >= MAX_IN_FLIGHT) {
             return;
         }
         List<CheckpointWrite> ops = new ArrayList<>();
@@ -162,12 +193,34 @@ final class LoopCheckpointer {
             }
         }
         if (ops.isEmpty()) {
-            complete(waiters, null);
+            if (inFlight.isEmpty()) {
+                complete(waiters, null);
+            } else {
+                inFlight.peekLast().waiters.addAll(waiters); // durable once what is in flight is
+                waiters.clear();
+            }
             return;
         }
-        writing = true;
         long bytes = ops.stream().mapToLong(w -> w instanceof CheckpointWrite.Append a ? a.bytes().length : 0).sum();
-        store.write(ops).whenComplete((ok, error) -> host.execute(() -> finish(captures, ops.size(), bytes, error)));
+        Round round = new Round(captures, ops.size(), bytes, new ArrayList<>(waiters));
+        waiters.clear();
+        inFlight.addLast(round);
+        store.write(ops).whenComplete((ok, error) -> host.execute(() -> answered(round, error)));
+        if (bytes > 0) {
+            followUp();
+        }
+    }
+
+    /**
+     * Strict applications wait for their bytes to be stored: while they write, the next round
+     * goes as soon as they have written again (a round after one that carried send bytes, and
+     * after its answer opened the gate), not at the next interval. Not when driven by hand.
+     */
+    private void followUp() {
+        ScheduledExecutorService t = timer;
+        if (t != null) {
+            t.schedule(() -> host.execute(this::tick), FOLLOW_UP_MS, TimeUnit.MILLISECONDS);
+        }
     }
 
     private Tracked fresh() {
@@ -239,7 +292,11 @@ final class LoopCheckpointer {
             if (t.pieces.size() > MAX_PIECES) {
                 mergePieces(c, t, unaOffset);
             }
-            ops.add(new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.copyOf(t.pieces))));
+            long needsFrom = t.pieces.isEmpty() ? endOffset : t.pieces.peekFirst().getOffset();
+            // Refused unless the store keeps the bytes the pieces list: one an earlier round in
+            // flight appended may yet fail.
+            ops.add(new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.copyOf(t.pieces)), needsFrom,
+                    endOffset));
             t.appendedTo = endOffset;
             gate = tcp.writtenEnd() + (s.finQueued() ? 1 : 0);
         }
@@ -300,28 +357,54 @@ final class LoopCheckpointer {
         }
     }
 
-    /** The round is durable (or failed): open what it covers, or leave everything held. */
-    private void finish(List<Capture> captures, int count, long bytes, Throwable error) {
-        writing = false;
-        List<CompletableFuture<Void>> done = new ArrayList<>(waiters);
-        waiters.clear();
-        waiters.addAll(nextWaiters);
-        nextWaiters.clear();
-        if (error != null) {
-            for (Capture k : captures) {
-                k.t().appendedTo = -1; // re-send from SND.UNA next time (writes are idempotent)
-                k.t().pieces.clear();
-                k.t().signature = Long.MIN_VALUE;
+    /** The store answered {@code round}: finishes it and every answered round after it, in the order sent. */
+    private void answered(Round round, Throwable error) {
+        round.answered = true;
+        if (round.error == null) {
+            round.error = error;
+        }
+        boolean stored = false;
+        while (!inFlight.isEmpty() && inFlight.peekFirst().answered) {
+            Round r = inFlight.removeFirst();
+            stored |= r.error == null && r.bytes > 0;
+            finish(r);
+        }
+        if (!waiters.isEmpty()) {
+            tick(); // asked for while every slot was taken
+        } else if (stored) {
+            followUp();
+        }
+    }
+
+    /** The oldest round is durable (or failed): open what it covers, or leave everything held. */
+    private void finish(Round round) {
+        if (round.error != null) {
+            for (Round later : inFlight) {
+                // Built on this one's writes (pieces listed, bytes appended after them): failed
+                // too, whatever the store answers; the next round starts over from SND.UNA.
+                if (later.error == null) {
+                    later.error = round.error;
+                    later.voided = true;
+                }
             }
-            stall("checkpoint round of " + captures.size() + " connections failed: "
-                    + rootMessage(error) + "; nothing new is acknowledged or sent until one succeeds");
-            complete(done, error);
+            for (Round r : concat(round, inFlight)) {
+                for (Capture k : r.captures) {
+                    k.t().appendedTo = -1; // re-send from SND.UNA next time (writes are idempotent)
+                    k.t().pieces.clear();
+                    k.t().signature = Long.MIN_VALUE;
+                }
+            }
+            if (!round.voided) {
+                stall("checkpoint round of " + round.captures.size() + " connections failed: "
+                        + rootMessage(round.error) + "; nothing new is acknowledged or sent until one succeeds");
+            }
+            complete(round.waiters, round.error);
             return;
         }
         rounds++;
-        writes += count;
-        bytesAppended += bytes;
-        for (Capture k : captures) {
+        writes += round.writes;
+        bytesAppended += round.bytes;
+        for (Capture k : round.captures) {
             if (tracked.get(k.c()) != k.t()) {
                 continue; // it left meanwhile
             }
@@ -335,14 +418,14 @@ final class LoopCheckpointer {
             stalled = false;
             host.report(HostEvent.CHECKPOINT_RESUMED, host.name(), "checkpoints confirmed again");
         }
-        complete(done, null);
-        if (!waiters.isEmpty()) {
-            tick();
-        } else if (bytes > 0 && timer != null) {
-            // Strict applications wait for their bytes to be stored: while they write, the next
-            // round goes as soon as they have written again, not at the next interval.
-            timer.schedule(() -> host.execute(this::tick), FOLLOW_UP_MS, TimeUnit.MILLISECONDS);
-        }
+        complete(round.waiters, null);
+    }
+
+    private static List<Round> concat(Round first, ArrayDeque<Round> rest) {
+        List<Round> all = new ArrayList<>(rest.size() + 1);
+        all.add(first);
+        all.addAll(rest);
+        return all;
     }
 
     /** MSL bound: a connection whose last confirmed checkpoint is about to pass the MSL sends nothing new. */
