@@ -307,23 +307,48 @@ public final class FileCheckpointStore implements CheckpointStore {
     @Override
     public CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state, long needsFrom,
                                             long needsTo) {
-        return enqueue(new Pending(new LogRecord.State(connectionId, vip, epoch, state.clone()), null,
-                new StreamNeed(needsFrom, needsTo), new CompletableFuture<>())).thenApply(x -> null);
+        return submit(new CheckpointWrite.State(connectionId, vip, epoch, state.clone(), needsFrom, needsTo));
     }
 
     @Override
     public CompletableFuture<Void> appendStream(String connectionId, int vip, long epoch, long offset, byte[] bytes) {
-        return submit(new LogRecord.Append(connectionId, vip, epoch, offset, bytes.clone()));
+        return submit(new CheckpointWrite.Append(connectionId, vip, epoch, offset, bytes.clone()));
     }
 
     @Override
     public CompletableFuture<Void> trimStream(String connectionId, int vip, long epoch, long offset) {
-        return submit(new LogRecord.Trim(connectionId, vip, epoch, offset));
+        return submit(new CheckpointWrite.Trim(connectionId, vip, epoch, offset));
     }
 
     @Override
     public CompletableFuture<Void> delete(String connectionId, int vip, long epoch) {
-        return submit(new LogRecord.Delete(connectionId, vip, epoch));
+        return submit(new CheckpointWrite.Delete(connectionId, vip, epoch));
+    }
+
+    /**
+     * Keeps the arrays of {@code writes} as they are, without the copy a single write makes
+     * (the caller gives them up); all are queued at once, so they share a group commit.
+     */
+    @Override
+    public CompletableFuture<Void> write(List<CheckpointWrite> writes) {
+        CompletableFuture<?>[] all = new CompletableFuture<?>[writes.size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = submit(writes.get(i));
+        }
+        return CompletableFuture.allOf(all);
+    }
+
+    /** Queues {@code w} for the writer, its arrays as they are. */
+    private CompletableFuture<Void> submit(CheckpointWrite w) {
+        LogRecord r = switch (w) {
+            case CheckpointWrite.State x -> new LogRecord.State(x.connectionId(), x.vip(), x.epoch(), x.state());
+            case CheckpointWrite.Append x -> new LogRecord.Append(x.connectionId(), x.vip(), x.epoch(), x.offset(), x.bytes());
+            case CheckpointWrite.Trim x -> new LogRecord.Trim(x.connectionId(), x.vip(), x.epoch(), x.offset());
+            case CheckpointWrite.Delete x -> new LogRecord.Delete(x.connectionId(), x.vip(), x.epoch());
+        };
+        StreamNeed need = w instanceof CheckpointWrite.State x && x.needsTo() > x.needsFrom()
+                ? new StreamNeed(x.needsFrom(), x.needsTo()) : null;
+        return enqueue(new Pending(r, null, need, new CompletableFuture<>())).thenApply(x -> null);
     }
 
     @Override
@@ -375,10 +400,6 @@ public final class FileCheckpointStore implements CheckpointStore {
         synchronized (state) {
             return state.lease(vip);
         }
-    }
-
-    private CompletableFuture<Void> submit(LogRecord r) {
-        return enqueue(new Pending(r, null, null, new CompletableFuture<>())).thenApply(x -> null);
     }
 
     private CompletableFuture<Object> enqueue(Pending p) {
@@ -449,9 +470,13 @@ public final class FileCheckpointStore implements CheckpointStore {
                 state.apply(r);
                 cache.invalidate(idOf(r));
                 accepted.add(new Pending(r, p.lease(), null, p.done()));
-                byte[] body = r.encode();
-                out.add(header(body));
-                out.add(ByteBuffer.wrap(body));
+                byte[] head = r.head();
+                byte[] payload = r.payload(); // written as it is: a checkpoint's send bytes are not copied again
+                out.add(header(head, payload));
+                out.add(ByteBuffer.wrap(head));
+                if (payload.length > 0) {
+                    out.add(ByteBuffer.wrap(payload));
+                }
             }
         }
         long bytes = 0;
@@ -494,15 +519,19 @@ public final class FileCheckpointStore implements CheckpointStore {
         };
     }
 
-    /** A record's header: its body's length and CRC (written before the body, without copying it). */
-    private static ByteBuffer header(byte[] body) {
-        return ByteBuffer.allocate(LogRecord.HEADER).putInt(body.length).putInt(crc(body)).flip();
+    /** The header of a record whose body is {@code head} then {@code payload}: its length and CRC (written before it). */
+    private static ByteBuffer header(byte[] head, byte[] payload) {
+        CRC32C c = new CRC32C();
+        c.update(head);
+        c.update(payload);
+        return ByteBuffer.allocate(LogRecord.HEADER).putInt(head.length + payload.length).putInt((int) c.getValue()).flip();
     }
 
     private static ByteBuffer frame(LogRecord r) {
-        byte[] body = r.encode();
-        ByteBuffer b = ByteBuffer.allocate(LogRecord.HEADER + body.length);
-        b.put(header(body)).put(body).flip();
+        byte[] head = r.head();
+        byte[] payload = r.payload();
+        ByteBuffer b = ByteBuffer.allocate(LogRecord.HEADER + head.length + payload.length);
+        b.put(header(head, payload)).put(head).put(payload).flip();
         return b;
     }
 

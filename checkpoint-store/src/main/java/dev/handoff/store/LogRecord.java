@@ -47,26 +47,30 @@ sealed interface LogRecord {
         };
     }
 
-    /** The body, as written after the header. */
-    default byte[] encode() {
-        int payload = switch (this) {
-            case State s -> s.state().length;
-            case Append a -> a.bytes().length;
-            default -> 0;
+    /** The bytes a record carries at the end of its body (a state's, an append's), written as they are. */
+    default byte[] payload() {
+        return switch (this) {
+            case State s -> s.state();
+            case Append a -> a.bytes();
+            default -> new byte[0];
         };
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(payload + 128); // one buffer, never regrown
+    }
+
+    /** The body before its {@link #payload()}: type, connection, offset, the payload's length. */
+    default byte[] head() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             switch (this) {
                 case State s -> {
                     out.writeByte(1);
                     connection(out, s.id(), s.vip(), s.epoch());
-                    blob(out, s.state());
+                    out.writeInt(s.state().length);
                 }
                 case Append a -> {
                     out.writeByte(2);
                     connection(out, a.id(), a.vip(), a.epoch());
                     out.writeLong(a.offset());
-                    blob(out, a.bytes());
+                    out.writeInt(a.bytes().length);
                 }
                 case Trim t -> {
                     out.writeByte(3);
@@ -113,11 +117,6 @@ sealed interface LogRecord {
         out.writeUTF(id);
         out.writeInt(vip);
         out.writeLong(epoch);
-    }
-
-    private static void blob(DataOutputStream out, byte[] b) throws IOException {
-        out.writeInt(b.length);
-        out.write(b);
     }
 
     private static byte[] blob(DataInputStream in) throws IOException {

@@ -1,6 +1,5 @@
 package dev.handoff.store;
 
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,12 +20,8 @@ final class StoreState {
         long epoch;
         /** ICI without the send queue. */
         byte[] state = new byte[0];
-        /** Stream offset of {@code stream[0]}. */
-        long start;
-        /** Send bytes kept (the first {@code length} of the array). */
-        byte[] stream = new byte[0];
-        /** Bytes used in {@code stream}. */
-        int length;
+        /** Send bytes kept. */
+        final KeptStream stream = new KeptStream();
     }
 
     /**
@@ -51,8 +46,8 @@ final class StoreState {
         }
         if (r instanceof LogRecord.Append a) {
             Entry e = connections.get(a.id());
-            long end = e == null ? a.offset() : e.start + e.length;
-            if (e != null && e.length > 0 && a.offset() > end) {
+            long end = e == null ? a.offset() : e.stream.end();
+            if (e != null && e.stream.length() > 0 && a.offset() > end) {
                 throw new IllegalArgumentException("append at stream offset " + a.offset() + " leaves a gap after "
                         + end + " for " + a.id() + ": send the bytes in between first");
             }
@@ -68,11 +63,10 @@ final class StoreState {
             return;
         }
         Entry e = connections.get(id);
-        long start = e == null ? 0 : e.start;
-        long end = e == null ? 0 : e.start + e.length;
-        if (e == null || e.length == 0 || start > from || end < to) {
+        boolean none = e == null || e.stream.length() == 0;
+        if (none || e.stream.start() > from || e.stream.end() < to) {
             throw new IllegalArgumentException("state of " + id + " needs send bytes [" + from + ", " + to + ") but the store"
-                    + " keeps " + (e == null || e.length == 0 ? "none" : "[" + start + ", " + end + ")")
+                    + " keeps " + (none ? "none" : "[" + e.stream.start() + ", " + e.stream.end() + ")")
                     + ": an append it builds on is missing; write from SND.UNA again");
         }
     }
@@ -80,7 +74,7 @@ final class StoreState {
     /** Whether {@code a} would leave a gap in its connection's kept stream. */
     boolean leavesGap(LogRecord.Append a) {
         Entry e = connections.get(a.id());
-        return e != null && e.length > 0 && a.offset() > e.start + e.length;
+        return e != null && e.stream.length() > 0 && a.offset() > e.stream.end();
     }
 
     /** The connections checkpointed. */
@@ -108,8 +102,8 @@ final class StoreState {
                 Entry e = entry(s.id(), s.vip(), s.epoch());
                 e.state = s.state();
             }
-            case LogRecord.Append a -> append(entry(a.id(), a.vip(), a.epoch()), a.offset(), a.bytes());
-            case LogRecord.Trim t -> trim(entry(t.id(), t.vip(), t.epoch()), t.offset());
+            case LogRecord.Append a -> entry(a.id(), a.vip(), a.epoch()).stream.append(a.offset(), a.bytes());
+            case LogRecord.Trim t -> entry(t.id(), t.vip(), t.epoch()).stream.trim(t.offset());
             case LogRecord.Delete d -> connections.remove(d.id());
             case LogRecord.LeaseGranted l -> leases.put(l.lease().vip(), l.lease());
         }
@@ -122,40 +116,10 @@ final class StoreState {
         return e;
     }
 
-    private static void append(Entry e, long offset, byte[] bytes) {
-        if (e.length == 0 && offset != e.start + e.length) {
-            e.start = offset; // an empty stream starts where its first bytes go
-        }
-        long end = e.start + e.length;
-        long skip = Math.max(0, end - offset); // bytes already kept (a retried write)
-        if (skip >= bytes.length) {
-            return;
-        }
-        int add = (int) (bytes.length - skip);
-        if (e.length + add > e.stream.length) {
-            e.stream = Arrays.copyOf(e.stream, Math.max(e.length + add, 2 * e.stream.length));
-        }
-        System.arraycopy(bytes, (int) skip, e.stream, e.length, add);
-        e.length += add;
-    }
-
-    private static void trim(Entry e, long offset) {
-        long drop = Math.min(e.length, offset - e.start);
-        if (drop <= 0) {
-            return;
-        }
-        System.arraycopy(e.stream, (int) drop, e.stream, 0, e.length - (int) drop);
-        e.length -= (int) drop;
-        e.start += drop;
-        if (e.stream.length > 4096 && e.length < e.stream.length / 4) {
-            e.stream = Arrays.copyOf(e.stream, Math.max(4096, e.length * 2)); // give memory back
-        }
-    }
-
     Optional<Checkpoint> read(String id) {
         Entry e = connections.get(id);
         return e == null ? Optional.empty()
-                : Optional.of(new Checkpoint(id, e.vip, e.epoch, e.state, e.start, Arrays.copyOf(e.stream, e.length)));
+                : Optional.of(new Checkpoint(id, e.vip, e.epoch, e.state, e.stream.start(), e.stream.toArray()));
     }
 
     List<String> connectionsOf(int vip) {
@@ -209,7 +173,7 @@ final class StoreState {
         for (Map.Entry<String, Entry> x : connections.entrySet()) {
             Entry e = x.getValue();
             out.add(new LogRecord.State(x.getKey(), e.vip, e.epoch, e.state));
-            out.add(new LogRecord.Append(x.getKey(), e.vip, e.epoch, e.start, Arrays.copyOf(e.stream, e.length)));
+            out.add(new LogRecord.Append(x.getKey(), e.vip, e.epoch, e.stream.start(), e.stream.toArray()));
         }
         return out;
     }
@@ -218,7 +182,7 @@ final class StoreState {
     long liveBytes() {
         long n = 0;
         for (Entry e : connections.values()) {
-            n += e.state.length + e.length + 64L;
+            n += e.state.length + e.stream.length() + 64L;
         }
         return n + 64L * leases.size();
     }
