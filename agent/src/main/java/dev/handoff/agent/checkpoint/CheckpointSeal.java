@@ -2,6 +2,7 @@ package dev.handoff.agent.checkpoint;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.ici.InvalidIciException;
 import dev.handoff.agent.wire.Ipv4Address;
@@ -35,7 +36,7 @@ final class CheckpointSeal {
     /** A piece of {@code connectionId}'s send stream at {@code offset}, tagged. */
     StreamPiece piece(String connectionId, long offset, byte[] bytes) {
         return StreamPiece.newBuilder().setOffset(offset).setLength(bytes.length)
-                .setTag(seal.seal("piece " + connectionId + " " + offset, ByteString.copyFrom(bytes))).build();
+                .setTag(seal.seal("piece " + connectionId + " " + offset, UnsafeByteOperations.unsafeWrap(bytes))).build();
     }
 
     /** The state record of a checkpoint: {@code ici} and {@code pieces}, sealed for {@code connectionId} on {@code vip}. */
@@ -87,7 +88,8 @@ final class CheckpointSeal {
                     + Ipv4Address.format(cp.vip()) + ", epoch " + cp.epoch() + ")");
         }
         for (StreamPiece p : body.getPiecesList()) {
-            ByteString bytes = ByteString.copyFrom(cp.stream(), (int) (p.getOffset() - cp.streamStart()), p.getLength());
+            ByteString bytes = UnsafeByteOperations.unsafeWrap(cp.stream(), (int) (p.getOffset() - cp.streamStart()),
+                    p.getLength()); // only read, to check its tag
             try {
                 seal.check("piece " + id + " " + p.getOffset(), bytes, p.getTag());
             } catch (InvalidIciException e) {
