@@ -5,6 +5,7 @@ import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.store.CheckpointStore;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.LongSupplier;
@@ -13,12 +14,14 @@ import java.util.function.ToLongFunction;
 /**
  * Checkpoints every connection of a host into a store, in rounds (issue 5 "Checkpointing").
  * A round captures, on the host's loop, what changed since the last one: each endpoint's
- * state without queues, and for strict applications the send bytes written since; all of it
- * goes to the store as one batch (one group commit). When the store confirms, each endpoint
- * may acknowledge up to the copied_seq captured and send what the checkpoint covers (strict)
- * or up to {@link CheckpointSettings#maxBytesBetween} beyond it (deterministic). When the
- * store does not confirm in time, an endpoint whose checkpoint would pass the MSL stops
- * sending new data, and says so.
+ * state without queues, and for strict applications the send bytes written since; a thread
+ * of the loop's own (its sealer) tags the bytes and seals the states, and all of it goes to
+ * the store as one batch (one group commit). Rounds follow each other without waiting for
+ * the store's answers (a few in flight), and are finished in order. When the store
+ * confirms, each endpoint may acknowledge up to the copied_seq captured and send what the
+ * checkpoint covers (strict) or up to {@link CheckpointSettings#maxBytesBetween} beyond it
+ * (deterministic). When the store does not confirm in time, an endpoint whose checkpoint
+ * would pass the MSL stops sending new data, and says so.
  *
  * <p>A host with several event loops gets one part per loop ({@link LoopCheckpointer}), each
  * round of a part on its own loop; the store's group commit joins the parts' writes.
@@ -26,6 +29,8 @@ import java.util.function.ToLongFunction;
 public final class Checkpointer implements AutoCloseable {
     /** One part per event loop of the host, in loop order. */
     private final List<LoopCheckpointer> parts;
+    /** Each part's sealer: a thread that seals its rounds and hands them to the store, in order. */
+    private final List<ExecutorService> sealers;
     /** The host, for names in logs and errors. */
     private final Host host;
     /** Runs the rounds of every part, or null until {@link #start()} (driven by hand in tests). */
@@ -39,8 +44,10 @@ public final class Checkpointer implements AutoCloseable {
                         LongSupplier clock, LongSupplier wallClock) {
         this.host = host;
         CheckpointSeal sealing = new CheckpointSeal(seal);
-        this.parts = host.loops().stream()
-                .map(l -> new LoopCheckpointer(l, store, settings, epochs, sealing, clock, wallClock)).toList();
+        this.sealers = host.loops().stream().map(l -> Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("checkpoint-seal-" + l.name()).daemon().factory())).toList();
+        this.parts = java.util.stream.IntStream.range(0, sealers.size()).mapToObj(i -> new LoopCheckpointer(
+                host.loops().get(i), store, settings, epochs, sealing, sealers.get(i), clock, wallClock)).toList();
     }
 
     /** One on the host's clock and the system's wall clock. */
@@ -96,12 +103,13 @@ public final class Checkpointer implements AutoCloseable {
         return parts.stream().mapToLong(counter).sum();
     }
 
-    /** Stops the rounds (the store is the caller's to close). */
+    /** Stops the rounds (the store is the caller's to close); a round being sealed still goes to the store. */
     @Override
     public synchronized void close() {
         if (timer != null) {
             timer.shutdownNow();
             timer = null;
         }
+        sealers.forEach(ExecutorService::shutdown);
     }
 }

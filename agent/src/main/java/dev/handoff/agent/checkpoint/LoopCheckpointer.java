@@ -21,9 +21,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The part of a {@link Checkpointer} that checkpoints the connections of one event loop:
@@ -46,6 +49,12 @@ final class LoopCheckpointer {
     private final CheckpointSettings settings;
     /** Lease epochs to write under. */
     private final LeaseEpochs epochs;
+    /**
+     * Runs what a round costs beyond capturing it, in the order rounds are sent: tagging new
+     * send pieces and sealing states (HMAC over every byte a strict application sends, at up
+     * to a gigabyte a second), and handing the writes to the store; off the loop.
+     */
+    private final Executor sealer;
     /** Seals each checkpoint's state and tags its send pieces. */
     private final CheckpointSeal seal;
     /** Most send pieces listed in one checkpoint before the newer ones are merged. */
@@ -88,11 +97,45 @@ final class LoopCheckpointer {
         /** Moved here without its VIP: never checkpointed here, never held or stopped. */
         boolean unprotected;
         /** The pieces of its send stream kept in the store, in order, from the one holding SND.UNA on. */
-        final ArrayDeque<StreamPiece> pieces = new ArrayDeque<>();
+        final ArrayDeque<Piece> pieces = new ArrayDeque<>();
     }
 
-    /** What a round promised one connection once durable. */
-    private record Capture(Connection c, Tracked t, long at, int ackTo, int gate) {
+    /**
+     * A piece of a connection's send stream appended to the store, listed in its states. Made
+     * on the loop; tagged once, by the sealer, before the first state listing it is sealed.
+     */
+    private static final class Piece {
+        /** Stream offset of its first byte. */
+        final long offset;
+        /** Its length, bytes. */
+        final int length;
+        /** Its bytes until tagged (the sealer's thread only). */
+        private byte[] bytes;
+        /** Its tagged form once tagged (the sealer's thread only). */
+        private StreamPiece tagged;
+
+        Piece(long offset, byte[] bytes) {
+            this.offset = offset;
+            this.length = bytes.length;
+            this.bytes = bytes;
+        }
+
+        long end() {
+            return offset + length;
+        }
+
+        /** Its tagged form, tagging it the first time (on the sealer). */
+        StreamPiece tagged(CheckpointSeal seal, String connectionId) {
+            if (tagged == null) {
+                tagged = seal.piece(connectionId, offset, bytes);
+                bytes = null;
+            }
+            return tagged;
+        }
+    }
+
+    /** What a round promised one connection once durable, and how many of its send bytes it appended. */
+    private record Capture(Connection c, Tracked t, long at, int ackTo, int gate, long appended) {
     }
 
     /** A round sent to the store: finished in the order sent, whatever order the answers come in. */
@@ -122,7 +165,8 @@ final class LoopCheckpointer {
 
     /** The part for {@code loop}; the loop holds new and moved-in connections until their first checkpoint from now on. */
     LoopCheckpointer(HostLoop loop, CheckpointStore store, CheckpointSettings settings, LeaseEpochs epochs,
-                     CheckpointSeal seal, LongSupplier clock, LongSupplier wallClock) {
+                     CheckpointSeal seal, Executor sealer, LongSupplier clock, LongSupplier wallClock) {
+        this.sealer = sealer;
         this.seal = seal;
         this.host = loop;
         this.store = store.orderedWriter();
@@ -167,7 +211,7 @@ final class LoopCheckpointer {
         if (inFlight.size() >= MAX_IN_FLIGHT) {
             return;
         }
-        List<CheckpointWrite> ops = new ArrayList<>();
+        List<Supplier<CheckpointWrite>> ops = new ArrayList<>();
         List<Capture> captures = new ArrayList<>();
         Set<Connection> alive = Collections.newSetFromMap(new IdentityHashMap<>());
         long wall = wallClock.getAsLong();
@@ -201,11 +245,15 @@ final class LoopCheckpointer {
             }
             return;
         }
-        long bytes = ops.stream().mapToLong(w -> w instanceof CheckpointWrite.Append a ? a.bytes().length : 0).sum();
+        long bytes = captures.stream().mapToLong(Capture::appended).sum();
         Round round = new Round(captures, ops.size(), bytes, new ArrayList<>(waiters));
         waiters.clear();
         inFlight.addLast(round);
-        store.write(ops).whenComplete((ok, error) -> host.execute(() -> answered(round, error)));
+        try {
+            sealer.execute(() -> write(ops).whenComplete((ok, error) -> host.execute(() -> answered(round, error))));
+        } catch (RejectedExecutionException e) {
+            answered(round, new IllegalStateException("checkpointing has stopped", e));
+        }
         if (bytes > 0) {
             followUp();
         }
@@ -223,6 +271,19 @@ final class LoopCheckpointer {
         }
     }
 
+    /** Seals the writes of a round and hands them to the store (on the sealer). */
+    private CompletableFuture<Void> write(List<Supplier<CheckpointWrite>> ops) {
+        try {
+            List<CheckpointWrite> writes = new ArrayList<>(ops.size());
+            for (Supplier<CheckpointWrite> op : ops) {
+                writes.add(op.get());
+            }
+            return store.write(writes);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     private Tracked fresh() {
         Tracked t = new Tracked();
         t.durableAt = clock.getAsLong(); // a new connection has the whole MSL for its first checkpoint
@@ -230,7 +291,8 @@ final class LoopCheckpointer {
     }
 
     /** Adds the writes for {@code c} to the round, if it changed (or is forced, or is getting old). */
-    private void capture(Connection c, Tracked t, long now, long wall, List<CheckpointWrite> ops, List<Capture> captures) {
+    private void capture(Connection c, Tracked t, long now, long wall, List<Supplier<CheckpointWrite>> ops,
+                         List<Capture> captures) {
         TcpConnection tcp = c.tcp();
         int vip = tcp.localIp();
         long epoch = epochs.epochFor(vip);
@@ -269,9 +331,11 @@ final class LoopCheckpointer {
         Ici ici = IciCodec.encode(s, now, wall, c.application(), app, epoch, false, unaOffset).toBuilder()
                 .setIncarnation(c.incarnation()).build();
         int gate;
+        long appended = 0;
         if (deterministic) {
-            ops.add(new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.of())));
-            ops.add(new CheckpointWrite.Trim(id, vip, epoch, endOffset)); // the application regenerates it all
+            ops.add(() -> new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.of())));
+            CheckpointWrite trim = new CheckpointWrite.Trim(id, vip, epoch, endOffset); // the application regenerates it all
+            ops.add(() -> trim);
             t.appendedTo = -1;
             t.pieces.clear();
             gate = una + (int) settings.maxBytesBetween();
@@ -279,49 +343,53 @@ final class LoopCheckpointer {
             if (t.appendedTo < unaOffset) {
                 t.pieces.clear(); // nothing known in the store from SND.UNA on: send it all again
             }
-            while (!t.pieces.isEmpty() && t.pieces.peekFirst().getOffset() + t.pieces.peekFirst().getLength() <= unaOffset) {
+            while (!t.pieces.isEmpty() && t.pieces.peekFirst().end() <= unaOffset) {
                 t.pieces.removeFirst(); // acknowledged by the peer
             }
             // Trimmed at a piece's start, so that every byte a piece's tag covers stays in the store.
-            ops.add(new CheckpointWrite.Trim(id, vip, epoch, t.pieces.isEmpty() ? unaOffset : t.pieces.peekFirst().getOffset()));
+            CheckpointWrite trim = new CheckpointWrite.Trim(id, vip, epoch, t.pieces.isEmpty() ? unaOffset
+                    : t.pieces.peekFirst().offset);
+            ops.add(() -> trim);
             Connection.SendCopy added = c.copySendStream(Math.max(t.appendedTo, unaOffset), Integer.MAX_VALUE);
-            if (added.data().length > 0) {
-                ops.add(new CheckpointWrite.Append(id, vip, epoch, added.offset(), added.data()));
-                t.pieces.addLast(seal.piece(id, added.offset(), added.data()));
+            appended = added.data().length;
+            if (appended > 0) {
+                CheckpointWrite append = new CheckpointWrite.Append(id, vip, epoch, added.offset(), added.data());
+                ops.add(() -> append);
+                t.pieces.addLast(new Piece(added.offset(), added.data()));
             }
             if (t.pieces.size() > MAX_PIECES) {
                 mergePieces(c, t, unaOffset);
             }
-            long needsFrom = t.pieces.isEmpty() ? endOffset : t.pieces.peekFirst().getOffset();
+            long needsFrom = t.pieces.isEmpty() ? endOffset : t.pieces.peekFirst().offset;
+            List<Piece> listed = List.copyOf(t.pieces);
             // Refused unless the store keeps the bytes the pieces list: one an earlier round in
             // flight appended may yet fail.
-            ops.add(new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.copyOf(t.pieces)), needsFrom,
-                    endOffset));
+            ops.add(() -> new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici,
+                    listed.stream().map(p -> p.tagged(seal, id)).toList()), needsFrom, endOffset));
             t.appendedTo = endOffset;
             gate = tcp.writtenEnd() + (s.finQueued() ? 1 : 0);
         }
         t.stored = true;
         c.rebaseStream(una);
-        captures.add(new Capture(c, t, now, s.rcvNxt(), gate));
+        captures.add(new Capture(c, t, now, s.rcvNxt(), gate, appended));
     }
 
     /**
-     * Replaces the pieces that start at or after SND.UNA by one, tagged anew from the bytes
-     * still in the send buffer: a slow writer's many small appends would otherwise grow every
-     * state record. The bytes re-read are those of at most {@link #MAX_PIECES} rounds.
+     * Replaces the pieces that start at or after SND.UNA by one, to be tagged anew from the
+     * bytes still in the send buffer: a slow writer's many small appends would otherwise grow
+     * every state record. The bytes re-read are those of at most {@link #MAX_PIECES} rounds.
      */
     private void mergePieces(Connection c, Tracked t, long unaOffset) {
         TcpConnection tcp = c.tcp();
-        StreamPiece head = t.pieces.peekFirst().getOffset() < unaOffset ? t.pieces.removeFirst() : null;
-        long from = t.pieces.peekFirst().getOffset();
-        StreamPiece last = t.pieces.peekLast();
-        byte[] bytes = new byte[(int) (last.getOffset() + last.getLength() - from)];
+        Piece head = t.pieces.peekFirst().offset < unaOffset ? t.pieces.removeFirst() : null;
+        long from = t.pieces.peekFirst().offset;
+        byte[] bytes = new byte[(int) (t.pieces.peekLast().end() - from)];
         tcp.copyWritten(tcp.sndUnaData() + (int) (from - unaOffset), bytes, 0, bytes.length);
         t.pieces.clear();
         if (head != null) {
             t.pieces.add(head); // it holds bytes before SND.UNA, no longer in the buffer: kept as it is
         }
-        t.pieces.add(seal.piece(c.id(), from, bytes));
+        t.pieces.add(new Piece(from, bytes));
     }
 
     /**
@@ -343,7 +411,7 @@ final class LoopCheckpointer {
      * copy of a connection alive elsewhere); kept when it left with its VIP (moved or
      * abandoned), to go on from there.
      */
-    private void forget(Connection c, Tracked t, List<CheckpointWrite> ops) {
+    private void forget(Connection c, Tracked t, List<Supplier<CheckpointWrite>> ops) {
         TcpState st = c.tcp().state();
         int vip = c.tcp().localIp();
         boolean ended = st == TcpState.CLOSED || st == TcpState.TIME_WAIT;
@@ -352,7 +420,8 @@ final class LoopCheckpointer {
         }
         long epoch = epochs.epochFor(vip);
         if (epoch != LeaseEpochs.NONE) {
-            ops.add(new CheckpointWrite.Delete(c.id(), vip, epoch));
+            CheckpointWrite delete = new CheckpointWrite.Delete(c.id(), vip, epoch);
+            ops.add(() -> delete);
             t.stored = false;
         }
     }
