@@ -1,6 +1,7 @@
 package dev.handoff.store;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.handoff.proto.v1.StreamAppend;
 import dev.handoff.proto.v1.WriteOp;
 
@@ -16,7 +17,7 @@ final class WriteOps {
             case CheckpointWrite.State x -> op.setState(ByteString.copyFrom(x.state())).setStateNeedsFrom(x.needsFrom())
                     .setStateNeedsTo(x.needsTo());
             case CheckpointWrite.Append x -> op.setAppend(StreamAppend.newBuilder().setOffset(x.offset())
-                    .setData(ByteString.copyFrom(x.bytes())));
+                    .setData(UnsafeByteOperations.unsafeWrap(x.bytes()))); // given up by the writer: not copied
             case CheckpointWrite.Trim x -> op.setTrimTo(x.offset());
             case CheckpointWrite.Delete x -> op.setDelete(true);
         }
