@@ -1,7 +1,6 @@
 package dev.handoff.cli;
 
 import dev.handoff.proto.v1.CheckpointRequest;
-import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,25 +17,19 @@ final class CheckpointCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONN_ID", description = "The connection, LOCAL:PORT-REMOTE:PORT as `handoff conns` lists it.")
     String id;
 
-    @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent serving it.")
-    String agent;
-
     @Mixin
-    TlsOptions tls;
+    AgentOptions agent;
 
     @Override
     public Integer call() {
-        HostPort target;
-        Credentials credentials;
+        ControlClient client;
         try {
-            target = HostPort.parse("--agent", agent);
-            credentials = tls.credentials("checkpoint");
+            client = agent.client("checkpoint");
         } catch (IllegalArgumentException e) {
-            System.err.println("handoff checkpoint: " + e.getMessage());
-            return 2;
+            return AgentOptions.badInput("checkpoint", e);
         }
         long start = System.nanoTime();
-        try (ControlClient c = new ControlClient(target, credentials)) {
+        try (ControlClient c = client) {
             c.stub().checkpoint(CheckpointRequest.newBuilder().setConnectionId(id).build());
             System.out.printf("checkpointed %s in %.2f ms%n", id, (System.nanoTime() - start) / 1e6);
             return 0;

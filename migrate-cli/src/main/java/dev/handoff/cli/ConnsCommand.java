@@ -3,7 +3,6 @@ package dev.handoff.cli;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.ConnectionInfo;
 import dev.handoff.proto.v1.ListConnectionsRequest;
-import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,28 +15,22 @@ import picocli.CommandLine.Option;
         description = {"Lists the connections an agent serves: id, VIP:port, peer, state, bytes in/out, age.",
             "Example: handoff conns --agent 10.77.0.11:7700 --json"})
 final class ConnsCommand implements Callable<Integer> {
-    @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "The agent's control address.")
-    String agent;
-
     @Mixin
-    TlsOptions tls;
+    AgentOptions agent;
 
     @Option(names = "--json", description = "Print one JSON array of objects instead of a table.")
     boolean json;
 
     @Override
     public Integer call() {
-        HostPort target;
-        Credentials credentials;
+        ControlClient client;
         try {
-            target = HostPort.parse("--agent", agent);
-            credentials = tls.credentials("conns");
+            client = agent.client("conns");
         } catch (IllegalArgumentException e) {
-            System.err.println("handoff conns: " + e.getMessage());
-            return 2;
+            return AgentOptions.badInput("conns", e);
         }
         List<ConnectionInfo> conns;
-        try (ControlClient c = new ControlClient(target, credentials)) {
+        try (ControlClient c = client) {
             conns = c.stub().listConnections(ListConnectionsRequest.getDefaultInstance()).getConnectionsList();
         } catch (StatusRuntimeException e) {
             return ControlClient.refused("conns", e);

@@ -4,7 +4,6 @@ import dev.handoff.proto.v1.AgentServiceGrpc;
 import dev.handoff.proto.v1.Event;
 import dev.handoff.proto.v1.WatchEventsRequest;
 import io.grpc.Status;
-import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.time.Instant;
 import java.util.Iterator;
@@ -21,11 +20,8 @@ import picocli.CommandLine.Option;
             "cluster peers going down or up, fail-overs. Runs until Ctrl-C or --seconds.",
             "Example: handoff events --agent 10.77.0.11:7700 --json"})
 final class EventsCommand implements Callable<Integer> {
-    @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent.")
-    String agent;
-
     @Mixin
-    TlsOptions tls;
+    AgentOptions agent;
 
     @Option(names = "--json", description = "One JSON object per line (keys time, kind, subject, detail) instead of text.")
     boolean json;
@@ -36,19 +32,16 @@ final class EventsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        HostPort target;
-        Credentials credentials;
+        ControlClient client;
         try {
-            target = HostPort.parse("--agent", agent);
-            credentials = tls.credentials("events");
             if (seconds < 1) {
                 throw new IllegalArgumentException("--seconds must be at least 1, got " + seconds);
             }
+            client = agent.client("events");
         } catch (IllegalArgumentException e) {
-            System.err.println("handoff events: " + e.getMessage());
-            return 2;
+            return AgentOptions.badInput("events", e);
         }
-        try (ControlClient c = new ControlClient(target, credentials)) {
+        try (ControlClient c = client) {
             Iterator<Event> events = AgentServiceGrpc.newBlockingStub(c.channel()).withDeadlineAfter(seconds, TimeUnit.SECONDS)
                     .watchEvents(WatchEventsRequest.getDefaultInstance());
             while (events.hasNext()) {

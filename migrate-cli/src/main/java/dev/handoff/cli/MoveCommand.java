@@ -22,11 +22,8 @@ final class MoveCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONN_ID", description = "The connection, as `handoff conns` shows it.")
     String connection;
 
-    @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent holding it.")
-    String agent;
-
     @Mixin
-    TlsOptions tls;
+    AgentOptions agent;
 
     @Option(names = "--to", required = true, paramLabel = "ADDR:PORT", description = "Control address of the destination agent.")
     String to;
@@ -46,8 +43,7 @@ final class MoveCommand implements Callable<Integer> {
         HostPort destination;
         Credentials credentials;
         try {
-            origin = HostPort.parse("--agent", agent);
-            credentials = tls.credentials("move");
+            origin = HostPort.parse("--agent", agent.address);
             destination = HostPort.parse("--to", to);
             if (repeat < 1 || repeat > 100_000) {
                 throw new IllegalArgumentException("--repeat must be 1..100000, got " + repeat);
@@ -55,9 +51,9 @@ final class MoveCommand implements Callable<Integer> {
             if (intervalMs < 0) {
                 throw new IllegalArgumentException("--interval-ms must be 0 or more, got " + intervalMs);
             }
+            credentials = agent.tls.credentials("move"); // both ways: one warning with --insecure
         } catch (IllegalArgumentException e) {
-            System.err.println("handoff move: " + e.getMessage());
-            return 2;
+            return AgentOptions.badInput("move", e);
         }
         long[] freezeUs = new long[repeat];
         int done = 0;
@@ -65,10 +61,10 @@ final class MoveCommand implements Callable<Integer> {
             for (; done < repeat; done++) {
                 boolean out = done % 2 == 0;
                 MigrateResponse r = (out ? there : back).stub().migrate(MigrateRequest.newBuilder()
-                        .setConnectionId(connection).setDestination(out ? to : agent).build());
+                        .setConnectionId(connection).setDestination(out ? to : agent.address).build());
                 freezeUs[done] = r.getFreezeUs();
                 System.out.printf("moved %s to %s, freeze %.3f ms, ICI %d bytes (%d send bytes copied before the freeze)%n",
-                        connection, out ? to : agent, r.getFreezeUs() / 1000.0, r.getIciBytes(), r.getPrecopiedBytes());
+                        connection, out ? to : agent.address, r.getFreezeUs() / 1000.0, r.getIciBytes(), r.getPrecopiedBytes());
                 if (repeat > 1 && done + 1 < repeat) {
                     Thread.sleep(intervalMs);
                 }

@@ -3,7 +3,6 @@ package dev.handoff.cli;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.MoveVipRequest;
 import dev.handoff.proto.v1.MoveVipResponse;
-import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,30 +21,24 @@ final class MoveVipCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "VIP", description = "The VIP, e.g. 10.77.0.100 (as `handoff agent --vip` gave it, without the prefix).")
     String vip;
 
-    @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT", description = "Control address of the agent owning the VIP.")
-    String agent;
-
     @Mixin
-    TlsOptions tls;
+    AgentOptions agent;
 
     @Option(names = "--to", required = true, paramLabel = "ADDR:PORT", description = "Control address of the destination agent.")
     String to;
 
     @Override
     public Integer call() {
-        HostPort origin;
         int address;
-        Credentials credentials;
+        ControlClient client;
         try {
             address = Ipv4Address.parse(vip.contains("/") ? vip.substring(0, vip.indexOf('/')) : vip);
-            origin = HostPort.parse("--agent", agent);
-            credentials = tls.credentials("move-vip");
             HostPort.parse("--to", to);
+            client = agent.client("move-vip");
         } catch (IllegalArgumentException e) {
-            System.err.println("handoff move-vip: " + e.getMessage());
-            return 2;
+            return AgentOptions.badInput("move-vip", e);
         }
-        try (ControlClient c = new ControlClient(origin, credentials)) {
+        try (ControlClient c = client) {
             MoveVipResponse r = c.stub().moveVip(MoveVipRequest.newBuilder().setVip(address).setDestination(to).build());
             System.out.printf("moved VIP %s with %d connections to %s in %.3f ms%n", Ipv4Address.format(address),
                     r.getConnections(), to, r.getDurationUs() / 1000.0);

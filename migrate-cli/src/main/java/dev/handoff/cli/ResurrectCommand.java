@@ -4,7 +4,6 @@ import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.proto.v1.ResurrectRequest;
 import dev.handoff.proto.v1.ResurrectResponse;
 import io.grpc.Status;
-import dev.handoff.security.Credentials;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,7 +12,8 @@ import picocli.CommandLine.Option;
 
 /** {@code handoff resurrect}: brings a dead agent's VIP and connections back on another agent. */
 @Command(name = "resurrect", mixinStandardHelpOptions = true,
-        description = {"Takes a VIP whose agent died, with every connection checkpointed for it, on another agent.",
+        description = {"Takes a VIP whose agent died, with every connection checkpointed for it, on the agent --agent",
+            "names (which must use the same checkpoint store as the dead one).",
             "The agent takes the VIP's lease in the checkpoint store, resurrects each connection from its last",
             "checkpoint (the peer's transfer goes on where the checkpoint left it, nothing lost) and announces the VIP.",
             "While the dead agent's lease still runs, it retries until --wait-ms has passed, saying so.",
@@ -22,12 +22,8 @@ final class ResurrectCommand implements Callable<Integer> {
     @Option(names = "--vip", required = true, paramLabel = "VIP", description = "The VIP to take, e.g. 10.77.0.100.")
     String vip;
 
-    @Option(names = "--agent", required = true, paramLabel = "ADDR:PORT",
-            description = "Control address of the agent that takes it (it must use the same checkpoint store).")
-    String agent;
-
     @Mixin
-    TlsOptions tls;
+    AgentOptions agent;
 
     @Option(names = "--wait-ms", defaultValue = "10000", paramLabel = "MS",
             description = "How long to keep trying while the old owner's lease runs (default: ${DEFAULT-VALUE}).")
@@ -35,25 +31,22 @@ final class ResurrectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        HostPort target;
         int address;
-        Credentials credentials;
+        ControlClient client;
         try {
             address = Ipv4Address.parse(vip.contains("/") ? vip.substring(0, vip.indexOf('/')) : vip);
-            target = HostPort.parse("--agent", agent);
-            credentials = tls.credentials("resurrect");
+            client = agent.client("resurrect");
         } catch (IllegalArgumentException e) {
-            System.err.println("handoff resurrect: " + e.getMessage());
-            return 2;
+            return AgentOptions.badInput("resurrect", e);
         }
         long start = System.nanoTime();
         long deadline = start + waitMs * 1_000_000;
-        try (ControlClient c = new ControlClient(target, credentials)) {
+        try (ControlClient c = client) {
             while (true) {
                 try {
                     ResurrectResponse r = c.stub().resurrect(ResurrectRequest.newBuilder().setVip(address).build());
                     System.out.printf("resurrected VIP %s with %d connections on %s (lease epoch %d) in %.1f ms%n",
-                            Ipv4Address.format(address), r.getConnectionIdsCount(), agent, r.getLeaseEpoch(),
+                            Ipv4Address.format(address), r.getConnectionIdsCount(), agent.address, r.getLeaseEpoch(),
                             (System.nanoTime() - start) / 1e6);
                     for (String id : r.getConnectionIdsList()) {
                         System.out.println("  " + id);
