@@ -43,6 +43,11 @@ public final class Background implements AutoCloseable {
         return process.waitFor(seconds, TimeUnit.SECONDS);
     }
 
+    /** Whether it is still running. */
+    public boolean running() {
+        return process.isAlive();
+    }
+
     /** Waits until its output contains {@code text}; fails if it exits or {@code seconds} pass first. */
     public void awaitOutput(String text, int seconds) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);

@@ -109,7 +109,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
 
     /** kill -9 after kill -9, alternating, each victim restarted once the survivor took over; the peer's outages. */
     private void failover(Path dir) throws Exception {
-        long fileMb = Math.max(256, kills * 16L);
+        long fileMb = Math.max(256, kills * 28L); // 7 s of the paced download per kill: each takes 4-5 s here
         Files.createDirectories(dir.resolve("www"));
         RandomFiles.write(dir.resolve("www").resolve("paced.bin"), fileMb << 20, 7);
         try (Topology net = Topology.create(); HandoffProcess _ = storeProcess(net, dir)) {
@@ -123,6 +123,10 @@ final class FailoverBenchCommand implements Callable<Integer> {
                 int serving = 0;
                 for (int k = 0; k < kills; k++) {
                     Thread.sleep(300);
+                    if (!curl.running()) {
+                        throw new IOException("the paced download of " + fileMb + " MB ended after " + k + " of " + kills
+                                + " kills (" + curl.output().strip() + "): every kill must find it running");
+                    }
                     agents[serving].kill();
                     int survivor = 1 - serving;
                     agents[survivor].awaitLog("taken over with 1 connections", 30);
