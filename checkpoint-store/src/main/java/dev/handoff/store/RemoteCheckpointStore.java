@@ -60,40 +60,29 @@ public final class RemoteCheckpointStore implements BatchedCheckpointStore {
      */
     @Override
     public CompletableFuture<Void> write(List<CheckpointWrite> writes) {
-        return writeAfter(CompletableFuture.completedFuture(null), writes);
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        for (WriteRequest r : batches(writes)) {
+            chain = chain.thenCompose(x -> send(r));
+        }
+        return chain;
     }
 
-    /**
-     * Writes called while an earlier one of the same writer is unanswered are sent once that
-     * one is durable, and fail unsent if it fails (they may build on it: pieces a state
-     * lists, bytes appended before their own). The store's answers arrive in any order
-     * otherwise: concurrent calls are handled on several threads.
-     */
+    /** Writes on one stream, applied in the order sent, each sent without waiting for the answers before ({@link StreamedWriter}). */
     @Override
     public OrderedWriter orderedWriter() {
-        return new OrderedWriter() {
-            /** The last write called (guarded by this writer). */
-            private CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
-
-            @Override
-            public synchronized CompletableFuture<Void> write(List<CheckpointWrite> writes) {
-                last = writeAfter(last.isDone() ? CompletableFuture.completedFuture(null) : last, writes);
-                return last;
-            }
-        };
+        return new StreamedWriter(channel);
     }
 
-    /** The Write calls for {@code writes}, the first sent once {@code previous} is durable. */
-    private CompletableFuture<Void> writeAfter(CompletableFuture<Void> previous, List<CheckpointWrite> writes) {
-        CompletableFuture<Void> chain = previous;
+    /** {@code writes} as Write requests of at most {@link #BATCH_BYTES} (or {@link StoreService#MAX_OPS} writes) each. */
+    static List<WriteRequest> batches(List<CheckpointWrite> writes) {
+        List<WriteRequest> requests = new java.util.ArrayList<>();
         WriteRequest.Builder batch = WriteRequest.newBuilder();
         long bytes = 0;
         for (CheckpointWrite w : writes) {
             WriteOp built = WriteOps.toProto(w);
             if (batch.getOpsCount() > 0 && (bytes + built.getSerializedSize() > BATCH_BYTES
                     || batch.getOpsCount() == StoreService.MAX_OPS)) {
-                WriteRequest r = batch.build();
-                chain = chain.thenCompose(x -> send(r));
+                requests.add(batch.build());
                 batch = WriteRequest.newBuilder();
                 bytes = 0;
             }
@@ -101,10 +90,9 @@ public final class RemoteCheckpointStore implements BatchedCheckpointStore {
             bytes += built.getSerializedSize();
         }
         if (batch.getOpsCount() > 0) {
-            WriteRequest r = batch.build();
-            chain = chain.thenCompose(x -> send(r));
+            requests.add(batch.build());
         }
-        return chain;
+        return requests;
     }
 
     /** Sends one Write request; completes when the store says it is durable. */
@@ -130,7 +118,8 @@ public final class RemoteCheckpointStore implements BatchedCheckpointStore {
         return done;
     }
 
-    private static RuntimeException translate(Throwable t) {
+    /** A failed call as the exception the store's API throws: stale epochs and bad requests keep their meaning. */
+    static RuntimeException translate(Throwable t) {
         Status s = Status.fromThrowable(t);
         return switch (s.getCode()) {
             case FAILED_PRECONDITION -> new StaleEpochException(s.getDescription());

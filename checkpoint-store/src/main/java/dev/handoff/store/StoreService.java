@@ -12,10 +12,12 @@ import dev.handoff.proto.v1.ReadResponse;
 import dev.handoff.proto.v1.WriteOp;
 import dev.handoff.proto.v1.WriteRequest;
 import dev.handoff.proto.v1.WriteResponse;
+import dev.handoff.proto.v1.WriteResult;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /** The store's gRPC API over a {@link CheckpointStore}. */
@@ -32,10 +34,58 @@ final class StoreService extends CheckpointStoreServiceGrpc.CheckpointStoreServi
 
     @Override
     public void write(WriteRequest request, StreamObserver<WriteResponse> out) {
+        apply(request).thenAccept(s -> {
+            if (s.isOk()) {
+                out.onNext(WriteResponse.getDefaultInstance());
+                out.onCompleted();
+            } else {
+                out.onError(s.asRuntimeException());
+            }
+        });
+    }
+
+    /**
+     * Each request applied in the order received (the store queues them so: callbacks of one
+     * call come one at a time) and answered in that order, whatever order they are durable in.
+     */
+    @Override
+    public StreamObserver<WriteRequest> writeStream(StreamObserver<WriteResult> out) {
+        return new StreamObserver<>() {
+            /** Done once the answer to the last request received is sent (callbacks of this call only). */
+            private CompletableFuture<Void> answered = CompletableFuture.completedFuture(null);
+
+            @Override
+            public void onNext(WriteRequest request) {
+                CompletableFuture<Status> result = apply(request);
+                answered = answered.thenCombine(result, (x, s) -> s).thenAccept(s -> {
+                    synchronized (out) {
+                        out.onNext(WriteResult.newBuilder().setCode(s.getCode().value())
+                                .setDescription(s.getDescription() == null ? "" : s.getDescription()).build());
+                    }
+                });
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // the writer went away: what it sent is applied (and durable) all the same
+            }
+
+            @Override
+            public void onCompleted() {
+                answered.thenRun(() -> {
+                    synchronized (out) {
+                        out.onCompleted();
+                    }
+                });
+            }
+        };
+    }
+
+    /** Validates and applies {@code request}; completes with OK once durable, or with why not (never exceptionally). */
+    private CompletableFuture<Status> apply(WriteRequest request) {
         if (request.getOpsCount() > MAX_OPS) {
-            out.onError(Status.RESOURCE_EXHAUSTED.withDescription(request.getOpsCount() + " operations in one Write, at most "
-                    + MAX_OPS).asRuntimeException());
-            return;
+            return CompletableFuture.completedFuture(Status.RESOURCE_EXHAUSTED.withDescription(request.getOpsCount()
+                    + " operations in one Write, at most " + MAX_OPS));
         }
         List<CheckpointWrite> writes = new ArrayList<>(request.getOpsCount());
         try {
@@ -43,17 +93,9 @@ final class StoreService extends CheckpointStoreServiceGrpc.CheckpointStoreServi
                 writes.add(WriteOps.fromProto(op));
             }
         } catch (IllegalArgumentException e) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-            return;
+            return CompletableFuture.completedFuture(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
         }
-        store.write(writes).whenComplete((ok, error) -> {
-            if (error == null) {
-                out.onNext(WriteResponse.getDefaultInstance());
-                out.onCompleted();
-            } else {
-                out.onError(status(error).asRuntimeException());
-            }
-        });
+        return store.write(writes).handle((ok, error) -> error == null ? Status.OK : status(error));
     }
 
     @Override

@@ -10,7 +10,7 @@ import dev.handoff.proto.v1.CheckpointStoreServiceGrpc;
 import dev.handoff.proto.v1.StreamAppend;
 import dev.handoff.proto.v1.WriteOp;
 import dev.handoff.proto.v1.WriteRequest;
-import dev.handoff.proto.v1.WriteResponse;
+import dev.handoff.proto.v1.WriteResult;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -22,9 +22,10 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -91,31 +92,44 @@ class RemoteCheckpointStoreTest {
         assertTrue(missing.getCause().getMessage().contains("needs send bytes [0, 500)"), missing.getCause().toString());
     }
 
-    /** A store service that hands each Write to the test, which answers it when it likes. */
-    static final class HeldWrites extends CheckpointStoreServiceGrpc.CheckpointStoreServiceImplBase {
-        /** A Write received and its answer, in the order received. */
-        record Held(WriteRequest request, StreamObserver<WriteResponse> answer) {
-            String state() {
-                return request.getOps(0).getState().toStringUtf8();
-            }
-
-            void ok() {
-                answer.onNext(WriteResponse.getDefaultInstance());
-                answer.onCompleted();
-            }
-        }
-
-        final LinkedBlockingQueue<Held> received = new LinkedBlockingQueue<>();
+    /** A store service that hands each streamed write to the test, which answers when it likes. */
+    static final class HeldStreams extends CheckpointStoreServiceGrpc.CheckpointStoreServiceImplBase {
+        /** Requests received, on every stream, in order. */
+        final LinkedBlockingQueue<WriteRequest> received = new LinkedBlockingQueue<>();
+        /** Answers of the last stream opened. */
+        volatile StreamObserver<WriteResult> answers;
+        /** Streams opened. */
+        final AtomicInteger streams = new AtomicInteger();
 
         @Override
-        public void write(WriteRequest request, StreamObserver<WriteResponse> answer) {
-            received.add(new Held(request, answer));
+        public StreamObserver<WriteRequest> writeStream(StreamObserver<WriteResult> out) {
+            answers = out;
+            streams.incrementAndGet();
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(WriteRequest r) {
+                    received.add(r);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                    out.onCompleted();
+                }
+            };
         }
 
-        Held next() throws InterruptedException {
-            Held h = received.poll(5, TimeUnit.SECONDS);
-            assertTrue(h != null, "no Write reached the store");
-            return h;
+        String next() throws InterruptedException {
+            WriteRequest r = received.poll(5, TimeUnit.SECONDS);
+            assertTrue(r != null, "no write reached the store");
+            return r.getOps(0).getState().toStringUtf8();
+        }
+
+        void ok() {
+            answers.onNext(WriteResult.getDefaultInstance());
         }
     }
 
@@ -124,39 +138,59 @@ class RemoteCheckpointStoreTest {
     }
 
     @Test
-    void anOrderedWriterSendsAWriteAfterTheOneBeforeAndFailsItUnsentWithIt() throws Exception {
-        HeldWrites service = new HeldWrites();
+    void anOrderedWriterSendsEachWriteAtOnceAndAFailedStreamFailsEveryWriteUnansweredOnIt() throws Exception {
+        HeldStreams service = new HeldStreams();
         io.grpc.Server held = InProcessServerBuilder.forName("held-writes").addService(service).build().start();
         ManagedChannel ch = InProcessChannelBuilder.forName("held-writes").build();
         try {
             CheckpointStore.OrderedWriter store = new RemoteCheckpointStore(ch).orderedWriter();
             var first = store.write(state("1"));
             var second = store.write(state("2"));
-            HeldWrites.Held one = service.next();
-            assertEquals("1", one.state());
-            Thread.sleep(100);
-            assertTrue(service.received.isEmpty(), "the second is not sent while the first is unanswered");
-            one.ok();
+            assertEquals("1", service.next());
+            assertEquals("2", service.next(), "sent without waiting for the first's answer");
+            service.ok();
             first.join();
-            HeldWrites.Held two = service.next();
-            assertEquals("2", two.state(), "sent once the first is durable");
-            var third = store.write(state("3"));
-            two.answer().onError(Status.UNAVAILABLE.withDescription("disk gone (test)").asRuntimeException());
-            assertThrows(CompletionException.class, second::join);
-            CompletionException unsent = assertThrows(CompletionException.class, third::join);
-            assertTrue(unsent.getCause().getMessage().contains("disk gone"), unsent.getCause().getMessage());
-            Thread.sleep(100);
-            assertTrue(service.received.isEmpty(), "the third, built on the second, never reaches the store");
+            assertTrue(!second.isDone(), "answered in order: the second's answer is still to come");
+            service.ok();
+            second.join();
 
+            var third = store.write(state("3"));
             var fourth = store.write(state("4"));
-            HeldWrites.Held four = service.next();
-            assertEquals("4", four.state(), "a write called after the failure was answered goes out");
-            four.ok();
-            fourth.join();
+            assertEquals("3", service.next());
+            assertEquals("4", service.next());
+            service.answers.onError(Status.UNAVAILABLE.withDescription("disk gone (test)").asRuntimeException());
+            for (var f : List.of(third, fourth)) {
+                CompletionException e = assertThrows(CompletionException.class, f::join);
+                assertTrue(e.getCause().getMessage().contains("disk gone"), e.getCause().getMessage());
+            }
+
+            var fifth = store.write(state("5"));
+            assertEquals("5", service.next());
+            assertEquals(2, service.streams.get(), "a new stream after the failed one");
+            service.ok();
+            fifth.join();
         } finally {
             ch.shutdownNow();
             held.shutdownNow();
         }
+    }
+
+    @Test
+    void streamedWritesAreAppliedInTheOrderSentAndAStateWithoutItsBytesIsRefused() {
+        CheckpointStore.OrderedWriter writer = remote.orderedWriter();
+        List<java.util.concurrent.CompletableFuture<Void>> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) { // each builds on the one before: a gap if any came first
+            all.add(writer.write(List.of(new CheckpointWrite.Append("c9", VIP, 0, i * 1000L, new byte[1000]),
+                    new CheckpointWrite.State("c9", VIP, 0, ("s" + i).getBytes(), 0, (i + 1) * 1000L))));
+        }
+        all.forEach(java.util.concurrent.CompletableFuture::join);
+        Checkpoint c = remote.read("c9").orElseThrow();
+        assertEquals("s49", new String(c.state()));
+        assertEquals(50_000, c.stream().length);
+        CompletionException missing = assertThrows(CompletionException.class, () -> writer.write(List.of(
+                new CheckpointWrite.State("c9", VIP, 0, "lists more".getBytes(), 0, 60_000))).join());
+        assertTrue(missing.getCause() instanceof IllegalArgumentException, missing.getCause().toString());
+        assertEquals("s49", new String(remote.read("c9").orElseThrow().state()), "refused: the state before stays");
     }
 
     @Test

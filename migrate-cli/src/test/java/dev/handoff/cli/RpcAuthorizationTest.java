@@ -119,7 +119,7 @@ class RpcAuthorizationTest {
             int port = s.getServiceDescriptor().getName().contains("Agent") ? agent.port() : storeServer.port();
             s.getMethods().forEach(m -> all.add(new Rpc(m.getMethodDescriptor(), port)));
         }
-        assertEquals(18, all.size(), "the two services' RPCs: 12 of the agent, 6 of the store");
+        assertEquals(19, all.size(), "the two services' RPCs: 12 of the agent, 7 of the store");
         return all;
     }
 

@@ -45,6 +45,7 @@ public final class RpcPolicy {
         p.allow(AgentServiceGrpc.getTakeVipMethod(), agents);
         p.allow(AgentServiceGrpc.getHeartbeatMethod(), agents);
         p.allow(CheckpointStoreServiceGrpc.getWriteMethod(), agents);
+        p.allow(CheckpointStoreServiceGrpc.getWriteStreamMethod(), agents);
         p.allow(CheckpointStoreServiceGrpc.getAcquireLeaseMethod(), agents);
         p.allow(CheckpointStoreServiceGrpc.getReadMethod(), agents); // checkpoints hold the applications' bytes
         p.allow(CheckpointStoreServiceGrpc.getReadVipMethod(), agents);
