@@ -1157,7 +1157,9 @@ public final class HostLoop implements AutoCloseable {
     }
 
     private void onFrame(byte[] buf, int off, int len) {
-        counters.framesIn++;
+        if (primary || !EthernetFrame.isArp(buf, off, len)) {
+            counters.framesIn++; // every loop gets each ARP frame: the primary alone counts it
+        }
         try {
             eth.wrap(buf, off, len);
             long dst = eth.destination();
@@ -1166,12 +1168,7 @@ public final class HostLoop implements AutoCloseable {
                 return;
             }
             switch (eth.etherType()) {
-                case EthernetFrame.TYPE_ARP -> {
-                    if (!primary) {
-                        counters.framesIn--; // every loop sees each ARP frame: the primary counts it
-                    }
-                    onArp();
-                }
+                case EthernetFrame.TYPE_ARP -> onArp();
                 case EthernetFrame.TYPE_IPV4 -> onIpv4();
                 default -> counters.otherEtherType++;
             }

@@ -71,6 +71,11 @@ public final class EthernetFrame {
         return len - HEADER_LENGTH;
     }
 
+    /** Whether the {@code len} bytes at {@code off} are an ARP frame (read before, or without, a checked view). */
+    public static boolean isArp(byte[] buf, int off, int len) {
+        return len >= HEADER_LENGTH && Bytes.u16(buf, off + 12) == TYPE_ARP;
+    }
+
     /** Writes an Ethernet II header at {@code off}; returns the payload offset. */
     public static int writeHeader(byte[] buf, int off, long destination, long source, int etherType) {
         Bytes.put48(buf, off, destination);

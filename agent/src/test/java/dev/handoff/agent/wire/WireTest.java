@@ -194,6 +194,8 @@ class WireTest {
         assertEquals(MacAddress.BROADCAST, e.destination());
         assertEquals(mac, e.source());
         assertEquals(EthernetFrame.TYPE_ARP, e.etherType());
+        assertTrue(EthernetFrame.isArp(f, 0, f.length));
+        assertFalse(EthernetFrame.isArp(f, 0, 13), "too short to say");
         ArpPacket a = new ArpPacket(f, e.payloadOffset(), e.payloadLength());
         assertEquals(ArpPacket.OP_REQUEST, a.operation());
         assertEquals(mac, a.senderMac());
@@ -203,5 +205,7 @@ class WireTest {
         assertEquals(Reason.BAD_HEADER, assertThrows(MalformedPacketException.class,
                 () -> new ArpPacket(f, e.payloadOffset(), e.payloadLength())).reason());
         assertEquals(Reason.TRUNCATED, assertThrows(MalformedPacketException.class, () -> new EthernetFrame(f, 0, 13)).reason());
+        EthernetFrame.writeHeader(f, 0, MacAddress.BROADCAST, mac, EthernetFrame.TYPE_IPV4);
+        assertFalse(EthernetFrame.isArp(f, 0, f.length));
     }
 }
