@@ -26,17 +26,23 @@ import picocli.CommandLine.Option;
             "           echo connection and for downloads with 1 MB and 4 MB send buffers full (paced by curl)",
             "  retrans  the peer's TCP retransmissions (nstat TcpRetransSegs in its namespace) during 50 moves of",
             "           an echo stream it sends into, and of a download",
-            "  goodput  a full-speed curl download with no moves, then with a move every 100 ms",
+            "  goodput  one full-speed stream from the agent (socat in the peer), its goodput over windows of",
+            "           100 moves every 100 ms and over as long without moves, alternated, medians of 3 (the peer",
+            "           kernel's bytes_received; the mover is running before a window opens)",
             "  vip      time to move a VIP with --connections idle connections, there and back",
             "Needs root. Example: sudo scripts/bench-moves --moves 200"})
 final class MigrationBenchCommand implements Callable<Integer> {
     /** Control addresses of the two agents. */
     private static final String A = Topology.HOST_A_IP + ":7700";
     private static final String B = Topology.HOST_B_IP + ":7700";
+    /** Bytes the stream service sends: more than any goodput run takes. */
+    private static final String STREAM = Long.toString(1L << 40);
+    /** Moves in one goodput window (an even number: the stream ends it back at a). */
+    private static final int WINDOW_MOVES = 100;
     /** Moves made before measuring, so that the agents' move paths are compiled. */
     private static final int WARM_UP = 300;
 
-    @Option(names = "--megabytes", defaultValue = "4096", description = "Size of the file downloaded (at full speed for goodput, paced for freeze times), MB; at least 512 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--megabytes", defaultValue = "4096", description = "Size of the file downloaded, paced, while moves are timed, MB; at least 512 (default ${DEFAULT-VALUE}).")
     int megabytes;
 
     @Option(names = "--moves", defaultValue = "200", description = "Moves per freeze measurement (default ${DEFAULT-VALUE}).")
@@ -105,10 +111,10 @@ final class MigrationBenchCommand implements Callable<Integer> {
         String loopCount = Integer.toString(loops != null ? loops : Runtime.getRuntime().availableProcessors());
         HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().agent("--name", "a", "--interface",
                 Topology.IFACE, "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7",
-                "--control", A, "--send-buffer", buffer, "--loops", loopCount));
+                "--control", A, "--send-buffer", buffer, "--loops", loopCount, "--stream-port", "9", "--stream-bytes", STREAM));
         HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().agent("--name", "b", "--interface",
                 Topology.IFACE, "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer,
-                "--loops", loopCount));
+                "--loops", loopCount, "--stream-port", "9", "--stream-bytes", STREAM));
         return new Agents(net, a, b);
     }
 
@@ -145,21 +151,76 @@ final class MigrationBenchCommand implements Callable<Integer> {
         }
     }
 
-    /** The same download at full speed, without moves and with a move every 100 ms. */
+    /**
+     * One stream at full speed, measured over windows with {@link #WINDOW_MOVES} moves every
+     * 100 ms and without moves, alternated. The mover is started (a JVM, TLS) and has moved
+     * once before its window opens, so that only the moves weigh on the stream.
+     */
     private void goodput(Path dir, Path www) throws Exception {
         try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, 4 << 20)) {
             agents.warmUp();
-            double[] still = new double[3];
-            double[] moving = new double[3];
-            for (int i = 0; i < 3; i++) { // alternated, so that drifts of the machine hit both sides
-                still[i] = curlGoodput(net, null);
-                moving[i] = curlGoodput(net, "100");
+            try (Background stream = Background.start(Topology.in(net.peer(), "sh", "-c", "socat -u -b 262144 TCP:"
+                    + Topology.VIP + ":9 STDOUT > /dev/null"))) {
+                String id = onlyConnection(net);
+                Thread.sleep(3000); // the stream's path compiled, its window open
+                double[] still = new double[3];
+                double[] moving = new double[3];
+                for (int i = 0; i < 3; i++) {
+                    long[] window = movingWindow(net, id);
+                    moving[i] = window[0] * 8.0 / window[1];
+                    long[] from = received(net);
+                    Thread.sleep(window[1] / 1_000_000); // as long as the window with moves
+                    long[] to = received(net);
+                    still[i] = (to[0] - from[0]) * 8.0 / (to[1] - from[1]);
+                    if (!stream.running()) {
+                        throw new IOException("the stream ended: " + stream.output());
+                    }
+                }
+                java.util.Arrays.sort(still);
+                java.util.Arrays.sort(moving);
+                System.out.printf("goodput, one stream, median of 3 windows: %.2f Gbit/s without moves, %.2f Gbit/s with a"
+                        + " move every 100 ms (ratio %.2f); windows of %d moves%n", still[1], moving[1], moving[1] / still[1],
+                        WINDOW_MOVES);
+                operator(net, "move", id, "--agent", A, "--to", B); // the VIP stays at a: a relays the peer's frames to b
+                Thread.sleep(1000);
+                long[] from = received(net);
+                Thread.sleep(5000);
+                long[] to = received(net);
+                System.out.printf("goodput at b, the peer's frames relayed by a (5 s, no moves): %.2f Gbit/s%n",
+                        (to[0] - from[0]) * 8.0 / (to[1] - from[1]));
+                operator(net, "move", id, "--agent", B, "--to", A);
             }
-            java.util.Arrays.sort(still);
-            java.util.Arrays.sort(moving);
-            System.out.printf("goodput, %d MB download, median of 3: %.2f Gbit/s without moves, %.2f Gbit/s with a move every"
-                    + " 100 ms (ratio %.2f)%n", megabytes, still[1], moving[1], moving[1] / still[1]);
         }
+    }
+
+    /** Bytes the stream delivered while connection {@code id} moved {@link #WINDOW_MOVES} times (first move to last), and in how many ns. */
+    private long[] movingWindow(Topology net, String id) throws Exception {
+        try (Background mover = Background.start(Topology.in(net.hostA(), net.pki().with(Role.OPERATOR,
+                HandoffProcess.launcher(), "move", id, "--agent", A, "--to", B, "--repeat", Integer.toString(WINDOW_MOVES),
+                "--interval-ms", "100")))) {
+            mover.awaitOutput("moved ", 60);
+            long[] from = received(net);
+            if (!mover.waitFor(300) || !mover.output().contains("moves=" + WINDOW_MOVES)) {
+                throw new IOException("the mover did not make its " + WINDOW_MOVES + " moves:\n" + mover.output());
+            }
+            long[] to = received(net);
+            Matcher summary = Pattern.compile("moves=\\d+ freeze_ms .*").matcher(mover.output());
+            long precopied = mover.output().lines().filter(l -> l.startsWith("moved ") && !l.contains("(0 send bytes copied"))
+                    .count();
+            System.out.printf("goodput window: %.2f Gbit/s, %s, %d of %d moves with a pre-copy%n",
+                    (to[0] - from[0]) * 8.0 / (to[1] - from[1]), summary.find() ? summary.group() : "", precopied, WINDOW_MOVES);
+            return new long[] {to[0] - from[0], to[1] - from[1]};
+        }
+    }
+
+    /** The peer's bytes received on the stream (its kernel's count) and when they were read, ns. */
+    private static long[] received(Topology net) throws IOException {
+        String out = Topology.run(Topology.in(net.peer(), "ss", "-tinH", "dst", Topology.VIP + ":9"));
+        Matcher m = Pattern.compile("bytes_received:(\\d+)").matcher(out);
+        if (!m.find()) {
+            throw new IOException("ss shows no stream from the VIP in the peer's namespace:\n" + out);
+        }
+        return new long[] {Long.parseLong(m.group(1)), System.nanoTime()};
     }
 
     private void vipMove(Path dir, Path www) throws Exception {
@@ -183,32 +244,6 @@ final class MigrationBenchCommand implements Callable<Integer> {
             return moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100);
         } finally {
             curl.close();
-        }
-    }
-
-    /** Gbit/s of a curl download of the big file, with moves every {@code intervalMs} (or none). */
-    private double curlGoodput(Topology net, String intervalMs) throws Exception {
-        long t = System.nanoTime();
-        try (Background curl = Background.start(Topology.in(net.peer(), "curl", "-sS", "--fail", "-o", "/dev/null", "-w",
-                "%{size_download}", "http://" + Topology.VIP + "/big.bin"))) {
-            Background mover = null;
-            if (intervalMs != null) {
-                String id = onlyConnection(net);
-                mover = Background.start(Topology.in(net.hostA(), net.pki().with(Role.OPERATOR, HandoffProcess.launcher(),
-                        "move", id, "--agent", A, "--to", B, "--repeat", "100000", "--interval-ms", intervalMs)));
-            }
-            if (!curl.waitFor(600)) {
-                throw new IOException("the download did not finish in 10 minutes");
-            }
-            double seconds = (System.nanoTime() - t) / 1e9;
-            if (mover != null) {
-                mover.close();
-            }
-            long got = Long.parseLong(curl.output().strip());
-            if (got != (long) megabytes << 20) {
-                throw new IOException("downloaded " + got + " bytes of " + ((long) megabytes << 20) + ": " + curl.output());
-            }
-            return got * 8 / seconds / 1e9;
         }
     }
 
