@@ -31,6 +31,8 @@ public final class Connection {
     private long streamBase;
     /** The driver. */
     ConnectionDriver driver;
+    /** The application may not write now (loop only; see {@link #holdWrites}). */
+    private boolean writesHeld;
     /** onClosed was delivered. */
     boolean closedNotified;
 
@@ -112,8 +114,11 @@ public final class Connection {
         return n;
     }
 
-    /** Writes up to {@code len} bytes; returns how many fit in the send buffer (0 when full). */
+    /** Writes up to {@code len} bytes; returns how many fit in the send buffer (0 when full, or held: {@link #holdWrites}). */
     public int write(byte[] src, int off, int len) {
+        if (writesHeld) {
+            return 0;
+        }
         int n = tcp.send(src, off, len);
         if (n > 0) {
             bytesOut += n;
@@ -122,9 +127,18 @@ public final class Connection {
         return n;
     }
 
-    /** Room in the send buffer. */
+    /** Room in the send buffer (none while writes are held). */
     public int writable() {
-        return tcp.sendBufferFree();
+        return writesHeld ? 0 : tcp.sendBufferFree();
+    }
+
+    /** Holds the application's writes back (the buffer drains before a move), or lets them go again. */
+    void holdWrites(boolean hold) {
+        boolean released = writesHeld && !hold;
+        writesHeld = hold;
+        if (released) {
+            host.touch(tcp); // its driver tries again
+        }
     }
 
     /** Bytes waiting to be read. */

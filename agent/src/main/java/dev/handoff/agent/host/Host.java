@@ -271,6 +271,11 @@ public final class Host implements AutoCloseable {
         return loopOf(id).copySendStream(id, from, max);
     }
 
+    /** See {@link HostLoop#holdWrites}. */
+    public CompletableFuture<Integer> holdWrites(String id, boolean hold) {
+        return loopOf(id).holdWrites(id, hold);
+    }
+
     /** {@link HostLoop#exportVip} on every loop: the VIP's connections of all of them. */
     public CompletableFuture<List<Export>> exportVip(int vip, long forwardToMac, long leaseEpoch) {
         if (loops.length == 1) {

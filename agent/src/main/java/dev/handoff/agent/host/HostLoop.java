@@ -345,6 +345,20 @@ public final class HostLoop implements AutoCloseable {
     }
 
     /**
+     * Holds connection {@code id}'s application back from writing ({@code hold}), or lets it
+     * write again; answers the send bytes in its buffer (unacknowledged or unsent). Before a
+     * move of a fast sender: its buffer drains at line rate while nothing new comes in, so the
+     * freeze moves little (a pre-copy cannot catch up with a buffer replaced every few ms).
+     */
+    public CompletableFuture<Integer> holdWrites(String id, boolean hold) {
+        return call(() -> {
+            Connection c = connection(id);
+            c.holdWrites(hold);
+            return c.tcp().sendBufferUsed();
+        });
+    }
+
+    /**
      * Moves a VIP out with every established connection on it: the VIP is no longer
      * answered for, every frame addressed to it is held (then forwarded or replayed, see
      * {@link #finishMove}), and each connection is frozen and dumped. Connections still in

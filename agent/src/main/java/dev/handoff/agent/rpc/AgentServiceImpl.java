@@ -45,12 +45,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /** The agent's control API over one {@link Host}. */
 public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBase {
     /** Deadline of agent-to-agent calls and of work on the host's loop, ms. */
     static final long DEADLINE_MS = 5000;
+    /** Longest a move waits for the send buffer to drain, its application's writes held, ms (see {@link #drain}). */
+    static final long DRAIN_MS = 20;
+    /** How often the draining buffer is looked at, ns. */
+    static final long DRAIN_POLL_NS = 200_000;
 
     /** The host served. */
     private final Host host;
@@ -164,9 +169,13 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         SendPreCopy.Held held;
         try {
             destinationMac = macOf(channel, request.getDestination());
-            held = SendPreCopy.run(channel, host, id, seal, DEADLINE_MS); // while the connection runs on
+            // The application's writes held, a fast sender's buffer drains at line rate; what a
+            // slow peer leaves in it is copied ahead while the connection runs on, no longer
+            // overtaken by new writes.
+            held = drain(id) > SendPreCopy.ENOUGH ? SendPreCopy.run(channel, host, id, seal, DEADLINE_MS) : SendPreCopy.Held.NONE;
             prepare(channel, id, false); // a destination that forwards this connection holds its frames now
         } catch (StatusRuntimeException e) {
+            releaseWrites(id);
             out.onError(e);
             return;
         }
@@ -175,6 +184,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         try {
             export = await(host.exportConnection(id, destinationMac, 0, held.from(), held.to()), "freezing " + id);
         } catch (StatusRuntimeException e) {
+            releaseWrites(id);
             out.onError(cancelled(channel, id, e));
             return;
         }
@@ -190,6 +200,28 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         } catch (StatusRuntimeException e) {
             out.onError(cancelled(channel, id, undo(exports, 0, request.getDestination(), e)));
         }
+    }
+
+    /**
+     * Holds the application's writes while the send buffer drains, until under
+     * {@link SendPreCopy#ENOUGH} bytes are left or {@link #DRAIN_MS} passed; answers the bytes
+     * left. A fast sender empties a full buffer in a few ms without a pause, where a pre-copy
+     * never catches up with it and the freeze would move megabytes. The writes stay held
+     * until the freeze (a move that fails before it lets them go again).
+     */
+    private int drain(String id) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MS);
+        int left = await(host.holdWrites(id, true), "holding the writes of " + id);
+        while (left > SendPreCopy.ENOUGH && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(DRAIN_POLL_NS);
+            left = await(host.holdWrites(id, true), "draining " + id);
+        }
+        return left;
+    }
+
+    /** Lets the application of {@code id} write again after a move given up before its freeze (best effort: it may be gone). */
+    private void releaseWrites(String id) {
+        host.holdWrites(id, false).exceptionally(e -> null);
     }
 
     @Override

@@ -227,6 +227,69 @@ class HostMigrationTest {
     }
 
     @Test
+    void heldWritesLetTheSendBufferDrainSoTheFreezeMovesLittleAndWritesGoOnAtTheDestination() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        byte[] data = new byte[8 << 20];
+        new SplittableRandom(21).nextBytes(data);
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                s.getOutputStream().write(data);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        byte[] got = new byte[data.length];
+        java.util.concurrent.atomic.AtomicInteger read = new java.util.concurrent.atomic.AtomicInteger();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try {
+                for (int n; read.get() < got.length && (n = s.getInputStream().read(got, read.get(), got.length - read.get())) > 0; ) {
+                    read.addAndGet(n);
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        while (read.get() < (1 << 20)) { // echo is streaming both ways
+            Thread.sleep(1);
+        }
+        String id = a.connections().get().getFirst().id();
+        int left = a.holdWrites(id, true).get();
+        for (int i = 0; i < 2000 && left > 64 << 10; i++) {
+            Thread.sleep(1);
+            left = a.holdWrites(id, true).get();
+        }
+        assertTrue(left <= 64 << 10, "the held application wrote nothing more, the peer's ACKs drained the buffer: " + left);
+        Thread.sleep(100); // what was acknowledged already is read by now
+        int echoedWhileHeld = read.get();
+        Thread.sleep(100);
+        assertEquals(echoedWhileHeld, read.get(), "nothing new was written while held");
+        move(a, b, MAC_B, ici -> assertTrue(ici.getSendQueue().size() <= 64 << 10, "the ICI carries "
+                + ici.getSendQueue().size() + " send bytes"));
+        writer.join(30_000);
+        reader.join(30_000);
+        assertEquals(data.length, read.get(), "the echo went on at b, its writes no longer held");
+        assertArrayEquals(data, got);
+        s.close();
+    }
+
+    @Test
+    void releasedWritesGoOnWhereTheyStopped() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        s.getOutputStream().write("before".getBytes());
+        assertEquals("before", new String(s.getInputStream().readNBytes(6)));
+        String id = a.connections().get().getFirst().id();
+        a.holdWrites(id, true).get();
+        s.getOutputStream().write("held".getBytes());
+        Thread.sleep(100);
+        assertEquals(0, s.getInputStream().available(), "no echo while held");
+        a.holdWrites(id, false).get(); // as after a move given up before its freeze
+        assertEquals("held", new String(s.getInputStream().readNBytes(4)));
+        s.close();
+    }
+
+    @Test
     void aVipMovesWithAllItsConnections() throws Exception {
         startHosts();
         List<TcpSocket> sockets = new ArrayList<>();
