@@ -7,31 +7,15 @@ import dev.handoff.cli.HandoffProcess;
 import dev.handoff.cli.Topology;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A Handoff agent in namespace host-a, real Linux kernel peers (curl, socat) in namespace
- * peer, on a bridge in its own namespace. Needs root: in CI it fails, loudly, without it.
+ * peer, on a bridge in its own namespace ({@link PeerFixture}): every kind of transfer at
+ * full size. Subclasses change the link, the loops or the path.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class LinuxPeerTest {
-    static final String VIP = Topology.VIP;
-    static final String BASE = "http://" + VIP;
-
-    /** Working directory of this class's tests (files served, downloads, logs). */
-    Path dir;
-    Path www;
-    Topology net;
-    HandoffProcess agent;
-
+class LinuxPeerTest extends PeerFixture {
     /** The agent's link: this class tests pcap, a subclass the AF_PACKET link. */
     String link() {
         return "pcap";
@@ -42,57 +26,16 @@ class LinuxPeerTest {
         return 1;
     }
 
-    /** The namespaces: peer and agents on one bridge here; a subclass puts an impairing relay between. */
-    Topology topology() throws Exception {
-        return Topology.create();
+    @Override
+    List<String> agentOptions() {
+        return List.of("--link", link(), "--loops", Integer.toString(loops()));
     }
 
-    /** Longest a single transfer may take, seconds (a lossy path needs more). */
-    int transferSeconds() {
-        return 300;
-    }
-
-    @BeforeAll
-    void up(@TempDir Path tmp) throws Exception {
-        dir = tmp;
-        www = Files.createDirectories(dir.resolve("www"));
+    @Override
+    void files(Path www) throws Exception {
         Shell.randomFile(www, "1m.bin", 1 << 20, 1);
         Shell.randomFile(www, "256m.bin", 256L << 20, 2);
         Shell.randomFile(www, "3m.bin", 3 << 20, 3);
-        net = topology();
-        agent = HandoffProcess.start(net.hostA(), dir, "--name", "a", "--interface", Topology.IFACE,
-                "--vip", VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7", "--link", link(),
-                "--loops", Integer.toString(loops()));
-    }
-
-    @AfterAll
-    void down() throws Exception {
-        try {
-            if (agent != null) {
-                int exit = agent.stop();
-                assertTrue(exit == 0 || exit == 143, "agent exit code " + exit + " (143 = ended by SIGTERM)");
-                assertTrue(agent.log().contains("stopping: closing connections"), agent.log());
-                assertTrue(agent.log().contains("tcp counters:"), "clean shutdown reports counters");
-                assertTrue(!agent.log().contains("stopped on an error"), agent.log());
-            }
-        } finally {
-            if (net != null) {
-                net.close();
-            }
-        }
-    }
-
-    List<String> peer(String... command) {
-        return Topology.in(net.peer(), command);
-    }
-
-    void download(String name) throws Exception {
-        Path out = dir.resolve("got-" + name);
-        Shell.Result r = Shell.run(peer("curl", "-sS", "--fail", "-o", out.toString(), BASE + "/" + name), null,
-                transferSeconds());
-        assertEquals(0, r.exit(), "curl: " + r.err() + "\nagent log:\n" + agent.log());
-        assertEquals(Shell.sha256(www.resolve(name)), Shell.sha256(out), name + " arrived intact");
-        Files.delete(out);
     }
 
     @Test
@@ -148,33 +91,12 @@ class LinuxPeerTest {
 
     @Test
     void socatEchoes64MegabytesBothWays() throws Exception {
-        Path in = Shell.randomFile(dir, "echo-in.bin", 64L << 20, 9);
-        Path out = dir.resolve("echo-out.bin");
-        Shell.Result r = Shell.run(peer("sh", "-c", "socat -t 30 -b 65536 - TCP:" + VIP + ":7 > " + out), in,
-                transferSeconds());
-        assertEquals(0, r.exit(), r.err());
-        assertEquals(Shell.sha256(in), Shell.sha256(out));
+        echo(64L << 20, 9);
     }
 
     @Test
     void hundredParallelConnections() throws Exception {
         parallelDownloads(BASE, 100);
-    }
-
-    /** {@code count} curl downloads of 1m.bin from {@code base} at once, each checked. */
-    void parallelDownloads(String base, int count) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--fail", "--parallel", "--parallel-max", Integer.toString(count)));
-        for (int i = 0; i < count; i++) {
-            cmd.add("-o");
-            cmd.add(dir.resolve("par-" + i).toString());
-            cmd.add(base + "/1m.bin");
-        }
-        Shell.Result r = Shell.run(peer(cmd.toArray(String[]::new)), null, transferSeconds());
-        assertEquals(0, r.exit(), r.err());
-        String want = Shell.sha256(www.resolve("1m.bin"));
-        for (int i = 0; i < count; i++) {
-            assertEquals(want, Shell.sha256(dir.resolve("par-" + i)), "download " + i);
-        }
     }
 
     @Test
@@ -213,11 +135,5 @@ class LinuxPeerTest {
         } finally {
             Topology.run(Topology.in(net.peer(), "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 131072 6291456"));
         }
-    }
-
-    /** A counter from the lines the agent prints when it stops, or -1. */
-    static long counter(String log, String name) {
-        Matcher m = Pattern.compile(" " + name + "=(\\d+)").matcher(log);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 }
