@@ -166,12 +166,9 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 double[] still = new double[3];
                 double[] moving = new double[3];
                 for (int i = 0; i < 3; i++) {
-                    long[] window = movingWindow(net, id);
-                    moving[i] = window[0] * 8.0 / window[1];
-                    long[] from = received(net);
-                    Thread.sleep(window[1] / 1_000_000); // as long as the window with moves
-                    long[] to = received(net);
-                    still[i] = (to[0] - from[0]) * 8.0 / (to[1] - from[1]);
+                    Received[] window = movingWindow(net, id);
+                    moving[i] = window[1].gbpsSince(window[0]);
+                    still[i] = stillWindow(net, (window[1].nanos() - window[0].nanos()) / 1_000_000); // as long as that
                     if (!stream.running()) {
                         throw new IOException("the stream ended: " + stream.output());
                     }
@@ -183,44 +180,61 @@ final class MigrationBenchCommand implements Callable<Integer> {
                         WINDOW_MOVES);
                 operator(net, "move", id, "--agent", A, "--to", B); // the VIP stays at a: a relays the peer's frames to b
                 Thread.sleep(1000);
-                long[] from = received(net);
-                Thread.sleep(5000);
-                long[] to = received(net);
                 System.out.printf("goodput at b, the peer's frames relayed by a (5 s, no moves): %.2f Gbit/s%n",
-                        (to[0] - from[0]) * 8.0 / (to[1] - from[1]));
+                        stillWindow(net, 5000));
                 operator(net, "move", id, "--agent", B, "--to", A);
             }
         }
     }
 
-    /** Bytes the stream delivered while connection {@code id} moved {@link #WINDOW_MOVES} times (first move to last), and in how many ns. */
-    private long[] movingWindow(Topology net, String id) throws Exception {
+    /** The stream's count at its first move and at its last while connection {@code id} moves {@link #WINDOW_MOVES} times. */
+    private Received[] movingWindow(Topology net, String id) throws Exception {
         try (Background mover = Background.start(Topology.in(net.hostA(), net.pki().with(Role.OPERATOR,
                 HandoffProcess.launcher(), "move", id, "--agent", A, "--to", B, "--repeat", Integer.toString(WINDOW_MOVES),
                 "--interval-ms", "100")))) {
             mover.awaitOutput("moved ", 60);
-            long[] from = received(net);
+            Received from = received(net);
             if (!mover.waitFor(300) || !mover.output().contains("moves=" + WINDOW_MOVES)) {
                 throw new IOException("the mover did not make its " + WINDOW_MOVES + " moves:\n" + mover.output());
             }
-            long[] to = received(net);
+            Received to = received(net);
             Matcher summary = Pattern.compile("moves=\\d+ freeze_ms .*").matcher(mover.output());
             long precopied = mover.output().lines().filter(l -> l.startsWith("moved ") && !l.contains("(0 send bytes copied"))
                     .count();
             System.out.printf("goodput window: %.2f Gbit/s, %s, %d of %d moves with a pre-copy%n",
-                    (to[0] - from[0]) * 8.0 / (to[1] - from[1]), summary.find() ? summary.group() : "", precopied, WINDOW_MOVES);
-            return new long[] {to[0] - from[0], to[1] - from[1]};
+                    to.gbpsSince(from), summary.find() ? summary.group() : "", precopied, WINDOW_MOVES);
+            return new Received[] {from, to};
         }
     }
 
-    /** The peer's bytes received on the stream (its kernel's count) and when they were read, ns. */
-    private static long[] received(Topology net) throws IOException {
+    /** Gbit/s of the stream over the next {@code ms}, nothing moving. */
+    private static double stillWindow(Topology net, long ms) throws IOException, InterruptedException {
+        Received from = received(net);
+        Thread.sleep(ms);
+        return received(net).gbpsSince(from);
+    }
+
+    /**
+     * The peer's bytes received on the stream (its kernel's count) and when they were read.
+     *
+     * @param bytes bytes received so far
+     * @param nanos when, {@link System#nanoTime()}
+     */
+    private record Received(long bytes, long nanos) {
+        /** Gbit/s from {@code earlier} to this. */
+        double gbpsSince(Received earlier) {
+            return (bytes - earlier.bytes) * 8.0 / (nanos - earlier.nanos);
+        }
+    }
+
+    /** The stream's count now. */
+    private static Received received(Topology net) throws IOException {
         String out = Topology.run(Topology.in(net.peer(), "ss", "-tinH", "dst", Topology.VIP + ":9"));
         Matcher m = Pattern.compile("bytes_received:(\\d+)").matcher(out);
         if (!m.find()) {
             throw new IOException("ss shows no stream from the VIP in the peer's namespace:\n" + out);
         }
-        return new long[] {Long.parseLong(m.group(1)), System.nanoTime()};
+        return new Received(Long.parseLong(m.group(1)), System.nanoTime());
     }
 
     private void vipMove(Path dir, Path www) throws Exception {
