@@ -271,6 +271,11 @@ final class LoopCheckpointer {
         }
     }
 
+    /** A write of a round that needs no sealing. */
+    private static Supplier<CheckpointWrite> ready(CheckpointWrite w) {
+        return () -> w;
+    }
+
     /** Seals the writes of a round and hands them to the store (on the sealer). */
     private CompletableFuture<Void> write(List<Supplier<CheckpointWrite>> ops) {
         try {
@@ -334,8 +339,7 @@ final class LoopCheckpointer {
         long appended = 0;
         if (deterministic) {
             ops.add(() -> new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici, List.of())));
-            CheckpointWrite trim = new CheckpointWrite.Trim(id, vip, epoch, endOffset); // the application regenerates it all
-            ops.add(() -> trim);
+            ops.add(ready(new CheckpointWrite.Trim(id, vip, epoch, endOffset))); // the application regenerates it all
             t.appendedTo = -1;
             t.pieces.clear();
             gate = una + (int) settings.maxBytesBetween();
@@ -347,14 +351,12 @@ final class LoopCheckpointer {
                 t.pieces.removeFirst(); // acknowledged by the peer
             }
             // Trimmed at a piece's start, so that every byte a piece's tag covers stays in the store.
-            CheckpointWrite trim = new CheckpointWrite.Trim(id, vip, epoch, t.pieces.isEmpty() ? unaOffset
-                    : t.pieces.peekFirst().offset);
-            ops.add(() -> trim);
+            ops.add(ready(new CheckpointWrite.Trim(id, vip, epoch, t.pieces.isEmpty() ? unaOffset
+                    : t.pieces.peekFirst().offset)));
             Connection.SendCopy added = c.copySendStream(Math.max(t.appendedTo, unaOffset), Integer.MAX_VALUE);
             appended = added.data().length;
             if (appended > 0) {
-                CheckpointWrite append = new CheckpointWrite.Append(id, vip, epoch, added.offset(), added.data());
-                ops.add(() -> append);
+                ops.add(ready(new CheckpointWrite.Append(id, vip, epoch, added.offset(), added.data())));
                 t.pieces.addLast(new Piece(added.offset(), added.data()));
             }
             if (t.pieces.size() > MAX_PIECES) {
@@ -420,8 +422,7 @@ final class LoopCheckpointer {
         }
         long epoch = epochs.epochFor(vip);
         if (epoch != LeaseEpochs.NONE) {
-            CheckpointWrite delete = new CheckpointWrite.Delete(c.id(), vip, epoch);
-            ops.add(() -> delete);
+            ops.add(ready(new CheckpointWrite.Delete(c.id(), vip, epoch)));
             t.stored = false;
         }
     }
@@ -448,6 +449,7 @@ final class LoopCheckpointer {
     /** The oldest round is durable (or failed): open what it covers, or leave everything held. */
     private void finish(Round round) {
         if (round.error != null) {
+            startOver(round);
             for (Round later : inFlight) {
                 // Built on this one's writes (pieces listed, bytes appended after them): failed
                 // too, whatever the store answers; the next round starts over from SND.UNA.
@@ -455,13 +457,7 @@ final class LoopCheckpointer {
                     later.error = round.error;
                     later.voided = true;
                 }
-            }
-            for (Round r : concat(round, inFlight)) {
-                for (Capture k : r.captures) {
-                    k.t().appendedTo = -1; // re-send from SND.UNA next time (writes are idempotent)
-                    k.t().pieces.clear();
-                    k.t().signature = Long.MIN_VALUE;
-                }
+                startOver(later);
             }
             if (!round.voided) {
                 stall("checkpoint round of " + round.captures.size() + " connections failed: "
@@ -490,11 +486,13 @@ final class LoopCheckpointer {
         complete(round.waiters, null);
     }
 
-    private static List<Round> concat(Round first, ArrayDeque<Round> rest) {
-        List<Round> all = new ArrayList<>(rest.size() + 1);
-        all.add(first);
-        all.addAll(rest);
-        return all;
+    /** The connections {@code round} captured are written from SND.UNA again next time (writes are idempotent). */
+    private static void startOver(Round round) {
+        for (Capture k : round.captures) {
+            k.t().appendedTo = -1;
+            k.t().pieces.clear();
+            k.t().signature = Long.MIN_VALUE;
+        }
     }
 
     /** MSL bound: a connection whose last confirmed checkpoint is about to pass the MSL sends nothing new. */
