@@ -9,9 +9,6 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface BatchedCheckpointStore extends CheckpointStore {
     @Override
-    CompletableFuture<Void> write(List<CheckpointWrite> writes);
-
-    @Override
     default CompletableFuture<Void> putState(String connectionId, int vip, long epoch, byte[] state, long needsFrom,
                                              long needsTo) {
         return write(List.of(new CheckpointWrite.State(connectionId, vip, epoch, state, needsFrom, needsTo)));

@@ -38,19 +38,7 @@ public interface CheckpointStore extends AutoCloseable {
      * Calls at once may be applied in any order; see {@link #orderedWriter()}. The store may
      * keep the arrays of {@code writes} as they are: the caller must not change them after.
      */
-    default CompletableFuture<Void> write(List<CheckpointWrite> writes) {
-        CompletableFuture<?>[] all = new CompletableFuture<?>[writes.size()];
-        for (int i = 0; i < all.length; i++) {
-            all[i] = switch (writes.get(i)) {
-                case CheckpointWrite.State s -> putState(s.connectionId(), s.vip(), s.epoch(), s.state(), s.needsFrom(),
-                        s.needsTo());
-                case CheckpointWrite.Append a -> appendStream(a.connectionId(), a.vip(), a.epoch(), a.offset(), a.bytes());
-                case CheckpointWrite.Trim t -> trimStream(t.connectionId(), t.vip(), t.epoch(), t.offset());
-                case CheckpointWrite.Delete d -> delete(d.connectionId(), d.vip(), d.epoch());
-            };
-        }
-        return CompletableFuture.allOf(all);
-    }
+    CompletableFuture<Void> write(List<CheckpointWrite> writes);
 
     /** Writes of one writer whose writes build on each other (a checkpointer's rounds, several in flight). */
     @FunctionalInterface

@@ -44,13 +44,9 @@ final class StoreState {
             throw new StaleEpochException("write with epoch " + epoch + " refused: the lease on the VIP is at epoch "
                     + lease.epoch() + " (owner " + lease.owner() + "); this writer must stop speaking for it");
         }
-        if (r instanceof LogRecord.Append a) {
-            Entry e = connections.get(a.id());
-            long end = e == null ? a.offset() : e.stream.end();
-            if (e != null && e.stream.length() > 0 && a.offset() > end) {
-                throw new IllegalArgumentException("append at stream offset " + a.offset() + " leaves a gap after "
-                        + end + " for " + a.id() + ": send the bytes in between first");
-            }
+        if (r instanceof LogRecord.Append a && leavesGap(a)) {
+            throw new IllegalArgumentException("append at stream offset " + a.offset() + " leaves a gap after "
+                    + connections.get(a.id()).stream.end() + " for " + a.id() + ": send the bytes in between first");
         }
     }
 
