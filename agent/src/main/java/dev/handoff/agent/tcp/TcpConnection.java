@@ -1933,9 +1933,11 @@ public final class TcpConnection {
         if (!s.state().isSynchronized() || s.state() == TcpState.TIME_WAIT) {
             throw new IllegalArgumentException("state " + s.state() + " cannot be restored");
         }
-        if (s.sendQueue().length > config.sendBufferSize() || s.receiveQueue().length > config.receiveBufferSize()) {
-            throw new IllegalArgumentException("snapshot buffers (" + s.sendQueue().length + " send, "
-                    + s.receiveQueue().length + " receive) exceed this stack's limits");
+        // The receive side is checked below against the buffer's capacity, one window unit more
+        // than receiveBufferSize (a full buffer holds that much when the window was rounded up).
+        if (s.sendQueue().length > config.sendBufferSize()) {
+            throw new IllegalArgumentException("snapshot send queue of " + s.sendQueue().length
+                    + " bytes exceeds this stack's send buffer of " + config.sendBufferSize());
         }
         int shift = s.windowScaling() ? s.rcvShift() : 0;
         TcpConnection c = new TcpConnection(config, counters, resets, s.localIp(), s.localPort(),

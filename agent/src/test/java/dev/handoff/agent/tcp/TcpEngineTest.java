@@ -331,6 +331,35 @@ class TcpEngineTest {
             int buffer = 256 * 1024; // needs window scale 3: rounding units of 8 bytes
             EngineFixture fx = new EngineFixture(TcpConfig.builder().receiveBufferSize(buffer).build());
             TcpConnection c = fx.establish();
+            int seq = fillUntilTheWindowCloses(fx, c, buffer);
+            assertEquals(seq - IRS - 1, c.available(), "every byte sent within the window was stored");
+            assertTrue(c.available() >= buffer, "the whole buffer was offered: " + c.available());
+        }
+
+        /**
+         * A receive buffer filled to a window rounded up holds one window unit more than its
+         * size; a move restores it as it is (restore once refused any queue over the size).
+         */
+        @Test
+        void aReceiveBufferFullToItsRoundedWindowIsRestored() {
+            int buffer = 256 * 1024;
+            EngineFixture fx = new EngineFixture(TcpConfig.builder().receiveBufferSize(buffer).build());
+            TcpConnection c = fx.establish();
+            fillUntilTheWindowCloses(fx, c, buffer);
+            EndpointState snapshot = c.snapshot();
+            assertTrue(snapshot.receiveQueue().length > buffer, "rounding let in more than the size: "
+                    + snapshot.receiveQueue().length);
+            fx.stack.detach(c);
+            TcpConnection restored = fx.stack.restore(fx.now, snapshot, true);
+            assertEquals(snapshot.receiveQueue().length, restored.available());
+        }
+
+        /**
+         * The peer sends odd-sized segments, each ACKed, into a buffer of {@code buffer} bytes
+         * (window scale 3) that the application never reads, until the window closes: the edge
+         * never passes the buffer nor moves left by a whole unit. Returns RCV.NXT.
+         */
+        private static int fillUntilTheWindowCloses(EngineFixture fx, TcpConnection c, int buffer) {
             int seq = IRS + 1;
             int peerTs = 102;
             int lastEdge = 0;
@@ -351,8 +380,7 @@ class TcpEngineTest {
                 lastEdge = edge;
                 assertTrue(segments < 1000, "the window never closed");
             }
-            assertEquals(seq - IRS - 1, c.available(), "every byte sent within the window was stored");
-            assertTrue(c.available() >= buffer, "the whole buffer was offered: " + c.available());
+            return seq;
         }
 
         @Test
