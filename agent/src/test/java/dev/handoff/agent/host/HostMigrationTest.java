@@ -90,6 +90,17 @@ class HostMigrationTest {
         return h;
     }
 
+    /** Writes {@code data} to {@code s} on a thread of its own (joined by the test). */
+    static Thread writeInBackground(TcpSocket s, byte[] data) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                s.getOutputStream().write(data);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     /** Moves the only connection of {@code from} to {@code to}, VIP included. */
     static void move(Host from, Host to, long toMac) throws Exception {
         move(from, to, toMac, ici -> { });
@@ -201,18 +212,14 @@ class HostMigrationTest {
     void aFailedMoveGivesBackTheSendBytesItsIciLeftOutForAPreCopy() throws Exception {
         startHosts();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        byte[] data = new byte[2 << 20];
+        byte[] data = new byte[12 << 20]; // more than the client's receive buffer and a's send buffer together
         new SplittableRandom(9).nextBytes(data);
-        Thread writer = Thread.ofVirtual().start(() -> {
-            try {
-                s.getOutputStream().write(data); // the client reads nothing yet: echo's send buffer fills
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        // The server side may not have taken the handshake's last ACK yet when connect returns.
-        for (int i = 0; i < 200 && a.connections(c -> c.tcp().sendBufferUsed()).get().stream().noneMatch(n -> n > 0); i++) {
-            Thread.sleep(10);
+        Thread writer = writeInBackground(s, data); // the client reads nothing yet: echo's send buffer fills
+        // Until the client's window is closed: a's send buffer then holds bytes that stay there.
+        // (The server side may not even have taken the handshake's last ACK when connect returns.)
+        for (int i = 0; i < 400 && a.connections(c -> c.tcp().sndWnd() == 0 && c.tcp().sendBufferUsed() > 0).get()
+                .stream().noneMatch(full -> full); i++) {
+            Thread.sleep(25);
         }
         String id = a.connections().get().getFirst().id();
         // As if a pre-copy had given the destination every send byte: the ICI carries none of them.
@@ -232,13 +239,7 @@ class HostMigrationTest {
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         byte[] data = new byte[8 << 20];
         new SplittableRandom(21).nextBytes(data);
-        Thread writer = Thread.ofVirtual().start(() -> {
-            try {
-                s.getOutputStream().write(data);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        Thread writer = writeInBackground(s, data);
         byte[] got = new byte[data.length];
         java.util.concurrent.atomic.AtomicInteger read = new java.util.concurrent.atomic.AtomicInteger();
         Thread reader = Thread.ofVirtual().start(() -> {
@@ -343,13 +344,7 @@ class HostMigrationTest {
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         byte[] sent = new byte[24 << 20];
         new SplittableRandom(7).nextBytes(sent);
-        Thread writer = Thread.ofVirtual().start(() -> {
-            try {
-                s.getOutputStream().write(sent); // the client reads nothing yet: every buffer fills up
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        Thread writer = writeInBackground(s, sent); // the client reads nothing yet: every buffer fills up
         for (int i = 0; i < 200 && a.connections(c -> c.tcp().sndWnd()).get().getFirst() != 0; i++) {
             Thread.sleep(25); // until the client's receive buffer is full
         }
