@@ -157,9 +157,13 @@ class AgentServiceTest {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        // The client reads nothing yet: its window closes, then a's send buffer fills with echoed bytes.
+        // The client reads nothing yet: its window closes, then a's send buffer fills with echoed
+        // bytes that stay there (while the window is open, a move's drain could still empty it).
         long deadline = System.currentTimeMillis() + 10_000;
-        while (a.call(() -> a.connectionsNow().getFirst().tcp().sendBufferUsed()).get() < 2 << 20) {
+        while (a.call(() -> {
+            var t = a.connectionsNow().getFirst().tcp();
+            return t.sndWnd() == 0 ? t.sendBufferUsed() : 0;
+        }).get() < 2 << 20) {
             assertTrue(System.currentTimeMillis() < deadline, "a's send buffer did not fill");
             Thread.sleep(10);
         }
