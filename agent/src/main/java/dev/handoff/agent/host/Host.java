@@ -345,6 +345,10 @@ public final class Host implements AutoCloseable {
             return loops[0].importConnections(imports, vip);
         }
         List<List<Import>> byLoop = split(imports, i -> loopOf(i.ici(), i.ici().getLocalPort()));
+        HostLoop only = vip == 0 ? onlyLoopWith(byLoop) : null;
+        if (only != null) { // a connection moved without its VIP: its loop alone is involved, and validates as it imports
+            return only.importConnections(imports, 0);
+        }
         return onEach(List.of(loops), l -> l.checkImports(byLoop.get(l.index()), vip, 0, false))
                 .thenCompose(ok -> onEach(List.of(loops), l -> l.importConnections(byLoop.get(l.index()), vip)))
                 .thenApply(in -> inOrder(imports, i -> loopOf(i.ici(), i.ici().getLocalPort()), in));
@@ -360,6 +364,20 @@ public final class Host implements AutoCloseable {
                         byLoop.get(l.index()).stream().map(i -> new Import(i, -1)).toList(), vip, clockSkewMs, true))
                 .thenCompose(ok -> primaryLast(l -> l.resurrect(byLoop.get(l.index()), vip, clockSkewMs)))
                 .thenApply(in -> inOrder(icis, i -> loopOf(i, i.getLocalPort()), in));
+    }
+
+    /** The one loop with a non-empty part in {@code byLoop}, or null if several have one. */
+    private <T> HostLoop onlyLoopWith(List<List<T>> byLoop) {
+        HostLoop only = null;
+        for (HostLoop l : loops) {
+            if (!byLoop.get(l.index()).isEmpty()) {
+                if (only != null) {
+                    return null;
+                }
+                only = l;
+            }
+        }
+        return only;
     }
 
     /** {@code items} split by the loop each belongs to, in loop order, each part in the items' order. */

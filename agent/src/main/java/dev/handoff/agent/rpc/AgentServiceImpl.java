@@ -42,6 +42,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -179,18 +180,29 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             out.onError(e);
             return;
         }
+        // The Import call is set up before the freeze; the ICI leaves from the loop as soon as it
+        // is dumped, without first going back to this thread.
+        IciTransfer call = IciTransfer.open(channel, DEADLINE_MS);
         long start = System.nanoTime();
-        Host.Export export;
+        CompletableFuture<Host.Export> frozen = host.exportConnection(id, destinationMac, 0, held.from(), held.to());
+        CompletableFuture<CompletableFuture<ImportResponse>> sending = frozen.thenApply(e -> call.send(List.of(e), 0, seal));
+        CompletableFuture<ImportResponse> answered;
         try {
-            export = await(host.exportConnection(id, destinationMac, 0, held.from(), held.to()), "freezing " + id);
+            answered = await(sending, "freezing " + id);
         } catch (StatusRuntimeException e) {
-            releaseWrites(id);
-            out.onError(cancelled(channel, id, e));
-            return;
+            if (call.cancelUnlessSent("the freeze failed: " + e.getStatus().getDescription())) {
+                // A loop that freezes the connection after all keeps it: it runs on here.
+                frozen.thenAccept(late -> host.finishMove(List.of(late), 0, false, "its freeze came after the move was given up"));
+                releaseWrites(id);
+                out.onError(cancelled(channel, id, e));
+                return;
+            }
+            answered = sending.join(); // the loop answered just late: the ICI is on its way
         }
+        Host.Export export = frozen.join();
         List<Host.Export> exports = List.of(export);
         try {
-            ImportResponse r = IciTransfer.send(channel, exports, 0, DEADLINE_MS, seal);
+            ImportResponse r = call.answer(answered);
             long freezeUs = (System.nanoTime() - start) / 1000;
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
@@ -406,15 +418,17 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         call.setOnCancelHandler(remove[0]);
     }
 
-    static StatusRuntimeException failure(Exception e, String what) {
+    /** The status for work on the loop that failed with {@code e} (as thrown by a future's get, or given to its callbacks). */
+    static StatusRuntimeException failure(Throwable e, String what) {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
             return Status.CANCELLED.withDescription(what + ": interrupted").asRuntimeException();
         }
-        if (e instanceof TimeoutException) {
+        Throwable cause = (e instanceof ExecutionException || e instanceof CompletionException) && e.getCause() != null
+                ? e.getCause() : e;
+        if (cause instanceof TimeoutException) {
             return Status.DEADLINE_EXCEEDED.withDescription(what + ": the agent's loop did not answer in time").asRuntimeException();
         }
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
         Status s = cause instanceof IllegalArgumentException ? Status.INVALID_ARGUMENT
                 : cause instanceof LimitExceededException ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL;
         return s.withDescription(what + ": " + cause.getMessage()).asRuntimeException();

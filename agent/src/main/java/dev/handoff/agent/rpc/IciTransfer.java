@@ -11,18 +11,46 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Sends dumped connections to another agent's {@code Import}: each ICI serialized and cut into chunks. */
+/**
+ * Sends dumped connections to another agent's {@code Import}: each ICI serialized and cut into
+ * chunks. A move opens the call before its freeze ({@link #open}), so that the call's setup
+ * (a stream, its headers, the destination's receiver) is not part of the freeze.
+ */
 final class IciTransfer {
     /** Largest chunk of one message, bytes. */
     static final int CHUNK = 1 << 20;
     /** Time allowed per byte sent on top of the base deadline: 100 MB/s, in ms per byte. */
     private static final double MS_PER_BYTE = 1.0 / 100_000;
 
-    private IciTransfer() {
+    /** The call, open and waiting for its ICIs. */
+    private final StreamObserver<ImportChunk> out;
+    /** Its answer. */
+    private final SingleAnswer<ImportResponse> answer = new SingleAnswer<>("Import");
+    /** Time allowed for the answer once the ICIs are sent, before counting their bytes, ms. */
+    private final long baseDeadlineMs;
+    /** Guards {@link #sent} and {@link #cancelled}: exactly one of them happens. */
+    private final Object lock = new Object();
+    /** Bytes of ICIs sent, or -1 while none were. */
+    private long sent = -1;
+    /** The call was given up before any ICI went. */
+    private boolean cancelled;
+
+    private IciTransfer(Channel channel, long baseDeadlineMs) {
+        this.baseDeadlineMs = baseDeadlineMs;
+        // The call may carry ICIs up to the receiver's limit: the wait for the answer, not the call's
+        // own deadline, holds a transfer to the time its actual bytes need.
+        long callDeadline = baseDeadlineMs + (long) (ImportReceiver.MAX_ICI_BYTES * MS_PER_BYTE);
+        this.out = AgentServiceGrpc.newStub(channel).withDeadlineAfter(callDeadline, TimeUnit.MILLISECONDS).import_(answer);
+    }
+
+    /** Opens an {@code Import} call to the agent behind {@code channel}; nothing is imported until {@link #send}. */
+    static IciTransfer open(Channel channel, long baseDeadlineMs) {
+        return new IciTransfer(channel, baseDeadlineMs);
     }
 
     /**
@@ -32,12 +60,43 @@ final class IciTransfer {
      * the bytes need at 100 MB/s. Each ICI goes with its {@code seal}.
      */
     static ImportResponse send(Channel channel, List<Host.Export> exports, int vip, long baseDeadlineMs, IciSeal seal) {
+        IciTransfer call = open(channel, baseDeadlineMs);
+        return call.answer(call.send(exports, vip, seal));
+    }
+
+    /**
+     * Sends {@code exports} (serialized, sealed) on this call and half-closes it; any thread, once;
+     * never throws. The future completes with the destination's answer; it fails with CANCELLED
+     * if the call was given up first ({@link #cancelUnlessSent}) or the ICIs could not be sealed.
+     */
+    CompletableFuture<ImportResponse> send(List<Host.Export> exports, int vip, IciSeal seal) {
         List<Sealed> sealed = new java.util.ArrayList<>(exports.size());
-        for (Host.Export e : exports) {
-            ByteString ici = e.ici().toByteString();
-            sealed.add(new Sealed(ici, seal.seal(ImportReceiver.purpose(vip), ici), e.peerMac()));
+        try {
+            for (Host.Export e : exports) {
+                ByteString ici = e.ici().toByteString();
+                sealed.add(new Sealed(ici, seal.seal(ImportReceiver.purpose(vip), ici), e.peerMac()));
+            }
+        } catch (RuntimeException e) {
+            cancelUnlessSent("sealing the ICIs failed: " + e);
+            return answer.future;
         }
-        return sendSealed(channel, sealed, vip, baseDeadlineMs);
+        return sendSealed(sealed, vip);
+    }
+
+    /**
+     * Gives the call up if no ICI went on it yet (the destination imports nothing); answers
+     * false if they went, and the answer is to be awaited.
+     */
+    boolean cancelUnlessSent(String why) {
+        synchronized (lock) {
+            if (sent >= 0) {
+                return false;
+            }
+            cancelled = true;
+        }
+        out.onError(Status.CANCELLED.withDescription(why).asRuntimeException());
+        answer.future.completeExceptionally(Status.CANCELLED.withDescription(why).asRuntimeException());
+        return true;
     }
 
     /**
@@ -52,14 +111,21 @@ final class IciTransfer {
 
     /** Like {@link #send}, with ICIs already serialized and sealed (tests pass forged ones). */
     static ImportResponse sendSealed(Channel channel, List<Sealed> exports, int vip, long baseDeadlineMs) {
+        IciTransfer call = open(channel, baseDeadlineMs);
+        return call.answer(call.sendSealed(exports, vip));
+    }
+
+    private CompletableFuture<ImportResponse> sendSealed(List<Sealed> exports, int vip) {
         long bytes = 0;
         for (Sealed e : exports) {
             bytes += e.ici().size();
         }
-        long deadline = baseDeadlineMs + (long) (bytes * MS_PER_BYTE);
-        SingleAnswer<ImportResponse> answer = new SingleAnswer<>("Import");
-        StreamObserver<ImportChunk> out = AgentServiceGrpc.newStub(channel).withDeadlineAfter(deadline, TimeUnit.MILLISECONDS)
-                .import_(answer);
+        synchronized (lock) {
+            if (cancelled) {
+                return answer.future;
+            }
+            sent = bytes;
+        }
         try {
             for (Sealed e : exports) {
                 ByteString ici = e.ici();
@@ -77,17 +143,35 @@ final class IciTransfer {
             out.onCompleted();
         } catch (RuntimeException e) {
             out.onError(e);
-            throw Status.INTERNAL.withDescription("sending ICIs: " + e).asRuntimeException();
+            answer.future.completeExceptionally(Status.INTERNAL.withDescription("sending ICIs: " + e).asRuntimeException());
+        }
+        return answer.future;
+    }
+
+    /**
+     * The destination's answer to the ICIs sent on this call ({@code answered}, from {@link #send}):
+     * waits {@code baseDeadlineMs} plus the time their bytes need at 100 MB/s, then gives the call
+     * up with DEADLINE_EXCEEDED.
+     */
+    ImportResponse answer(CompletableFuture<ImportResponse> answered) {
+        long deadline;
+        synchronized (lock) {
+            deadline = baseDeadlineMs + (long) (Math.max(sent, 0) * MS_PER_BYTE);
         }
         try {
-            return answer.future.get(deadline + 1000, TimeUnit.MILLISECONDS);
+            return answered.get(deadline, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof StatusRuntimeException s ? s
-                    : Status.INTERNAL.withDescription(String.valueOf(e.getCause())).asRuntimeException();
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                    ? c.getCause() : e.getCause();
+            throw cause instanceof StatusRuntimeException s ? s
+                    : Status.INTERNAL.withDescription(String.valueOf(cause)).asRuntimeException();
         } catch (TimeoutException e) {
-            throw Status.DEADLINE_EXCEEDED.withDescription("no answer to Import in " + deadline + " ms").asRuntimeException();
+            String why = "no answer to Import in " + deadline + " ms";
+            out.onError(Status.DEADLINE_EXCEEDED.withDescription(why).asRuntimeException());
+            throw Status.DEADLINE_EXCEEDED.withDescription(why).asRuntimeException();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            out.onError(Status.CANCELLED.withDescription("interrupted").asRuntimeException());
             throw Status.CANCELLED.withDescription("interrupted while importing").asRuntimeException();
         }
     }

@@ -14,6 +14,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntToLongFunction;
 
 /** The receiving side of one {@code Import} call: assembles ICIs from chunks, then imports them all at once. */
@@ -124,13 +125,15 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         if (failed) {
             return;
         }
-        try {
+        if (imports.stream().anyMatch(i -> i.ici().getLeaseEpoch() != 0)) {
+            // Checking their epochs may ask a store process: not on the transport's thread.
+            Thread.ofVirtual().name("import-epochs").start(this::complete);
+        } else {
             complete();
-        } finally {
-            release();
         }
     }
 
+    /** Imports the ICIs received, without blocking: the answer goes from the loop that made the connections. */
     private void complete() {
         if (!current.isEmpty()) {
             fail(Status.INVALID_ARGUMENT, "the last ICI was not completed (ici_complete missing)");
@@ -145,14 +148,18 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
             fail(Status.FAILED_PRECONDITION, stale);
             return;
         }
-        try {
-            List<Connection> in = AgentServiceImpl.await(host.importConnections(imports, expectVip),
-                    "importing " + imports.size() + " connection(s)");
-            out.onNext(ImportResponse.newBuilder().addAllConnectionIds(in.stream().map(Connection::id).toList()).build());
-            out.onCompleted();
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-        }
+        String what = "importing " + imports.size() + " connection(s)";
+        // A copy: release() clears the list, and a loop that answers late may not have read it yet.
+        host.importConnections(List.copyOf(imports), expectVip).orTimeout(AgentServiceImpl.DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .whenComplete((in, e) -> {
+                    release();
+                    if (e != null) {
+                        out.onError(AgentServiceImpl.failure(e, what));
+                        return;
+                    }
+                    out.onNext(ImportResponse.newBuilder().addAllConnectionIds(in.stream().map(Connection::id).toList()).build());
+                    out.onCompleted();
+                });
     }
 
     /**
@@ -176,8 +183,8 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         return null;
     }
 
-    /** Gives this import's share of the budget back (once). */
-    private void release() {
+    /** Gives this import's share of the budget back (once; the transport's thread or a loop). */
+    private synchronized void release() {
         if (counted) {
             counted = false;
             budget.end(taken);

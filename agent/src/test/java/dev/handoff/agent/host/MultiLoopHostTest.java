@@ -169,4 +169,49 @@ class MultiLoopHostTest {
             s.close();
         }
     }
+
+    @Test
+    void aConnectionMovedAloneInvolvesItsLoopOnlyAndIsActiveBeforeTheAnswer() throws Exception {
+        Host a = host("a", MAC_A, 2, 1);
+        a.addVip(VIP).get();
+        Host b = host("b", MAC_B, 2, 2);
+        b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
+        Host client = client(1);
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        HostLoop own = b.loops().get(serverLoopOf(s, 2));
+        HostLoop other = b.loops().get(1 - own.index());
+        for (int i = 0; i < 200 && a.connections().get().isEmpty(); i++) {
+            Thread.sleep(10); // a may not have taken the handshake's last ACK when connect returns
+        }
+        Host.Export export = a.exportConnection(a.connections().get().getFirst().id(), MAC_B, 1).get();
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+        other.execute(() -> {
+            try {
+                busy.await(); // b's other loop is stuck for as long as the import takes
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            long before = own.call(() -> own.counters().framesOut).get();
+            java.util.concurrent.CountDownLatch registered = new java.util.concurrent.CountDownLatch(1);
+            own.execute(() -> {
+                try {
+                    registered.await(); // the import runs once the check below is in place
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            // Read on the loop as the import is answered: its window update went out already.
+            var atAnswer = b.importConnection(export.ici(), export.peerMac()).thenApply(in -> own.counters().framesOut);
+            registered.countDown();
+            assertTrue(atAnswer.get(10, TimeUnit.SECONDS) > before, "the activation left before the import was answered");
+        } finally {
+            busy.countDown();
+        }
+        a.finishMove(List.of(export), 0, true, "").get();
+        s.getOutputStream().write("moved".getBytes());
+        assertEquals("moved", new String(s.getInputStream().readNBytes(5)));
+        s.close();
+    }
 }

@@ -2,6 +2,7 @@ package dev.handoff.agent.rpc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -384,4 +385,33 @@ class AgentServiceTest {
             assertEquals("alive", new String(s.getInputStream().readNBytes(5)));
         }
     }
+
+    @Test
+    void anImportCallOpenedAheadOfTheFreezeImportsWhatItIsSentAndNothingOnceGivenUp() throws Exception {
+        Cluster cl = cluster("agent-a9", "agent-b9", true);
+        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
+        for (int i = 0; i < 200 && cl.a().connections().get().isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+        Host.Export export = cl.a().exportConnection(cl.a().connections().get().getFirst().id(), cl.b().mac(), 0).get();
+
+        IciTransfer givenUp = IciTransfer.open(channel("agent-b9"), 5000);
+        assertTrue(givenUp.cancelUnlessSent("test: the freeze failed"));
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> givenUp.answer(givenUp.send(List.of(export), 0, SEAL)));
+        assertEquals(Status.Code.CANCELLED, e.getStatus().getCode(), e.getStatus().toString());
+        Thread.sleep(100);
+        assertEquals(0, cl.b().connections().get().size(), "a call given up before its ICIs imports nothing");
+
+        IciTransfer ahead = IciTransfer.open(channel("agent-b9"), 5000);
+        Thread.sleep(300); // open, waiting for a freeze
+        ImportResponse in = ahead.answer(ahead.send(List.of(export), 0, SEAL));
+        assertFalse(ahead.cancelUnlessSent("test: too late"), "ICIs sent cannot be called back");
+        assertEquals(List.of(export.ici().getLocalIp()), cl.b().connections(c -> c.tcp().localIp()).get());
+        assertEquals(1, in.getConnectionIdsCount());
+        cl.a().finishMove(List.of(export), 0, true, "").get();
+        s.getOutputStream().write("moved".getBytes());
+        assertEquals("moved", new String(s.getInputStream().readNBytes(5)), "the connection echoes from b");
+    }
 }
+
