@@ -586,8 +586,7 @@ public final class HostLoop implements AutoCloseable {
      * with the reason.
      */
     public CompletableFuture<List<Connection>> importConnections(List<Host.Import> imports, int vip) {
-        // The activations go out before the import is answered, not after the answer's hand-off.
-        return call(() -> importAll(imports, vip), () -> drive(now()));
+        return call(() -> importAll(imports, vip));
     }
 
     /**
@@ -734,6 +733,10 @@ public final class HostLoop implements AutoCloseable {
         }
         for (Forward f : prepared) {
             release(f, false); // frames held by prepareImport, in the order they came
+        }
+        long now = now();
+        for (Connection c : in) {
+            stack.poll(now, c.tcp(), sink); // the activation leaves now, before the applications refill their buffers
         }
         return in;
     }
@@ -926,15 +929,7 @@ public final class HostLoop implements AutoCloseable {
 
     /** Runs {@code work} on the loop thread and returns its result. */
     public <T> CompletableFuture<T> call(Supplier<T> work) {
-        return call(work, () -> { });
-    }
-
-    /**
-     * Runs {@code work} on the loop thread, then {@code then} (still on the loop: a failure there
-     * ends the loop, as in any round), and returns the result of {@code work}.
-     */
-    private <T> CompletableFuture<T> call(Supplier<T> work, Runnable then) {
-        Call<T> c = new Call<>(work, then);
+        Call<T> c = new Call<>(work);
         execute(c);
         if (ended.getCount() == 0) {
             c.refuse(); // the loop is gone: nobody would ever answer
@@ -946,32 +941,20 @@ public final class HostLoop implements AutoCloseable {
     private final class Call<T> implements Runnable {
         /** What to run on the loop. */
         private final Supplier<T> work;
-        /** Run after {@link #work} succeeded, before its result is given. */
-        private final Runnable then;
         /** Its result. */
         final CompletableFuture<T> result = new CompletableFuture<>();
 
-        Call(Supplier<T> work, Runnable then) {
+        Call(Supplier<T> work) {
             this.work = work;
-            this.then = then;
         }
 
         @Override
         public void run() {
-            T value;
             try {
-                value = work.get();
+                result.complete(work.get());
             } catch (RuntimeException | Error e) {
                 result.completeExceptionally(e);
-                return;
             }
-            try {
-                then.run();
-            } catch (RuntimeException | Error e) {
-                result.completeExceptionally(e);
-                throw e; // the loop's own work failed: it ends, as in any round
-            }
-            result.complete(value);
         }
 
         void refuse() {
