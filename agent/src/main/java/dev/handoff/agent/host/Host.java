@@ -257,13 +257,16 @@ public final class Host implements AutoCloseable {
 
     /** See {@link HostLoop#exportConnection}; nothing pre-copied. */
     public CompletableFuture<Export> exportConnection(String id, long forwardToMac, long leaseEpoch) {
-        return exportConnection(id, forwardToMac, leaseEpoch, 0, 0);
+        return exportConnection(id, forwardToMac, leaseEpoch, 0, 0, false);
     }
 
-    /** See {@link HostLoop#exportConnection}: the destination holds the send stream's bytes {@code [heldFrom, heldTo)}. */
+    /**
+     * See {@link HostLoop#exportConnection}: the destination holds the send stream's bytes
+     * {@code [heldFrom, heldTo)}, and, with {@code destinationHolds}, the connection's frames.
+     */
     public CompletableFuture<Export> exportConnection(String id, long forwardToMac, long leaseEpoch, long heldFrom,
-                                                      long heldTo) {
-        return loopOf(id).exportConnection(id, forwardToMac, leaseEpoch, heldFrom, heldTo);
+                                                      long heldTo, boolean destinationHolds) {
+        return loopOf(id).exportConnection(id, forwardToMac, leaseEpoch, heldFrom, heldTo, destinationHolds);
     }
 
     /** {@link Connection#copySendStream} of connection {@code id}, on its loop: what a pre-copy sends ahead of a move. */

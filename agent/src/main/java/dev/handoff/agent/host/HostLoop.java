@@ -328,13 +328,19 @@ public final class HostLoop implements AutoCloseable {
      * {@code forwardToMac}, the new owner, or back into the connection re-created here.
      * The send stream's bytes {@code [heldFrom, heldTo)} are held by the destination already
      * (a pre-copy): the ICI leaves out those from SND.UNA on ({@code send_precopied}), and
-     * they are not even copied here.
+     * they are not even copied here. With {@code destinationHolds} (it holds the connection's
+     * frames until its import: {@link #prepareImport}), frames go on to it at once instead,
+     * so that the peer's segments reach the new endpoint as it starts.
      */
     public CompletableFuture<Host.Export> exportConnection(String id, long forwardToMac, long leaseEpoch, long heldFrom,
-                                                          long heldTo) {
+                                                          long heldTo, boolean destinationHolds) {
         return call(() -> {
             Host.Export e = export(connection(id), leaseEpoch, heldFrom, heldTo);
-            forwards.get(e.key()).mac = forwardToMac;
+            Forward f = forwards.get(e.key());
+            f.mac = forwardToMac;
+            if (destinationHolds) {
+                release(f, true);
+            }
             return e;
         });
     }
@@ -618,16 +624,25 @@ public final class HostLoop implements AutoCloseable {
     }
 
     /**
-     * Before a connection this host forwards comes back to it ({@code hold}): its frames are
-     * held here instead of being forwarded to the origin, which is about to freeze it, and
-     * are fed to it once imported; so the peer's segments reach it in order and the move
-     * costs the peer no retransmission. Without an import within {@link Host#PREPARE_MS}, or on
-     * {@code hold == false}, held frames go on to the origin again. Completes with whether
-     * this host forwards that connection (false: nothing to do).
+     * Before a connection is imported here ({@code hold}): its frames are held here until it
+     * is, then fed to it, so the peer's segments reach it in order and the move costs the peer
+     * no retransmission. A connection this host forwards (coming back) has its frames held
+     * instead of forwarded to the origin, which is about to freeze it; one that is not here at
+     * all has the frames its origin forwards held (the origin sends them on at once). Without an
+     * import within {@link Host#PREPARE_MS}, or on {@code hold == false}, held frames go back to
+     * the origin. Completes with whether this host holds that connection's frames now (false:
+     * nothing to do, or the connection runs here).
      */
     public CompletableFuture<Boolean> prepareImport(String connectionId, boolean hold) {
         return call(() -> {
-            Forward f = forwards.get(keyOf(connectionId));
+            long key = keyOf(connectionId);
+            Forward f = forwards.get(key);
+            if (f == null && hold && !exported.containsKey(key) && !runsHere(connectionId, key)) {
+                f = new Forward(Forward.ARRIVING); // not here yet: its frames wait for it (the origin forwards them at once)
+                f.holdUntil = now() + Host.PREPARE_MS;
+                forwards.put(key, f);
+                return true;
+            }
             if (f == null) {
                 return false;
             }
@@ -636,9 +651,19 @@ public final class HostLoop implements AutoCloseable {
                 f.holdUntil = now() + Host.PREPARE_MS;
             } else if (!hold) {
                 release(f, true);
+                if (f.mac == Forward.ARRIVING) {
+                    forwards.remove(key);
+                }
             }
             return true;
         });
+    }
+
+    /** Whether connection {@code connectionId} (forwarding key {@code key}) runs on this loop. */
+    private boolean runsHere(String connectionId, long key) {
+        String local = connectionId.substring(0, connectionId.indexOf('-'));
+        int localIp = Ipv4Address.parse(local.substring(0, local.lastIndexOf(':')));
+        return stack.find(localIp, (int) key & 0xffff, (int) (key >>> 32), (int) (key >>> 16) & 0xffff) != null;
     }
 
     /** The forwarding key of a connection id {@code local:port-remote:port}; IllegalArgumentException if malformed. */
@@ -1278,6 +1303,10 @@ public final class HostLoop implements AutoCloseable {
         int frameLength = EthernetFrame.HEADER_LENGTH + eth.payloadLength();
         if (f.held != null && f.holdUntil != 0 && now() > f.holdUntil) {
             release(f, true); // the import announced by prepareImport never came: forward again
+            if (f.mac == Forward.ARRIVING) {
+                forwards.values().remove(f); // its frames went back to the origin: this one is no longer held either
+                return false;
+            }
         }
         if (f.held != null) {
             f.hold(ip.buffer(), frameStart, frameLength);
@@ -1298,7 +1327,8 @@ public final class HostLoop implements AutoCloseable {
         }
         for (byte[] frame : held) {
             if (onward) {
-                sendOn(f.mac, frame, 0, frame.length);
+                // A connection that never arrived: each frame back to the agent that forwarded it.
+                sendOn(f.mac == Forward.ARRIVING ? Bytes.u48(frame, 6) : f.mac, frame, 0, frame.length);
             } else {
                 onFrame(frame, 0, frame.length);
             }
@@ -1380,7 +1410,9 @@ public final class HostLoop implements AutoCloseable {
     private static final class Forward {
         /** Most bytes held for one move; beyond it frames are dropped and TCP recovers. */
         private static final int MAX_HELD_BYTES = 16 << 20;
-        /** The new owner's MAC; -1 while it is not known (an isolated or created endpoint). */
+        /** {@link #mac} of a hold for a connection announced by its origin and not imported yet. */
+        static final long ARRIVING = -2;
+        /** The new owner's MAC; -1 while it is not known (an isolated or created endpoint); or {@link #ARRIVING}. */
         long mac;
         /** Frames held until the move ends (copies); null once released. */
         ArrayDeque<byte[]> held = new ArrayDeque<>();

@@ -168,13 +168,14 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         String id = request.getConnectionId();
         long destinationMac;
         SendPreCopy.Held held;
+        boolean holding;
         try {
             destinationMac = macOf(channel, request.getDestination());
             // The application's writes held, a fast sender's buffer drains at line rate; what a
             // slow peer leaves in it is copied ahead while the connection runs on, no longer
             // overtaken by new writes.
             held = drain(id) > SendPreCopy.ENOUGH ? SendPreCopy.run(channel, host, id, seal, DEADLINE_MS) : SendPreCopy.Held.NONE;
-            prepare(channel, id, false); // a destination that forwards this connection holds its frames now
+            holding = prepare(channel, id, false); // the destination holds this connection's frames now
         } catch (StatusRuntimeException e) {
             releaseWrites(id);
             out.onError(e);
@@ -184,7 +185,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         // is dumped, without first going back to this thread.
         IciTransfer call = IciTransfer.open(channel, DEADLINE_MS);
         long start = System.nanoTime();
-        CompletableFuture<Host.Export> frozen = host.exportConnection(id, destinationMac, 0, held.from(), held.to());
+        CompletableFuture<Host.Export> frozen = host.exportConnection(id, destinationMac, 0, held.from(), held.to(), holding);
         CompletableFuture<CompletableFuture<ImportResponse>> sending = frozen.thenApply(e -> call.send(List.of(e), 0, seal));
         CompletableFuture<ImportResponse> answered;
         try {
@@ -336,10 +337,10 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         }
     }
 
-    /** Tells the destination to hold (or, with {@code cancel}, stop holding) the frames of {@code id}. */
-    private static void prepare(Channel channel, String id, boolean cancel) {
-        AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
-                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).setCancel(cancel).build());
+    /** Tells the destination to hold (or, with {@code cancel}, stop holding) the frames of {@code id}; whether it holds them. */
+    private static boolean prepare(Channel channel, String id, boolean cancel) {
+        return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).setCancel(cancel).build()).getHolding();
     }
 
     /** {@code error}, after telling the destination the move is off (and saying so if that failed too). */

@@ -2,6 +2,7 @@ package dev.handoff.agent.host;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -209,6 +210,51 @@ class HostMigrationTest {
     }
 
     @Test
+    void theDestinationHoldsTheFramesOfAnAnnouncedConnectionUntilItArrives() throws Exception {
+        startHosts();
+        b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        Thread.sleep(50);
+        String id = a.connections().get().getFirst().id();
+        assertTrue(b.prepareImport(id, true).get(), "b holds the frames of a connection announced to it");
+        Host.Export export = a.exportConnection(id, MAC_B, 1, 0, 0, true).get();
+        s.getOutputStream().write("sent while frozen".getBytes()); // a forwards it at once; b holds it
+        for (int i = 0; i < 200 && b.counters().held == 0; i++) {
+            Thread.sleep(5);
+        }
+        assertTrue(b.counters().held > 0, "the frame waits at b, not at a: " + b.counters());
+        b.importConnection(export.ici(), export.peerMac()).get();
+        a.finishMove(List.of(export), 0, true, "").get();
+        assertEquals("sent while frozen", new String(s.getInputStream().readNBytes(17)), "fed to the connection as it arrived");
+        assertEquals(0, client.tcpCounters().retransmits, "nothing lost, nothing sent twice: " + client.tcpCounters());
+        s.close();
+    }
+
+    @Test
+    void framesHeldForAConnectionThatNeverArrivesGoBackToItsOrigin() throws Exception {
+        startHosts();
+        b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        Thread.sleep(50);
+        String id = a.connections().get().getFirst().id();
+        assertTrue(b.prepareImport(id, true).get());
+        Host.Export export = a.exportConnection(id, MAC_B, 1, 0, 0, true).get();
+        s.getOutputStream().write("sent while frozen".getBytes());
+        for (int i = 0; i < 200 && b.counters().held == 0; i++) {
+            Thread.sleep(5);
+        }
+        a.finishMove(List.of(export), 0, false, "given up").get(); // the move failed: the connection runs at a again
+        assertTrue(b.prepareImport(id, false).get(), "b held its frames");
+        assertEquals("sent while frozen", new String(s.getInputStream().readNBytes(17)), "b sent them back to a");
+        assertEquals(0, client.tcpCounters().retransmits, "not by a retransmission: " + client.tcpCounters());
+        assertEquals(0, b.connections().get().size());
+        assertFalse(b.prepareImport(id, false).get(), "b holds nothing for it any more");
+        s.getOutputStream().write("after".getBytes());
+        assertEquals("after", new String(s.getInputStream().readNBytes(5)), "and a serves it");
+        s.close();
+    }
+
+    @Test
     void aFailedMoveGivesBackTheSendBytesItsIciLeftOutForAPreCopy() throws Exception {
         startHosts();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
@@ -223,7 +269,7 @@ class HostMigrationTest {
         }
         String id = a.connections().get().getFirst().id();
         // As if a pre-copy had given the destination every send byte: the ICI carries none of them.
-        Host.Export export = a.exportConnection(id, MAC_B, 1, 0, Long.MAX_VALUE).get();
+        Host.Export export = a.exportConnection(id, MAC_B, 1, 0, Long.MAX_VALUE, false).get();
         assertTrue(export.ici().getSendPrecopied() > 0 && export.ici().getSendQueue().isEmpty(),
                 "left out: " + export.ici().getSendPrecopied());
         a.finishMove(List.of(export), 0, false, "the destination refused").get();
