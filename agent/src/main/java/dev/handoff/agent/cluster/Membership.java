@@ -108,7 +108,16 @@ public final class Membership implements AutoCloseable {
             throw new IllegalStateException("membership of " + self + " already started");
         }
         timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("heartbeat-" + self).daemon().factory());
-        timer.scheduleWithFixedDelay(this::round, 0, heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::roundOrReport, 0, heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
+    }
+
+    /** {@link #round}, its failure reported: a round that throws would end every later one (and this agent would fall silent). */
+    private void roundOrReport() {
+        try {
+            round();
+        } catch (RuntimeException e) {
+            events.report(HostEvent.ERROR, self, "heartbeat round failed, next in " + heartbeatIntervalMs() + " ms: " + e);
+        }
     }
 
     /** One round: who lives now (reported when it changed), the view to the listener, then heartbeats out. */

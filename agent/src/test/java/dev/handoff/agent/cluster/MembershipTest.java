@@ -107,6 +107,24 @@ class MembershipTest {
                 "said once");
     }
 
+    @Test
+    void aRoundThatFailsIsReportedAndTheHeartbeatsGoOn() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
+        Membership a = member("a", "b", "b", new int[0], v -> {
+            if (rounds.incrementAndGet() == 1) {
+                throw new IllegalStateException("test: the view's listener failed");
+            }
+        });
+        a.start();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (rounds.get() < 3) {
+            assertTrue(System.nanoTime() < deadline, "rounds stopped after " + rounds.get() + ": " + events);
+            Thread.sleep(5);
+        }
+        assertTrue(events.stream().anyMatch(e -> e.startsWith("a: error a heartbeat round failed")
+                && e.contains("the view's listener failed")), events.toString());
+    }
+
     private void awaitEvent(String event) throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (!events.contains(event)) {
