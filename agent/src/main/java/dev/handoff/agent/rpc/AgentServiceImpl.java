@@ -169,16 +169,22 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         long destinationMac;
         SendPreCopy.Held held;
         boolean holding;
+        SingleAnswer<PrepareImportResponse> early = null;
         try {
             destinationMac = macOf(channel, request.getDestination());
+            // A connection whose address is here cannot have its frames come through the
+            // destination: it may start holding them while the buffer drains. Otherwise only once
+            // drained, or it would hold back the acknowledgements the drain waits for.
+            early = addressHere(id) ? prepareAsync(channel, id) : null;
             // The application's writes held, a fast sender's buffer drains at line rate; what a
             // slow peer leaves in it is copied ahead while the connection runs on, no longer
             // overtaken by new writes.
             held = drain(id) > SendPreCopy.ENOUGH ? SendPreCopy.run(channel, host, id, seal, DEADLINE_MS) : SendPreCopy.Held.NONE;
-            holding = prepare(channel, id, false); // the destination holds this connection's frames now
+            // The destination holds this connection's frames from now on.
+            holding = early != null ? early.await(DEADLINE_MS).getHolding() : prepare(channel, id, false);
         } catch (StatusRuntimeException e) {
             releaseWrites(id);
-            out.onError(e);
+            out.onError(early != null ? cancelled(channel, id, e) : e);
             return;
         }
         // The Import call is set up before the freeze; the ICI leaves from the loop as soon as it
@@ -334,6 +340,28 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             }
         } catch (StatusRuntimeException e) {
             out.onError(e);
+        }
+    }
+
+    /** {@link #prepare} without waiting for the answer. */
+    private static SingleAnswer<PrepareImportResponse> prepareAsync(Channel channel, String id) {
+        SingleAnswer<PrepareImportResponse> answer = new SingleAnswer<>("PrepareImport");
+        AgentServiceGrpc.newStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).build(), answer);
+        return answer;
+    }
+
+    /** Whether this agent owns the local address of connection {@code id} (false for a malformed id, which the drain refuses with its reason). */
+    private boolean addressHere(String id) {
+        int dash = id.indexOf('-');
+        int colon = dash < 0 ? -1 : id.lastIndexOf(':', dash);
+        if (colon <= 0) {
+            return false;
+        }
+        try {
+            return host.serves(Ipv4Address.parse(id.substring(0, colon)));
+        } catch (IllegalArgumentException malformed) {
+            return false; // reported by the drain, which parses the id again
         }
     }
 
