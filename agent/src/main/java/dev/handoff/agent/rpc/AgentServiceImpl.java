@@ -210,7 +210,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         List<Host.Export> exports = List.of(export);
         try {
             ImportResponse r = call.answer(answered);
-            long freezeUs = (System.nanoTime() - start) / 1000;
+            long freezeUs = (call.answeredAt() - start) / 1000; // until the answer came, not until this thread woke
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
                     .setDestinationConnectionId(r.getConnectionIds(0)).setIciBytes(export.ici().getSerializedSize())

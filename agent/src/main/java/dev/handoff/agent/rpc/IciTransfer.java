@@ -148,6 +148,11 @@ final class IciTransfer {
         return answer.future;
     }
 
+    /** When the destination's answer arrived ({@link System#nanoTime}); 0 before. */
+    long answeredAt() {
+        return answer.answeredAt();
+    }
+
     /**
      * The destination's answer to the ICIs sent on this call ({@code answered}, from {@link #send}):
      * waits {@code baseDeadlineMs} plus the time their bytes need at 100 MB/s, then gives the call

@@ -14,9 +14,16 @@ final class SingleAnswer<T> implements StreamObserver<T> {
     final CompletableFuture<T> future = new CompletableFuture<>();
     /** What the call was, for the error when it ends without an answer. */
     private final String call;
+    /** When the answer arrived ({@link System#nanoTime}), on the transport's thread; 0 before. */
+    private volatile long answeredAt;
 
     SingleAnswer(String call) {
         this.call = call;
+    }
+
+    /** When the answer arrived ({@link System#nanoTime}), not when a thread waiting for it woke; 0 before. */
+    long answeredAt() {
+        return answeredAt;
     }
 
     /** The answer, waited for up to {@code ms}; else the call's status, or DEADLINE_EXCEEDED, thrown. */
@@ -36,6 +43,7 @@ final class SingleAnswer<T> implements StreamObserver<T> {
 
     @Override
     public void onNext(T answer) {
+        answeredAt = System.nanoTime();
         future.complete(answer);
     }
 
