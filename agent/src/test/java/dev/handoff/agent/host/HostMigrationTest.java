@@ -209,8 +209,11 @@ class HostMigrationTest {
         s.close();
     }
 
-    @Test
-    void theDestinationHoldsTheFramesOfAnAnnouncedConnectionUntilItArrives() throws Exception {
+    /** A client connection to a, announced to b, frozen at a; "sent while frozen" is on its way to b, which holds it. */
+    private record HeldAtB(TcpSocket socket, String id, Host.Export export) {
+    }
+
+    private HeldAtB frozenWithAFrameHeldAtB() throws Exception {
         startHosts();
         b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
@@ -223,32 +226,30 @@ class HostMigrationTest {
             Thread.sleep(5);
         }
         assertTrue(b.counters().held > 0, "the frame waits at b, not at a: " + b.counters());
-        b.importConnection(export.ici(), export.peerMac()).get();
-        a.finishMove(List.of(export), 0, true, "").get();
-        assertEquals("sent while frozen", new String(s.getInputStream().readNBytes(17)), "fed to the connection as it arrived");
+        return new HeldAtB(s, id, export);
+    }
+
+    @Test
+    void theDestinationHoldsTheFramesOfAnAnnouncedConnectionUntilItArrives() throws Exception {
+        HeldAtB m = frozenWithAFrameHeldAtB();
+        b.importConnection(m.export().ici(), m.export().peerMac()).get();
+        a.finishMove(List.of(m.export()), 0, true, "").get();
+        assertEquals("sent while frozen", new String(m.socket().getInputStream().readNBytes(17)),
+                "fed to the connection as it arrived");
         assertEquals(0, client.tcpCounters().retransmits, "nothing lost, nothing sent twice: " + client.tcpCounters());
-        s.close();
+        m.socket().close();
     }
 
     @Test
     void framesHeldForAConnectionThatNeverArrivesGoBackToItsOrigin() throws Exception {
-        startHosts();
-        b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
-        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        Thread.sleep(50);
-        String id = a.connections().get().getFirst().id();
-        assertTrue(b.prepareImport(id, true).get());
-        Host.Export export = a.exportConnection(id, MAC_B, 1, 0, 0, true).get();
-        s.getOutputStream().write("sent while frozen".getBytes());
-        for (int i = 0; i < 200 && b.counters().held == 0; i++) {
-            Thread.sleep(5);
-        }
-        a.finishMove(List.of(export), 0, false, "given up").get(); // the move failed: the connection runs at a again
-        assertTrue(b.prepareImport(id, false).get(), "b held its frames");
+        HeldAtB m = frozenWithAFrameHeldAtB();
+        a.finishMove(List.of(m.export()), 0, false, "given up").get(); // the move failed: the connection runs at a again
+        assertTrue(b.prepareImport(m.id(), false).get(), "b held its frames");
+        TcpSocket s = m.socket();
         assertEquals("sent while frozen", new String(s.getInputStream().readNBytes(17)), "b sent them back to a");
         assertEquals(0, client.tcpCounters().retransmits, "not by a retransmission: " + client.tcpCounters());
         assertEquals(0, b.connections().get().size());
-        assertFalse(b.prepareImport(id, false).get(), "b holds nothing for it any more");
+        assertFalse(b.prepareImport(m.id(), false).get(), "b holds nothing for it any more");
         s.getOutputStream().write("after".getBytes());
         assertEquals("after", new String(s.getInputStream().readNBytes(5)), "and a serves it");
         s.close();
