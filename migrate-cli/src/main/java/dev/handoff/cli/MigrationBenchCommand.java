@@ -40,6 +40,8 @@ final class MigrationBenchCommand implements Callable<Integer> {
     private static final String STREAM = Long.toString(1L << 40);
     /** Moves in one goodput window (an even number: the stream ends it back at a). */
     private static final int WINDOW_MOVES = 100;
+    /** The summary line {@code handoff move --repeat} prints. */
+    private static final Pattern FREEZE_SUMMARY = Pattern.compile("moves=\\d+ freeze_ms .*");
     /** Moves made before measuring, so that the agents' move paths are compiled. */
     private static final int WARM_UP = 300;
 
@@ -166,20 +168,17 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 Thread.sleep(3000); // the stream's path compiled, its window open
                 double[] still = new double[3];
                 double[] moving = new double[3];
+                // The VM's speed drifts within a run: each moving window against the still one right after it.
+                double[] pairs = new double[3];
                 for (int i = 0; i < 3; i++) {
                     Received[] window = movingWindow(net, id);
                     moving[i] = window[1].gbpsSince(window[0]);
                     still[i] = stillWindow(net, (window[1].nanos() - window[0].nanos()) / 1_000_000); // as long as that
-                    System.out.printf("still window: %.2f Gbit/s (ratio to the window before: %.2f)%n", still[i],
-                            moving[i] / still[i]);
+                    pairs[i] = moving[i] / still[i];
+                    System.out.printf("still window: %.2f Gbit/s (ratio to the window before: %.2f)%n", still[i], pairs[i]);
                     if (!stream.running()) {
                         throw new IOException("the stream ended: " + stream.output());
                     }
-                }
-                // The VM's speed drifts within a run: each moving window against the still one right after it.
-                double[] pairs = new double[3];
-                for (int i = 0; i < 3; i++) {
-                    pairs[i] = moving[i] / still[i];
                 }
                 java.util.Arrays.sort(pairs);
                 java.util.Arrays.sort(still);
@@ -207,7 +206,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 throw new IOException("the mover did not make its " + WINDOW_MOVES + " moves:\n" + mover.output());
             }
             Received to = received(net);
-            Matcher summary = Pattern.compile("moves=\\d+ freeze_ms .*").matcher(mover.output());
+            Matcher summary = FREEZE_SUMMARY.matcher(mover.output());
             long precopied = mover.output().lines().filter(l -> l.startsWith("moved ") && !l.contains("(0 send bytes copied"))
                     .count();
             System.out.printf("goodput window: %.2f Gbit/s, %s, %d of %d moves with a pre-copy%n",
@@ -274,7 +273,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
     private static String moveRepeatedly(Topology net, String id, int n, int intervalMs) throws IOException {
         String out = operator(net, "move", id, "--agent", A, "--to", B, "--repeat", Integer.toString(n),
                 "--interval-ms", Integer.toString(intervalMs));
-        Matcher m = Pattern.compile("moves=\\d+ freeze_ms .*").matcher(out);
+        Matcher m = FREEZE_SUMMARY.matcher(out);
         if (!m.find()) {
             throw new IOException("no freeze summary from handoff move:\n" + out);
         }

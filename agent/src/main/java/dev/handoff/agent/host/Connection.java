@@ -104,6 +104,16 @@ public final class Connection {
         return Ipv4Address.format(localIp) + ":" + localPort + "-" + Ipv4Address.format(remoteIp) + ":" + remotePort;
     }
 
+    /** The local address of connection id {@code id} ({@link #id}'s form); IllegalArgumentException if malformed. */
+    public static int localIpOf(String id) {
+        int dash = id.indexOf('-');
+        int colon = dash < 0 ? -1 : id.lastIndexOf(':', dash);
+        if (colon <= 0) {
+            throw new IllegalArgumentException("connection id '" + id + "' is not LOCAL:PORT-REMOTE:PORT");
+        }
+        return Ipv4Address.parse(id.substring(0, colon));
+    }
+
     /** Reads up to {@code len} bytes; returns the count, 0 if none yet, -1 at end of stream. */
     public int read(byte[] dst, int off, int len) {
         int n = tcp.receive(dst, off, len);

@@ -650,20 +650,30 @@ public final class HostLoop implements AutoCloseable {
                 f.held = new ArrayDeque<>();
                 f.holdUntil = now() + Host.PREPARE_MS;
             } else if (!hold) {
-                release(f, true);
-                if (f.mac == Forward.ARRIVING) {
-                    forwards.remove(key);
-                }
+                endHold(key, f);
             }
             return true;
         });
     }
 
+    /**
+     * Ends a hold begun by {@link #prepareImport} (forwarding key {@code key}): its frames go on,
+     * those of a connection that never arrived back to its origin, and then its entry goes too;
+     * answers whether it went.
+     */
+    private boolean endHold(long key, Forward f) {
+        release(f, true);
+        if (f.mac != Forward.ARRIVING) {
+            return false;
+        }
+        forwards.remove(key);
+        return true;
+    }
+
     /** Whether connection {@code connectionId} (forwarding key {@code key}) runs on this loop. */
     private boolean runsHere(String connectionId, long key) {
-        String local = connectionId.substring(0, connectionId.indexOf('-'));
-        int localIp = Ipv4Address.parse(local.substring(0, local.lastIndexOf(':')));
-        return stack.find(localIp, (int) key & 0xffff, (int) (key >>> 32), (int) (key >>> 16) & 0xffff) != null;
+        return stack.find(Connection.localIpOf(connectionId), (int) key & 0xffff, (int) (key >>> 32),
+                (int) (key >>> 16) & 0xffff) != null;
     }
 
     /** The forwarding key of a connection id {@code local:port-remote:port}; IllegalArgumentException if malformed. */
@@ -1288,10 +1298,12 @@ public final class HostLoop implements AutoCloseable {
     /** Sends a frame of a connection or VIP moved away on to its new owner (or holds it); true if it was one. */
     private boolean forward() {
         Forward f = null;
+        long key = 0;
         if (!forwards.isEmpty() && ip.protocol() == Ipv4Packet.PROTOCOL_TCP && ip.payloadLength() >= 4) {
             byte[] b = ip.buffer();
             int tcpOff = ip.payloadOffset();
-            f = forwards.get(tupleKey(ip.source(), Bytes.u16(b, tcpOff), Bytes.u16(b, tcpOff + 2)));
+            key = tupleKey(ip.source(), Bytes.u16(b, tcpOff), Bytes.u16(b, tcpOff + 2));
+            f = forwards.get(key);
         }
         if (f == null && !vipForwards.isEmpty()) {
             f = vipForwards.get(ip.destination());
@@ -1301,12 +1313,9 @@ public final class HostLoop implements AutoCloseable {
         }
         int frameStart = eth.payloadOffset() - EthernetFrame.HEADER_LENGTH;
         int frameLength = EthernetFrame.HEADER_LENGTH + eth.payloadLength();
-        if (f.held != null && f.holdUntil != 0 && now() > f.holdUntil) {
-            release(f, true); // the import announced by prepareImport never came: forward again
-            if (f.mac == Forward.ARRIVING) {
-                forwards.values().remove(f); // its frames went back to the origin: this one is no longer held either
-                return false;
-            }
+        // The import announced by prepareImport never came: forward again (holds of prepareImport are in forwards).
+        if (f.held != null && f.holdUntil != 0 && now() > f.holdUntil && endHold(key, f)) {
+            return false; // its frames went back to the origin: this one is no longer held either
         }
         if (f.held != null) {
             f.hold(ip.buffer(), frameStart, frameLength);

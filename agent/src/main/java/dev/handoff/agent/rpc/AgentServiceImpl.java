@@ -175,7 +175,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             // A connection whose address is here cannot have its frames come through the
             // destination: it may start holding them while the buffer drains. Otherwise only once
             // drained, or it would hold back the acknowledgements the drain waits for.
-            early = addressHere(id) ? prepareAsync(channel, id) : null;
+            early = addressHere(id) ? prepareAsync(channel, id, false) : null;
             // The application's writes held, a fast sender's buffer drains at line rate; what a
             // slow peer leaves in it is copied ahead while the connection runs on, no longer
             // overtaken by new writes.
@@ -192,10 +192,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         IciTransfer call = IciTransfer.open(channel, DEADLINE_MS);
         long start = System.nanoTime();
         CompletableFuture<Host.Export> frozen = host.exportConnection(id, destinationMac, 0, held.from(), held.to(), holding);
-        CompletableFuture<CompletableFuture<ImportResponse>> sending = frozen.thenApply(e -> call.send(List.of(e), 0, seal));
-        CompletableFuture<ImportResponse> answered;
+        CompletableFuture<Void> sending = frozen.thenAccept(e -> call.send(List.of(e), 0, seal));
         try {
-            answered = await(sending, "freezing " + id);
+            await(sending, "freezing " + id);
         } catch (StatusRuntimeException e) {
             if (call.cancelUnlessSent("the freeze failed: " + e.getStatus().getDescription())) {
                 // A loop that freezes the connection after all keeps it: it runs on here.
@@ -204,12 +203,12 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
                 out.onError(cancelled(channel, id, e));
                 return;
             }
-            answered = sending.join(); // the loop answered just late: the ICI is on its way
+            sending.join(); // the loop answered just late: the ICI is on its way
         }
         Host.Export export = frozen.join();
         List<Host.Export> exports = List.of(export);
         try {
-            ImportResponse r = call.answer(answered);
+            ImportResponse r = call.answer();
             long freezeUs = (call.answeredAt() - start) / 1000; // until the answer came, not until this thread woke
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
@@ -344,22 +343,17 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     }
 
     /** {@link #prepare} without waiting for the answer. */
-    private static SingleAnswer<PrepareImportResponse> prepareAsync(Channel channel, String id) {
+    private static SingleAnswer<PrepareImportResponse> prepareAsync(Channel channel, String id, boolean cancel) {
         SingleAnswer<PrepareImportResponse> answer = new SingleAnswer<>("PrepareImport");
         AgentServiceGrpc.newStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
-                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).build(), answer);
+                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).setCancel(cancel).build(), answer);
         return answer;
     }
 
     /** Whether this agent owns the local address of connection {@code id} (false for a malformed id, which the drain refuses with its reason). */
     private boolean addressHere(String id) {
-        int dash = id.indexOf('-');
-        int colon = dash < 0 ? -1 : id.lastIndexOf(':', dash);
-        if (colon <= 0) {
-            return false;
-        }
         try {
-            return host.serves(Ipv4Address.parse(id.substring(0, colon)));
+            return host.serves(Connection.localIpOf(id));
         } catch (IllegalArgumentException malformed) {
             return false; // reported by the drain, which parses the id again
         }
@@ -367,8 +361,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     /** Tells the destination to hold (or, with {@code cancel}, stop holding) the frames of {@code id}; whether it holds them. */
     private static boolean prepare(Channel channel, String id, boolean cancel) {
-        return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
-                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).setCancel(cancel).build()).getHolding();
+        return prepareAsync(channel, id, cancel).await(DEADLINE_MS).getHolding();
     }
 
     /** {@code error}, after telling the destination the move is off (and saying so if that failed too). */

@@ -11,10 +11,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Sends dumped connections to another agent's {@code Import}: each ICI serialized and cut into
@@ -61,15 +58,16 @@ final class IciTransfer {
      */
     static ImportResponse send(Channel channel, List<Host.Export> exports, int vip, long baseDeadlineMs, IciSeal seal) {
         IciTransfer call = open(channel, baseDeadlineMs);
-        return call.answer(call.send(exports, vip, seal));
+        call.send(exports, vip, seal);
+        return call.answer();
     }
 
     /**
      * Sends {@code exports} (serialized, sealed) on this call and half-closes it; any thread, once;
-     * never throws. The future completes with the destination's answer; it fails with CANCELLED
-     * if the call was given up first ({@link #cancelUnlessSent}) or the ICIs could not be sealed.
+     * never throws. {@link #answer} then gives the destination's answer, or CANCELLED if the
+     * call was given up first ({@link #cancelUnlessSent}) or the ICIs could not be sealed.
      */
-    CompletableFuture<ImportResponse> send(List<Host.Export> exports, int vip, IciSeal seal) {
+    void send(List<Host.Export> exports, int vip, IciSeal seal) {
         List<Sealed> sealed = new java.util.ArrayList<>(exports.size());
         try {
             for (Host.Export e : exports) {
@@ -78,9 +76,9 @@ final class IciTransfer {
             }
         } catch (RuntimeException e) {
             cancelUnlessSent("sealing the ICIs failed: " + e);
-            return answer.future;
+            return;
         }
-        return sendSealed(sealed, vip);
+        sendSealed(sealed, vip);
     }
 
     /**
@@ -112,17 +110,18 @@ final class IciTransfer {
     /** Like {@link #send}, with ICIs already serialized and sealed (tests pass forged ones). */
     static ImportResponse sendSealed(Channel channel, List<Sealed> exports, int vip, long baseDeadlineMs) {
         IciTransfer call = open(channel, baseDeadlineMs);
-        return call.answer(call.sendSealed(exports, vip));
+        call.sendSealed(exports, vip);
+        return call.answer();
     }
 
-    private CompletableFuture<ImportResponse> sendSealed(List<Sealed> exports, int vip) {
+    private void sendSealed(List<Sealed> exports, int vip) {
         long bytes = 0;
         for (Sealed e : exports) {
             bytes += e.ici().size();
         }
         synchronized (lock) {
             if (cancelled) {
-                return answer.future;
+                return;
             }
             sent = bytes;
         }
@@ -145,7 +144,6 @@ final class IciTransfer {
             out.onError(e);
             answer.future.completeExceptionally(Status.INTERNAL.withDescription("sending ICIs: " + e).asRuntimeException());
         }
-        return answer.future;
     }
 
     /** When the destination's answer arrived ({@link System#nanoTime}); 0 before. */
@@ -154,30 +152,20 @@ final class IciTransfer {
     }
 
     /**
-     * The destination's answer to the ICIs sent on this call ({@code answered}, from {@link #send}):
-     * waits {@code baseDeadlineMs} plus the time their bytes need at 100 MB/s, then gives the call
-     * up with DEADLINE_EXCEEDED.
+     * The destination's answer to the ICIs sent on this call: waits {@code baseDeadlineMs} plus
+     * the time their bytes need at 100 MB/s; on any failure (DEADLINE_EXCEEDED when that passed)
+     * the call is given up too.
      */
-    ImportResponse answer(CompletableFuture<ImportResponse> answered) {
+    ImportResponse answer() {
         long deadline;
         synchronized (lock) {
             deadline = baseDeadlineMs + (long) (Math.max(sent, 0) * MS_PER_BYTE);
         }
         try {
-            return answered.get(deadline, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                    ? c.getCause() : e.getCause();
-            throw cause instanceof StatusRuntimeException s ? s
-                    : Status.INTERNAL.withDescription(String.valueOf(cause)).asRuntimeException();
-        } catch (TimeoutException e) {
-            String why = "no answer to Import in " + deadline + " ms";
-            out.onError(Status.DEADLINE_EXCEEDED.withDescription(why).asRuntimeException());
-            throw Status.DEADLINE_EXCEEDED.withDescription(why).asRuntimeException();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            out.onError(Status.CANCELLED.withDescription("interrupted").asRuntimeException());
-            throw Status.CANCELLED.withDescription("interrupted while importing").asRuntimeException();
+            return answer.await(deadline);
+        } catch (StatusRuntimeException e) {
+            out.onError(e); // cancels a call still running; nothing once it ended
+            throw e;
         }
     }
 }
