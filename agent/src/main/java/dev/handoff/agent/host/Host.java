@@ -344,13 +344,18 @@ public final class Host implements AutoCloseable {
 
     /** See {@link HostLoop#importConnections}: each connection goes to the loop of its flow; one refused refuses them all. */
     public CompletableFuture<List<Connection>> importConnections(List<Import> imports, int vip) {
+        return importConnections(imports, vip, 0);
+    }
+
+    /** See {@link HostLoop#importConnections(List, int, long)}: {@code token} counts for a connection moved alone. */
+    public CompletableFuture<List<Connection>> importConnections(List<Import> imports, int vip, long token) {
         if (loops.length == 1) {
-            return loops[0].importConnections(imports, vip);
+            return loops[0].importConnections(imports, vip, token);
         }
         List<List<Import>> byLoop = split(imports, i -> loopOf(i.ici(), i.ici().getLocalPort()));
         HostLoop only = vip == 0 ? onlyLoopWith(byLoop) : null;
         if (only != null) { // a connection moved without its VIP: its loop alone is involved, and validates as it imports
-            return only.importConnections(imports, 0);
+            return only.importConnections(imports, 0, token);
         }
         return onEach(List.of(loops), l -> l.checkImports(byLoop.get(l.index()), vip, 0, false))
                 .thenCompose(ok -> onEach(List.of(loops), l -> l.importConnections(byLoop.get(l.index()), vip)))
@@ -415,7 +420,29 @@ public final class Host implements AutoCloseable {
 
     /** See {@link HostLoop#prepareImport}: on the loop of the connection's flow. */
     public CompletableFuture<Boolean> prepareImport(String connectionId, boolean hold) {
-        return loopOf(connectionId).prepareImport(connectionId, hold);
+        return prepareImport(connectionId, hold, 0);
+    }
+
+    /** See {@link HostLoop#prepareImport}: the ICI may come over the link in a move frame carrying {@code token}. */
+    public CompletableFuture<Boolean> prepareImport(String connectionId, boolean hold, long token) {
+        return loopOf(connectionId).prepareImport(connectionId, hold, token);
+    }
+
+    /** The loop that owns the flow of a connection with that remote address and port and local port. */
+    public HostLoop loopOfFlow(int remoteIp, int remotePort, int localPort) {
+        return loops[FlowHash.loopOf(remoteIp, remotePort, localPort, loops.length)];
+    }
+
+    /** Hands the move frames every loop receives to {@code handler}. */
+    public void handleMoveFrames(MoveFrames handler) {
+        for (HostLoop l : loops) {
+            l.handleMoveFrames(handler);
+        }
+    }
+
+    /** Sends a move frame about connection {@code id} from its loop (at once when called there). */
+    public void sendMoveFrame(String id, byte[] frame) {
+        loopOf(id).sendFrame(frame);
     }
 
     /** The VIPs owned now. */

@@ -19,6 +19,7 @@ import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.Ipv4Packet;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.agent.wire.MalformedPacketException;
+import dev.handoff.agent.wire.MoveFrame;
 import dev.handoff.agent.wire.TcpSegment;
 import dev.handoff.proto.v1.Ici;
 import java.util.ArrayDeque;
@@ -112,6 +113,16 @@ public final class HostLoop implements AutoCloseable {
     private final Map<String, Host.Import> created = new HashMap<>();
     /** Connections handed to drivers (loop thread only). */
     private final Map<TcpConnection, Connection> connections = new IdentityHashMap<>();
+    /**
+     * Connections moved in, by the token of their move, the oldest forgotten first (loop thread
+     * only): an ICI that comes both over the link and, its answer lost, over the control
+     * channel is imported once and answered twice.
+     */
+    private final java.util.LinkedHashMap<Long, Connection> movedInByToken = new java.util.LinkedHashMap<>();
+    /** What is done with move frames (ICIs sent loop to loop, and answers); null drops them. */
+    private volatile MoveFrames moveFrames;
+    /** Reused parser of move frames. */
+    private final MoveFrame move = new MoveFrame();
     /** Where events (opened, closed, moved) are reported: the host's log. */
     private final Consumer<HostEvent> events;
     /** Further listeners (control API watchers); called on the loop thread, must not block. */
@@ -592,7 +603,70 @@ public final class HostLoop implements AutoCloseable {
      * with the reason.
      */
     public CompletableFuture<List<Connection>> importConnections(List<Host.Import> imports, int vip) {
-        return call(() -> importAll(imports, vip));
+        return importConnections(imports, vip, 0);
+    }
+
+    /**
+     * {@link #importConnections}, for the move with {@code token} (0: none): a connection that
+     * move already brought in over the link ({@link #importMoved}) is answered, not imported again.
+     */
+    public CompletableFuture<List<Connection>> importConnections(List<Host.Import> imports, int vip, long token) {
+        return call(() -> importOnce(imports, vip, token));
+    }
+
+    /**
+     * Imports the one connection whose ICI came over the link in a move frame with
+     * {@code token} (on this loop's thread: from {@link MoveFrames}). Only a move announced with
+     * that token by {@link #prepareImport} is imported: for any other frame (late, replayed, or
+     * not for this host) the answer is null and nothing changes. A connection the move already
+     * brought in is answered again. Refusals as {@link #importConnections}.
+     */
+    public Connection importMoved(Host.Import i, long token) {
+        Connection before = movedInBy(token);
+        if (before != null) {
+            return before;
+        }
+        Ici ici = i.ici();
+        Forward f = forwards.get(tupleKey(ici.getRemoteIp(), ici.getRemotePort(), ici.getLocalPort()));
+        if (token == 0 || f == null || f.token != token) {
+            return null;
+        }
+        return importOnce(List.of(i), 0, token).getFirst();
+    }
+
+    /** The connection the move with {@code token} brought here, if it still runs here; else null. */
+    private Connection movedInBy(long token) {
+        Connection c = token == 0 ? null : movedInByToken.get(token);
+        return c != null && connections.get(c.tcp()) == c ? c : null;
+    }
+
+    private List<Connection> importOnce(List<Host.Import> imports, int vip, long token) {
+        Connection before = movedInBy(token);
+        if (before != null && imports.size() == 1) {
+            return List.of(before); // imported over the link; the origin, its answer lost, sent the ICI again
+        }
+        List<Connection> in = importAll(imports, vip);
+        if (token != 0 && in.size() == 1) {
+            movedInByToken.put(token, in.getFirst());
+            if (movedInByToken.size() > IMPORTS_REMEMBERED) {
+                movedInByToken.pollFirstEntry();
+            }
+        }
+        return in;
+    }
+
+    /** Hands move frames received from now on to {@code handler} (null: they are dropped). */
+    public void handleMoveFrames(MoveFrames handler) {
+        moveFrames = handler;
+    }
+
+    /** Sends a whole frame (a move frame) through this loop's link: at once on the loop's thread, else from the loop. */
+    public void sendFrame(byte[] frame) {
+        if (Thread.currentThread() == loopThread) {
+            link.send(frame, 0, frame.length);
+        } else {
+            execute(() -> link.send(frame, 0, frame.length));
+        }
     }
 
     /**
@@ -631,27 +705,32 @@ public final class HostLoop implements AutoCloseable {
      * all has the frames its origin forwards held (the origin sends them on at once). Without an
      * import within {@link Host#PREPARE_MS}, or on {@code hold == false}, held frames go back to
      * the origin. Completes with whether this host holds that connection's frames now (false:
-     * nothing to do, or the connection runs here).
+     * nothing to do, or the connection runs here). A held connection's ICI may then come over
+     * the link in a move frame carrying {@code token} ({@link #importMoved}; 0: none may).
      */
-    public CompletableFuture<Boolean> prepareImport(String connectionId, boolean hold) {
+    public CompletableFuture<Boolean> prepareImport(String connectionId, boolean hold, long token) {
         return call(() -> {
             long key = keyOf(connectionId);
             Forward f = forwards.get(key);
             if (f == null && hold && !exported.containsKey(key) && !runsHere(connectionId, key)) {
                 f = new Forward(Forward.ARRIVING); // not here yet: its frames wait for it (the origin forwards them at once)
                 f.holdUntil = now() + Host.PREPARE_MS;
+                f.token = token;
                 forwards.put(key, f);
                 return true;
             }
             if (f == null) {
                 return false;
             }
-            if (hold && f.held == null) {
+            if (!hold) {
+                endHold(key, f);
+                return true;
+            }
+            if (f.held == null) {
                 f.held = new ArrayDeque<>();
                 f.holdUntil = now() + Host.PREPARE_MS;
-            } else if (!hold) {
-                endHold(key, f);
             }
+            f.token = token; // the move announced last is the one whose frame may come
             return true;
         });
     }
@@ -1223,6 +1302,7 @@ public final class HostLoop implements AutoCloseable {
             switch (eth.etherType()) {
                 case EthernetFrame.TYPE_ARP -> onArp();
                 case EthernetFrame.TYPE_IPV4 -> onIpv4();
+                case MoveFrame.TYPE -> onMoveFrame();
                 default -> counters.otherEtherType++;
             }
         } catch (MalformedPacketException e) {
@@ -1232,6 +1312,16 @@ public final class HostLoop implements AutoCloseable {
                 default -> counters.malformed++;
             }
         }
+    }
+
+    /** A move frame: to {@link #moveFrames}, with the MAC it came from. */
+    private void onMoveFrame() throws MalformedPacketException {
+        MoveFrames handler = moveFrames;
+        if (handler == null) {
+            counters.otherEtherType++;
+            return;
+        }
+        handler.onMoveFrame(this, move.wrap(eth.buffer(), eth.payloadOffset(), eth.payloadLength()), eth.source());
     }
 
     private void onArp() throws MalformedPacketException {
@@ -1427,6 +1517,8 @@ public final class HostLoop implements AutoCloseable {
         ArrayDeque<byte[]> held = new ArrayDeque<>();
         /** When a hold started by prepareImport gives up (host ms), or 0 for holds that end by finishMove. */
         long holdUntil;
+        /** The token of the move prepareImport announced (0: none): a move frame with the ICI must carry it. */
+        long token;
         /** Bytes in {@link #held}. */
         private int heldBytes;
 

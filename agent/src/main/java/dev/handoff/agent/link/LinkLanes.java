@@ -1,5 +1,7 @@
 package dev.handoff.agent.link;
 
+import dev.handoff.agent.wire.MoveFrame;
+
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -10,7 +12,8 @@ import java.util.concurrent.locks.LockSupport;
  * One link shared by several event loops, as a NIC's receive queues share a port: a
  * dispatcher thread receives every frame and queues it on the lane of the loop that owns
  * its flow ({@link FlowHash}: TCP over IPv4 by peer address, peer port and local port);
- * ARP goes to every lane (each loop learns its peers' MACs), anything else to lane 0.
+ * ARP goes to every lane (each loop learns its peers' MACs), a move frame to its connection's
+ * lane, anything else to lane 0.
  * Lanes send through the shared link one at a time. The link closes with the last lane.
  */
 public final class LinkLanes {
@@ -99,7 +102,19 @@ public final class LinkLanes {
             }
             return;
         }
-        lanes[type == TYPE_IPV4 ? laneOfTcp(buf, off, len) : 0].offer(Arrays.copyOfRange(buf, off, off + len));
+        int lane = type == TYPE_IPV4 ? laneOfTcp(buf, off, len) : type == MoveFrame.TYPE ? laneOfMove(buf, off, len) : 0;
+        lanes[lane].offer(Arrays.copyOfRange(buf, off, off + len));
+    }
+
+    /** The lane of a move frame: that of the connection it is about (the flow in its header), or 0 if too short. */
+    private int laneOfMove(byte[] buf, int off, int len) {
+        int flow = off + IP + MoveFrame.FLOW_OFFSET;
+        if (len < IP + MoveFrame.FLOW_OFFSET + 8) {
+            return 0;
+        }
+        int remoteIp = ((buf[flow] & 0xff) << 24) | ((buf[flow + 1] & 0xff) << 16) | ((buf[flow + 2] & 0xff) << 8)
+                | (buf[flow + 3] & 0xff);
+        return FlowHash.loopOf(remoteIp, u16(buf, flow + 4), u16(buf, flow + 6), lanes.length);
     }
 
     /** The lane of an IPv4 frame: its TCP flow's, or 0 for fragments, other protocols and short frames. */

@@ -71,6 +71,8 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     private final ImportBudget imports = new ImportBudget(ImportBudget.MAX_IMPORTS, ImportBudget.MAX_BYTES);
     /** Send bytes of connections about to move here, copied before their freeze (pre-copy). */
     private final PreCopies preCopies = new PreCopies(System::currentTimeMillis);
+    /** ICIs of moves sent and taken over the link, loop to loop. */
+    private final LinkMoves links;
 
     /**
      * Serves {@code host} with checkpointing ({@code durability}, or null without a store);
@@ -82,6 +84,8 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         this.channels = channels;
         this.durability = durability;
         this.seal = seal;
+        this.links = new LinkMoves(host, seal, preCopies);
+        host.handleMoveFrames(links);
     }
 
     @Override
@@ -168,35 +172,57 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         String id = request.getConnectionId();
         long destinationMac;
         SendPreCopy.Held held;
-        boolean holding;
+        PrepareImportResponse prepared;
         SingleAnswer<PrepareImportResponse> early = null;
+        long token = links.newToken();
         try {
             destinationMac = macOf(channel, request.getDestination());
             // A connection whose address is here cannot have its frames come through the
             // destination: it may start holding them while the buffer drains. Otherwise only once
             // drained, or it would hold back the acknowledgements the drain waits for.
-            early = addressHere(id) ? prepareAsync(channel, id, false) : null;
+            early = addressHere(id) ? prepareAsync(channel, id, false, token) : null;
             // The application's writes held, a fast sender's buffer drains at line rate; what a
             // slow peer leaves in it is copied ahead while the connection runs on, no longer
             // overtaken by new writes.
             held = drain(id) > SendPreCopy.ENOUGH ? SendPreCopy.run(channel, host, id, seal, DEADLINE_MS) : SendPreCopy.Held.NONE;
             // The destination holds this connection's frames from now on.
-            holding = early != null ? early.await(DEADLINE_MS).getHolding() : prepare(channel, id, false);
+            prepared = (early != null ? early : prepareAsync(channel, id, false, token)).await(DEADLINE_MS);
         } catch (StatusRuntimeException e) {
             releaseWrites(id);
             out.onError(early != null ? cancelled(channel, id, e) : e);
             return;
         }
         // The Import call is set up before the freeze; the ICI leaves from the loop as soon as it
-        // is dumped, without first going back to this thread.
+        // is dumped, without first going back to this thread: over the link, loop to loop, when
+        // the destination takes it there and it fits in a frame, else on the call.
         IciTransfer call = IciTransfer.open(channel, DEADLINE_MS);
+        LinkMoves.Attempt link = prepared.getOverLink() ? links.attempt(id, token, destinationMac) : null;
+        try {
+            moveFrozen(request, out, channel, call, link, destinationMac, held, prepared.getHolding());
+        } finally {
+            if (link != null) {
+                link.close();
+            }
+        }
+    }
+
+    /** {@link #migrate} from the freeze on: the ICI over {@code link} (or null) or {@code call}, the answer, the end of the move. */
+    private void moveFrozen(MigrateRequest request, StreamObserver<MigrateResponse> out, Channel channel, IciTransfer call,
+                            LinkMoves.Attempt link, long destinationMac, SendPreCopy.Held held, boolean holding) {
+        String id = request.getConnectionId();
+        long token = link != null ? link.token() : 0;
         long start = System.nanoTime();
         CompletableFuture<Host.Export> frozen = host.exportConnection(id, destinationMac, 0, held.from(), held.to(), holding);
-        CompletableFuture<Void> sending = frozen.thenAccept(e -> call.send(List.of(e), 0, seal));
+        CompletableFuture<Void> sending = frozen.thenAccept(e -> {
+            if (link == null || !link.send(e)) {
+                call.send(List.of(e), 0, seal, token);
+            }
+        });
         try {
             await(sending, "freezing " + id);
         } catch (StatusRuntimeException e) {
-            if (call.cancelUnlessSent("the freeze failed: " + e.getStatus().getDescription())) {
+            boolean overLink = link != null && !link.cancelUnlessSent();
+            if (!overLink && call.cancelUnlessSent("the freeze failed: " + e.getStatus().getDescription())) {
                 // A loop that freezes the connection after all keeps it: it runs on here.
                 frozen.thenAccept(late -> host.finishMove(List.of(late), 0, false, "its freeze came after the move was given up"));
                 releaseWrites(id);
@@ -208,16 +234,45 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         Host.Export export = frozen.join();
         List<Host.Export> exports = List.of(export);
         try {
-            ImportResponse r = call.answer();
-            long freezeUs = (call.answeredAt() - start) / 1000; // until the answer came, not until this thread woke
+            Delivery d = deliver(call, link, export);
+            long freezeUs = (d.answeredAt() - start) / 1000; // until the answer came, not until this thread woke
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
-                    .setDestinationConnectionId(r.getConnectionIds(0)).setIciBytes(export.ici().getSerializedSize())
-                    .setPrecopiedBytes(export.ici().getSendPrecopied()).build());
+                    .setDestinationConnectionId(d.connectionId()).setIciBytes(export.ici().getSerializedSize())
+                    .setPrecopiedBytes(export.ici().getSendPrecopied()).setOverLink(d.overLink()).build());
             out.onCompleted();
         } catch (StatusRuntimeException e) {
             out.onError(cancelled(channel, id, undo(exports, 0, request.getDestination(), e)));
         }
+    }
+
+    /**
+     * A move delivered: the connection's id at the destination, when its answer came
+     * ({@link System#nanoTime}), and whether over the link.
+     */
+    private record Delivery(String connectionId, long answeredAt, boolean overLink) {
+    }
+
+    /**
+     * The destination's answer to the ICI of {@code export}: over the link if it went there and
+     * the answer comes within {@link LinkMoves#WAIT_MS}; else the ICI goes (again) on {@code call},
+     * with the move's token, and the destination, importing a move's connection once, answers
+     * there. Fails with the destination's refusal, or the call's failure.
+     */
+    private Delivery deliver(IciTransfer call, LinkMoves.Attempt link, Host.Export export) {
+        if (link != null && link.sent()) {
+            LinkMoves.Answer a = link.await();
+            if (a != null) {
+                call.cancelUnlessSent("answered over the link");
+                if (!a.status().isOk()) {
+                    throw a.status().asRuntimeException();
+                }
+                return new Delivery(a.status().getDescription(), a.at(), true);
+            }
+            call.send(List.of(export), 0, seal, link.token());
+        }
+        ImportResponse r = call.answer();
+        return new Delivery(r.getConnectionIds(0), call.answeredAt(), false);
     }
 
     /**
@@ -298,9 +353,11 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             preCopies.drop(request.getConnectionId());
         }
         try {
-            boolean holding = await(host.prepareImport(request.getConnectionId(), !request.getCancel()),
+            boolean holding = await(host.prepareImport(request.getConnectionId(), !request.getCancel(), request.getToken()),
                     "preparing the import of " + request.getConnectionId());
-            out.onNext(PrepareImportResponse.newBuilder().setHolding(holding).build());
+            // Holding, it takes the ICI of the move with this token in a move frame too.
+            out.onNext(PrepareImportResponse.newBuilder().setHolding(holding)
+                    .setOverLink(holding && !request.getCancel() && request.getToken() != 0).build());
             out.onCompleted();
         } catch (StatusRuntimeException e) {
             out.onError(e);
@@ -342,11 +399,12 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         }
     }
 
-    /** {@link #prepare} without waiting for the answer. */
-    private static SingleAnswer<PrepareImportResponse> prepareAsync(Channel channel, String id, boolean cancel) {
+    /** {@link #prepare} without waiting for the answer, for the move with {@code token} (0: none). */
+    private static SingleAnswer<PrepareImportResponse> prepareAsync(Channel channel, String id, boolean cancel, long token) {
         SingleAnswer<PrepareImportResponse> answer = new SingleAnswer<>("PrepareImport");
         AgentServiceGrpc.newStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
-                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).setCancel(cancel).build(), answer);
+                .prepareImport(PrepareImportRequest.newBuilder().setConnectionId(id).setCancel(cancel).setToken(token).build(),
+                        answer);
         return answer;
     }
 
@@ -361,7 +419,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     /** Tells the destination to hold (or, with {@code cancel}, stop holding) the frames of {@code id}; whether it holds them. */
     private static boolean prepare(Channel channel, String id, boolean cancel) {
-        return prepareAsync(channel, id, cancel).await(DEADLINE_MS).getHolding();
+        return prepareAsync(channel, id, cancel, 0).await(DEADLINE_MS).getHolding();
     }
 
     /** {@code error}, after telling the destination the move is off (and saying so if that failed too). */

@@ -58,16 +58,16 @@ final class IciTransfer {
      */
     static ImportResponse send(Channel channel, List<Host.Export> exports, int vip, long baseDeadlineMs, IciSeal seal) {
         IciTransfer call = open(channel, baseDeadlineMs);
-        call.send(exports, vip, seal);
+        call.send(exports, vip, seal, 0);
         return call.answer();
     }
 
     /**
      * Sends {@code exports} (serialized, sealed) on this call and half-closes it; any thread, once;
-     * never throws. {@link #answer} then gives the destination's answer, or CANCELLED if the
+     * never throws. {@code token} is the move's from PrepareImport, or 0. {@link #answer} then gives the destination's answer, or CANCELLED if the
      * call was given up first ({@link #cancelUnlessSent}) or the ICIs could not be sealed.
      */
-    void send(List<Host.Export> exports, int vip, IciSeal seal) {
+    void send(List<Host.Export> exports, int vip, IciSeal seal, long token) {
         List<Sealed> sealed = new java.util.ArrayList<>(exports.size());
         try {
             for (Host.Export e : exports) {
@@ -78,7 +78,7 @@ final class IciTransfer {
             cancelUnlessSent("sealing the ICIs failed: " + e);
             return;
         }
-        sendSealed(sealed, vip);
+        sendSealed(sealed, vip, token);
     }
 
     /**
@@ -110,11 +110,11 @@ final class IciTransfer {
     /** Like {@link #send}, with ICIs already serialized and sealed (tests pass forged ones). */
     static ImportResponse sendSealed(Channel channel, List<Sealed> exports, int vip, long baseDeadlineMs) {
         IciTransfer call = open(channel, baseDeadlineMs);
-        call.sendSealed(exports, vip);
+        call.sendSealed(exports, vip, 0);
         return call.answer();
     }
 
-    private void sendSealed(List<Sealed> exports, int vip) {
+    private void sendSealed(List<Sealed> exports, int vip, long token) {
         long bytes = 0;
         for (Sealed e : exports) {
             bytes += e.ici().size();
@@ -131,7 +131,8 @@ final class IciTransfer {
                 int off = 0;
                 do {
                     int end = Math.min(ici.size(), off + CHUNK);
-                    ImportChunk.Builder c = ImportChunk.newBuilder().setData(ici.substring(off, end)).setExpectVip(vip);
+                    ImportChunk.Builder c = ImportChunk.newBuilder().setData(ici.substring(off, end)).setExpectVip(vip)
+                            .setToken(token);
                     if (end == ici.size()) {
                         c.setIciComplete(true).setPeerMac(e.peerMac() == -1 ? 0 : e.peerMac()).setSeal(e.seal());
                     }

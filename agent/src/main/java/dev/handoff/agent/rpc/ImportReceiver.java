@@ -34,6 +34,8 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
     private ByteString current = ByteString.EMPTY;
     /** The VIP the connections belong to, or 0. */
     private int expectVip;
+    /** The move's token from PrepareImport, or 0: a connection it already brought over the link is answered again. */
+    private long token;
     /** An error was already sent: ignore the rest. */
     private boolean failed;
     /** Checks each ICI's seal before it is parsed. */
@@ -86,6 +88,9 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         }
         if (c.getExpectVip() != 0) {
             expectVip = c.getExpectVip();
+        }
+        if (c.getToken() != 0) {
+            token = c.getToken();
         }
         current = current.concat(c.getData());
         if (!c.getIciComplete()) {
@@ -150,7 +155,7 @@ final class ImportReceiver implements StreamObserver<ImportChunk> {
         }
         String what = "importing " + imports.size() + " connection(s)";
         // A copy: release() clears the list, and a loop that answers late may not have read it yet.
-        host.importConnections(List.copyOf(imports), expectVip).orTimeout(AgentServiceImpl.DEADLINE_MS, TimeUnit.MILLISECONDS)
+        host.importConnections(List.copyOf(imports), expectVip, token).orTimeout(AgentServiceImpl.DEADLINE_MS, TimeUnit.MILLISECONDS)
                 .whenComplete((in, e) -> {
                     release();
                     if (e != null) {

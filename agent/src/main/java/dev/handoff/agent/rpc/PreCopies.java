@@ -30,8 +30,16 @@ final class PreCopies {
         }
     }
 
+    /** A stretch spliced is kept this long (outside the limits), ms: twice the Import deadline. */
+    static final long SPLICED_AGE_MS = 2 * AgentServiceImpl.DEADLINE_MS;
+
     /** Stretches by connection id at the origin (LOCAL:PORT-REMOTE:PORT). */
     private final Map<String, Held> held = new HashMap<>();
+    /**
+     * Stretches already spliced, by connection id, for {@link #SPLICED_AGE_MS}: an ICI sent
+     * twice (over the link, its answer lost, then over Import) splices twice.
+     */
+    private final Map<String, Held> spliced = new HashMap<>();
     /** Milliseconds, for ageing. */
     private final LongSupplier clock;
     /** Bytes held in all. */
@@ -71,6 +79,7 @@ final class PreCopies {
 
     /** Forgets what is held for {@code id} (the move was given up). */
     synchronized void drop(String id) {
+        spliced.remove(id);
         Held h = held.remove(id);
         if (h != null) {
             bytes -= h.data().size();
@@ -79,15 +88,19 @@ final class PreCopies {
 
     /**
      * The ICI with the send bytes it left out ({@code send_precopied}) put back in front of its
-     * send queue, from the stretch held for its connection, which is then forgotten;
-     * InvalidIciException when this agent does not hold them all.
+     * send queue, from the stretch held for its connection, which is then kept
+     * {@link #SPLICED_AGE_MS} only; InvalidIciException when this agent does not hold them all.
      */
     synchronized Ici splice(Ici ici) throws InvalidIciException {
         long n = ici.getSendPrecopied();
         String id = Connection.id(ici.getLocalIp(), ici.getLocalPort(), ici.getRemoteIp(), ici.getRemotePort());
+        long now = clock.getAsLong();
+        spliced.values().removeIf(s -> s.touchedAt() < now - SPLICED_AGE_MS);
         Held h = held.remove(id);
         if (h != null) {
             bytes -= h.data().size();
+        } else {
+            h = spliced.get(id); // the same ICI again, or a later one within what the stream had then
         }
         if (n == 0) {
             return ici;
@@ -97,6 +110,7 @@ final class PreCopies {
             throw new InvalidIciException("send_precopied", n + " bytes from stream offset " + una + " are not held here"
                     + (h == null ? " (no pre-copy of " + id + ")" : " (held: " + h.from() + " to " + h.to() + ")"));
         }
+        spliced.put(id, new Held(h.from(), h.data(), now));
         int at = (int) (una - h.from());
         return ici.toBuilder().setSendQueue(h.data().substring(at, at + (int) n).concat(ici.getSendQueue()))
                 .setSendPrecopied(0).build();

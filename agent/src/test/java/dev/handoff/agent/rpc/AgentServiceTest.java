@@ -20,7 +20,9 @@ import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
+import dev.handoff.agent.wire.Bytes;
 import dev.handoff.agent.wire.MacAddress;
+import dev.handoff.agent.wire.MoveFrame;
 import dev.handoff.proto.v1.AgentServiceGrpc;
 import dev.handoff.proto.v1.DescribeRequest;
 import dev.handoff.proto.v1.Event;
@@ -71,8 +73,13 @@ class AgentServiceTest {
         }
     }
 
+    /** Each host's link, by name: a test may drop some of the frames it receives. */
+    final java.util.Map<String, DroppingLink> links = new java.util.concurrent.ConcurrentHashMap<>();
+
     Host host(MemorySwitch sw, String name, long mac, boolean echo) {
-        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(mac), e -> events.add(e.toString()));
+        DroppingLink link = new DroppingLink(sw.port(name, mac));
+        links.put(name, link);
+        Host h = new Host(name, link, TcpConfig.defaults(), new SplittableRandom(mac), e -> events.add(e.toString()));
         if (echo) {
             h.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
             h.restoreWith("echo", HandlerDriver.restorer(EchoHandler.FACTORY));
@@ -147,10 +154,32 @@ class AgentServiceTest {
     @Test
     void aMoveCopiesTheSendBufferAheadSoTheIciLeavesItOut() throws Exception {
         Cluster cl = cluster("agent-a6", "agent-b6", true);
+        FullBuffer f = fillSendBufferAtA(cl, 10 << 20);
+        String id = f.id();
+        MigrateResponse r = cl.stubA().withDeadlineAfter(10, TimeUnit.SECONDS)
+                .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination("agent-b6").build());
+        assertTrue(r.getPrecopiedBytes() >= 2 << 20, "the send buffer crossed before the freeze: " + r);
+        f.assertAllEchoed();
+        assertEquals(1, cl.b().call(() -> cl.b().connectionsNow().size()).get(), "the connection lives at b");
+    }
+
+    /** A connection of the client's to a's echo, its 10 MB sent, read back by {@link #assertAllEchoed} only. */
+    record FullBuffer(String id, TcpSocket socket, byte[] data, Thread writer) {
+        void assertAllEchoed() throws Exception {
+            byte[] back = socket.getInputStream().readNBytes(data.length);
+            writer.join();
+            assertArrayEquals(data, back, "every byte echoed, in order, across the move");
+        }
+    }
+
+    /**
+     * Opens a {@link FullBuffer} of {@code bytes} (10 MB also fill a's receive queue; 7 MB leave
+     * it empty): returns once the client's 4 MB window is closed and a's send buffer holds 2 MB or more.
+     */
+    FullBuffer fillSendBufferAtA(Cluster cl, int bytes) throws Exception {
         Host a = cl.a();
         TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
-        byte[] data = new byte[10 << 20];
-        new SplittableRandom(6).nextBytes(data);
+        byte[] data = new byte[bytes];        new SplittableRandom(6).nextBytes(data);
         Thread writer = Thread.ofVirtual().start(() -> {
             try {
                 s.getOutputStream().write(data);
@@ -170,13 +199,7 @@ class AgentServiceTest {
         }
         String id = cl.stubA().withDeadlineAfter(5, TimeUnit.SECONDS).listConnections(ListConnectionsRequest.getDefaultInstance())
                 .getConnections(0).getId();
-        MigrateResponse r = cl.stubA().withDeadlineAfter(10, TimeUnit.SECONDS)
-                .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination("agent-b6").build());
-        assertTrue(r.getPrecopiedBytes() >= 2 << 20, "the send buffer crossed before the freeze: " + r);
-        byte[] back = s.getInputStream().readNBytes(data.length);
-        writer.join();
-        assertArrayEquals(data, back, "every byte echoed, in order, across the move");
-        assertEquals(1, cl.b().call(() -> cl.b().connectionsNow().size()).get(), "the connection lives at b");
+        return new FullBuffer(id, s, data, writer);
     }
 
     @Test
@@ -397,7 +420,7 @@ class AgentServiceTest {
 
         IciTransfer givenUp = IciTransfer.open(channel("agent-b9"), 5000);
         assertTrue(givenUp.cancelUnlessSent("test: the freeze failed"));
-        givenUp.send(List.of(export), 0, SEAL); // goes nowhere
+        givenUp.send(List.of(export), 0, SEAL, 0); // goes nowhere
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, givenUp::answer);
         assertEquals(Status.Code.CANCELLED, e.getStatus().getCode(), e.getStatus().toString());
         Thread.sleep(100);
@@ -405,7 +428,7 @@ class AgentServiceTest {
 
         IciTransfer ahead = IciTransfer.open(channel("agent-b9"), 5000);
         Thread.sleep(300); // open, waiting for a freeze
-        ahead.send(List.of(export), 0, SEAL);
+        ahead.send(List.of(export), 0, SEAL, 0);
         ImportResponse in = ahead.answer();
         assertFalse(ahead.cancelUnlessSent("test: too late"), "ICIs sent cannot be called back");
         assertEquals(List.of(export.ici().getLocalIp()), cl.b().connections(c -> c.tcp().localIp()).get());
@@ -414,5 +437,83 @@ class AgentServiceTest {
         s.getOutputStream().write("moved".getBytes());
         assertEquals("moved", new String(s.getInputStream().readNBytes(5)), "the connection echoes from b");
     }
-}
 
+    /** Picks move frames of {@code kind} ({@link MoveFrame#ICI} or {@link MoveFrame#ANSWER}). */
+    static java.util.function.Predicate<byte[]> moveFrames(int kind) {
+        return f -> f.length > 15 && Bytes.u16(f, 12) == MoveFrame.TYPE && f[15] == kind;
+    }
+
+    /** Moves the only connection of {@code from} to {@code to} (an agent name). */
+    static MigrateResponse move(AgentServiceGrpc.AgentServiceBlockingStub from, Host origin, String to) throws Exception {
+        String id = origin.connections().get().getFirst().id();
+        return from.withDeadlineAfter(10, TimeUnit.SECONDS)
+                .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination(to).build());
+    }
+
+    static void assertEchoes(TcpSocket s, String word) throws Exception {
+        s.getOutputStream().write(word.getBytes());
+        assertEquals(word, new String(s.getInputStream().readNBytes(word.length())), "the connection echoes");
+    }
+
+    @Test
+    void aSmallIciAndItsAnswerGoOverTheLinkLoopToLoopThereAndBack() throws Exception {
+        Cluster cl = cluster("agent-a10", "agent-b10", true);
+        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
+        assertEchoes(s, "hello");
+        MigrateResponse there = move(cl.stubA(), cl.a(), "agent-b10");
+        assertTrue(there.getOverLink(), "the ICI and its answer went over the link: " + there);
+        assertEchoes(s, "at b");
+        MigrateResponse back = move(cl.stubB(), cl.b(), "agent-a10");
+        assertTrue(back.getOverLink(), "and back: " + back);
+        assertEchoes(s, "at a again");
+        assertEquals(1, cl.a().connections().get().size());
+        assertEquals(0, cl.b().connections().get().size());
+    }
+
+    @Test
+    void anIciTheLinkLosesGoesOverImport() throws Exception {
+        Cluster cl = cluster("agent-a11", "agent-b11", true);
+        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
+        assertEchoes(s, "hello");
+        links.get("b").drop(moveFrames(MoveFrame.ICI));
+        MigrateResponse r = move(cl.stubA(), cl.a(), "agent-b11");
+        assertFalse(r.getOverLink(), "answered over Import: " + r);
+        assertEquals(1, links.get("b").dropped.get(), "the ICI frame was lost");
+        assertEchoes(s, "at b");
+        assertEquals(0, cl.a().connections().get().size());
+        assertEquals(1, cl.b().connections().get().size());
+    }
+
+    @Test
+    void anAnswerTheLinkLosesIsGivenAgainOverImportAndTheConnectionImportedOnce() throws Exception {
+        Cluster cl = cluster("agent-a12", "agent-b12", true);
+        FullBuffer f = fillSendBufferAtA(cl, 7 << 20); // pre-copied: the ICI sent twice splices its bytes twice
+        links.get("a").drop(moveFrames(MoveFrame.ANSWER));
+        MigrateResponse r = move(cl.stubA(), cl.a(), "agent-b12");
+        assertFalse(r.getOverLink(), "answered over Import: " + r);
+        assertEquals(1, links.get("a").dropped.get(), "the answer frame was lost");
+        assertEquals(f.id(), r.getDestinationConnectionId());
+        assertTrue(r.getPrecopiedBytes() >= 2 << 20, "the send buffer crossed before the freeze: " + r);
+        assertEquals(0, cl.a().connections().get().size(), "one owner: b");
+        assertEquals(1, cl.b().connections().get().size(), "imported once");
+        f.assertAllEchoed();
+    }
+
+    @Test
+    void aMoveFrameNoMoveAnnouncedImportsNothing() throws Exception {
+        Cluster cl = cluster("agent-a13", "agent-b13", true);
+        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
+        assertEchoes(s, "hello");
+        String id = cl.a().connections().get().getFirst().id();
+        Host.Export export = cl.a().exportConnection(id, cl.b().mac(), 0).get();
+        long token = 42; // sealed with the cluster's key, but never given to b by PrepareImport
+        byte[] body = MoveFrame.iciBody(export.peerMac(), export.ici().toByteArray());
+        cl.a().sendMoveFrame(id, MoveFrame.write(cl.b().mac(), cl.a().mac(), MoveFrame.ICI, export.ici().getRemoteIp(),
+                export.ici().getRemotePort(), export.ici().getLocalPort(), token,
+                SEAL.seal(LinkMoves.iciPurpose(token), ByteString.copyFrom(body)).toByteArray(), body));
+        Thread.sleep(200);
+        assertEquals(0, cl.b().connections().get().size(), "b imported nothing");
+        cl.a().finishMove(List.of(export), 0, false, "test: given back").get();
+        assertEchoes(s, "still at a");
+    }
+}

@@ -65,6 +65,14 @@ class PreCopiesTest {
     }
 
     @Test
+    void anIciSentTwiceSplicesTwiceWithinTheImportDeadlines() throws Exception {
+        copies.add(ID, 100, bytes(100, 100));
+        Ici first = copies.splice(ici(100, 100, ByteString.EMPTY));
+        assertEquals(0, copies.bytes(), "no longer counted: it went into an import");
+        assertEquals(first, copies.splice(ici(100, 100, ByteString.EMPTY)), "over the link, then over Import: the same");
+    }
+
+    @Test
     void anIciLeavingOutNothingPassesAndFreesWhatWasHeld() throws Exception {
         copies.add(ID, 100, bytes(100, 100));
         Ici ici = ici(100, 0, bytes(100, 10));

@@ -1,0 +1,257 @@
+package dev.handoff.agent.rpc;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.handoff.agent.host.Connection;
+import dev.handoff.agent.host.Host;
+import dev.handoff.agent.host.HostLoop;
+import dev.handoff.agent.host.MoveFrames;
+import dev.handoff.agent.ici.IciSeal;
+import dev.handoff.agent.ici.InvalidIciException;
+import dev.handoff.agent.wire.MoveFrame;
+import dev.handoff.proto.v1.Ici;
+import io.grpc.Status;
+import java.security.SecureRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Moves over the link: the ICI of a connection moved alone goes from the origin's event loop
+ * straight to the destination's in one move frame ({@link MoveFrame}), and the answer comes
+ * back the same way, with none of the control channel's transport threads in between (four
+ * thread hand-offs fewer in the freeze). The control channel still announces the move
+ * ({@code PrepareImport} with the move's random token, over TLS) and carries anything that does
+ * not fit in one frame. An ICI frame is imported only for the token announced for its
+ * connection, and only with the cluster's seal over the token and the bytes; an ICI the link
+ * leaves unanswered for {@link #WAIT_MS} goes again over {@code Import} with the same token,
+ * and the destination, which imports a move's connection once, answers it again.
+ */
+final class LinkMoves implements MoveFrames {
+    /** How long the origin waits for the answer over the link before sending the ICI over Import, ms. */
+    static final long WAIT_MS = 20;
+
+    /** The agent's host. */
+    private final Host host;
+    /** Seals and checks ICIs and answers. */
+    private final IciSeal seal;
+    /** Send bytes copied ahead of moves to this agent, spliced back into their ICIs. */
+    private final PreCopies preCopies;
+    /** Moves from here waiting for their answer over the link, by token. */
+    private final ConcurrentHashMap<Long, Attempt> waiting = new ConcurrentHashMap<>();
+    /** Tokens of moves from here. */
+    private final SecureRandom tokens = new SecureRandom();
+    /** Move frames dropped: a seal that does not check, or a token no move announced here. */
+    private final AtomicLong dropped = new AtomicLong();
+
+    LinkMoves(Host host, IciSeal seal, PreCopies preCopies) {
+        this.host = host;
+        this.seal = seal;
+        this.preCopies = preCopies;
+    }
+
+    /** A new, non-zero move token. */
+    long newToken() {
+        long t;
+        do {
+            t = tokens.nextLong();
+        } while (t == 0);
+        return t;
+    }
+
+    /** Move frames dropped so far (bad seal, unknown token, malformed body). */
+    long dropped() {
+        return dropped.get();
+    }
+
+    /** What the seal of an ICI frame covers besides its body: that it is one, and the move's token. */
+    static String iciPurpose(long token) {
+        return "link import token=" + Long.toUnsignedString(token);
+    }
+
+    /** What the seal of an answer frame covers besides its body. */
+    static String answerPurpose(long token) {
+        return "link answer token=" + Long.toUnsignedString(token);
+    }
+
+    /**
+     * An ICI frame as received: the move's {@code token}, the connection's flow, the seal and
+     * the body, sent by {@code origin}.
+     */
+    private record IciFrame(long token, int remoteIp, int remotePort, int localPort, byte[] seal, byte[] body, long origin) {
+    }
+
+    @Override
+    public void onMoveFrame(HostLoop loop, MoveFrame frame, long sourceMac) {
+        if (frame.kind() == MoveFrame.ICI) {
+            IciFrame f = new IciFrame(frame.token(), frame.remoteIp(), frame.remotePort(), frame.localPort(), frame.seal(),
+                    frame.body(), sourceMac);
+            HostLoop owner = host.loopOfFlow(f.remoteIp(), f.remotePort(), f.localPort());
+            if (owner == loop) {
+                importFrom(loop, f);
+            } else { // a kernel filter per loop sends frames other than TCP to loop 0
+                owner.execute(() -> importFrom(owner, f));
+            }
+        } else {
+            Attempt a = waiting.get(frame.token());
+            if (a == null || !a.answered(frame)) {
+                dropped.incrementAndGet(); // late (the move went on over Import), or not sealed by the cluster
+            }
+        }
+    }
+
+    /** Imports the ICI of {@code frame} on {@code loop}, the connection's, and answers its origin, or drops it. */
+    private void importFrom(HostLoop loop, IciFrame frame) {
+        long token = frame.token();
+        ByteString body = ByteString.copyFrom(frame.body());
+        try {
+            seal.check(iciPurpose(token), body, ByteString.copyFrom(frame.seal()));
+        } catch (InvalidIciException e) {
+            dropped.incrementAndGet();
+            return;
+        }
+        Connection in;
+        try {
+            Ici ici = Ici.parseFrom(body.substring(6));
+            if (ici.getLeaseEpoch() != 0) {
+                dropped.incrementAndGet(); // its epoch is checked against the store: over Import only
+                return;
+            }
+            in = loop.importMoved(new Host.Import(preCopies.splice(ici), MoveFrame.peerMacOf(frame.body())), token);
+        } catch (InvalidProtocolBufferException e) {
+            answer(loop, frame, Status.INVALID_ARGUMENT, "ICI 1 is not a valid message: " + e.getMessage());
+            return;
+        } catch (InvalidIciException e) {
+            answer(loop, frame, Status.FAILED_PRECONDITION, "ICI 1 refused: " + e.getMessage());
+            return;
+        } catch (RuntimeException e) { // refused as Import refuses it
+            Status s = AgentServiceImpl.failure(e, "importing 1 connection(s)").getStatus();
+            answer(loop, frame, s, s.getDescription());
+            return;
+        }
+        if (in == null) {
+            dropped.incrementAndGet(); // no move announced this token for the connection here: late, or replayed
+            return;
+        }
+        answer(loop, frame, Status.OK, in.id());
+    }
+
+    private void answer(HostLoop loop, IciFrame about, Status status, String text) {
+        // Short enough for one frame: an id, or the start of a refusal's reason.
+        ByteString body = ByteString.copyFrom(MoveFrame.answerBody(status.getCode().value(),
+                text.substring(0, Math.min(text.length(), 400))));
+        loop.sendFrame(MoveFrame.write(about.origin(), loop.mac(), MoveFrame.ANSWER, about.remoteIp(), about.remotePort(),
+                about.localPort(), about.token(), seal.seal(answerPurpose(about.token()), body).toByteArray(),
+                body.toByteArray()));
+    }
+
+    /**
+     * Starts the link's part of the move of {@code id} with {@code token} (announced to the
+     * destination, which said it takes move frames): the answer is awaited from now on.
+     */
+    Attempt attempt(String id, long token, long destinationMac) {
+        Attempt a = new Attempt(id, token, destinationMac);
+        waiting.put(token, a);
+        return a;
+    }
+
+    /**
+     * The destination's answer over the link: status OK and the connection's id, or the refusal's
+     * status; {@code at} when it came, as {@link System#nanoTime}.
+     */
+    record Answer(Status status, long at) {
+    }
+
+    /** One move's ICI over the link, and its answer. */
+    final class Attempt {
+        /** The connection moved. */
+        private final String id;
+        /** The move's token. */
+        private final long token;
+        /** The destination's link address. */
+        private final long destinationMac;
+        /** Completed by the loop that receives the answer. */
+        private final CompletableFuture<Answer> answer = new CompletableFuture<>();
+        /** The ICI went over the link (guarded by this attempt). */
+        private boolean sent;
+        /** The link's part was given up before the ICI went (guarded by this attempt). */
+        private boolean cancelled;
+
+        private Attempt(String id, long token, long destinationMac) {
+            this.id = id;
+            this.token = token;
+            this.destinationMac = destinationMac;
+        }
+
+        /**
+         * Sends {@code e}'s ICI in a move frame from the connection's loop; false (nothing sent)
+         * when it does not fit in one frame or the attempt was given up: it goes over Import instead.
+         */
+        boolean send(Host.Export e) {
+            ByteString body = ByteString.copyFrom(MoveFrame.iciBody(e.peerMac(), e.ici().toByteArray()));
+            Ici ici = e.ici();
+            byte[] f = MoveFrame.write(destinationMac, host.mac(), MoveFrame.ICI, ici.getRemoteIp(), ici.getRemotePort(),
+                    ici.getLocalPort(), token, seal.seal(iciPurpose(token), body).toByteArray(), body.toByteArray());
+            synchronized (this) {
+                if (f == null || cancelled) {
+                    return false;
+                }
+                sent = true;
+            }
+            host.sendMoveFrame(id, f);
+            return true;
+        }
+
+        /** Whether the ICI went over the link. */
+        synchronized boolean sent() {
+            return sent;
+        }
+
+        /** Gives the link's part up unless the ICI went; false if it went (its answer is then to be awaited). */
+        synchronized boolean cancelUnlessSent() {
+            cancelled = !sent;
+            return cancelled;
+        }
+
+        /** The token of this move. */
+        long token() {
+            return token;
+        }
+
+        /** Takes an answer frame; false if its seal does not check (ignored). */
+        private boolean answered(MoveFrame f) {
+            ByteString body = ByteString.copyFrom(f.body());
+            try {
+                seal.check(answerPurpose(token), body, ByteString.copyFrom(f.seal()));
+            } catch (InvalidIciException e) {
+                return false;
+            }
+            byte[] b = f.body();
+            answer.complete(new Answer(Status.fromCodeValue(MoveFrame.statusOf(b)).withDescription(MoveFrame.textOf(b)),
+                    System.nanoTime()));
+            return true;
+        }
+
+        /** The answer, if it comes within {@link #WAIT_MS}; else null (the ICI is to go over Import). */
+        Answer await() {
+            try {
+                return answer.get(WAIT_MS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("an answer future is never failed", e);
+            }
+        }
+
+        /** Ends the wait: a later answer is dropped. */
+        void close() {
+            waiting.remove(token);
+        }
+    }
+}
