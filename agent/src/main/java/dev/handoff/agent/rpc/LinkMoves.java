@@ -92,7 +92,7 @@ final class LinkMoves implements MoveFrames {
             HostLoop owner = host.loopOfFlow(f.remoteIp(), f.remotePort(), f.localPort());
             if (owner == loop) {
                 importFrom(loop, f);
-            } else { // a kernel filter per loop sends frames other than TCP to loop 0
+            } else { // received by another loop than the connection's (a link that steers by flow sends none)
                 owner.execute(() -> importFrom(owner, f));
             }
         } else {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.handoff.agent.wire.EthernetFrame;
 import dev.handoff.agent.wire.Ipv4Packet;
 import dev.handoff.agent.wire.MacAddress;
+import dev.handoff.agent.wire.MoveFrame;
 import java.net.Inet4Address;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,8 +19,8 @@ import org.pcap4j.core.Pcaps;
 import org.pcap4j.packet.namednumber.DataLinkType;
 
 /**
- * Each loop's filter takes exactly its frames: the flows {@link FlowHash} maps to it, every
- * ARP frame, and on loop 0 the rest. The classic BPF program runs in a small interpreter of
+ * Each loop's filter takes exactly its frames: the TCP flows and move frames {@link FlowHash}
+ * maps to it, every ARP frame, and on loop 0 the rest. The classic BPF program runs in a small interpreter of
  * the opcodes it uses (the kernel's semantics: loads past the end drop the frame); the
  * libpcap expression is compiled and run by libpcap itself.
  */
@@ -61,6 +62,16 @@ class FlowFilterTest {
             out.add(new Case("tcp " + k, ipv4(6, source, words, k % 2 == 0 ? 0x4000 : 0, sourcePort, destinationPort),
                     List.of(FlowHash.loopOf(source, sourcePort, destinationPort, loops))));
         }
+        for (int k = 0; k < 100; k++) {
+            int remote = r.nextInt();
+            int remotePort = r.nextInt(65536);
+            int localPort = r.nextInt(65536);
+            out.add(new Case("move frame " + k, MoveFrame.write(HOST, PEER, 1 + k % 2, remote, remotePort, localPort, k,
+                    new byte[32], new byte[6 + k]), List.of(FlowHash.loopOf(remote, remotePort, localPort, loops))));
+        }
+        byte[] shortMove = new byte[EthernetFrame.HEADER_LENGTH + 4];
+        EthernetFrame.writeHeader(shortMove, 0, HOST, PEER, MoveFrame.TYPE);
+        out.add(new Case("move frame cut short", shortMove, List.of()));
         out.add(new Case("fragment", ipv4(6, 1, 5, 0x2000, 1, 2), List.of(0)));
         out.add(new Case("later fragment", ipv4(6, 1, 5, 0x0010, 1, 2), List.of(0)));
         out.add(new Case("udp", ipv4(17, 1, 5, 0, 1, 2), List.of(0)));
@@ -140,6 +151,7 @@ class FlowFilterTest {
                     case 0x07 -> x = a;
                     case 0x15 -> pc += a == k ? jt : jf;
                     case 0x45 -> pc += (a & k) != 0 ? jt : jf;
+                    case 0x05 -> pc += k;
                     case 0x06 -> {
                         return k;
                     }

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.handoff.agent.wire.Bytes;
 import dev.handoff.agent.wire.EthernetFrame;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.Ipv4Packet;
 import dev.handoff.agent.wire.MacAddress;
+import dev.handoff.agent.wire.MoveFrame;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +71,24 @@ class LinkLanesTest {
         assertEquals(want.get(0), receive(lanes.lane(0), want.get(0).size()), "lane 0, in arrival order");
         assertEquals(want.get(1), receive(lanes.lane(1), want.get(1).size()), "lane 1, in arrival order");
         assertEquals(0, lanes.drops());
+    }
+
+    @Test
+    void moveFramesGoToTheLaneOfTheirConnectionsFlow() {
+        LinkLanes lanes = LinkLanes.split(host, 2);
+        List<List<Integer>> want = List.of(new ArrayList<>(), new ArrayList<>());
+        for (int port = 40000; port < 40040; port++) {
+            want.get(FlowHash.loopOf(PEER_IP, port, 80, 2)).add(port);
+            byte[] f = MoveFrame.write(HOST, PEER, MoveFrame.ICI, PEER_IP, port, 80, port, new byte[0], new byte[6]);
+            peer.send(f, 0, f.length);
+        }
+        for (int lane = 0; lane < 2; lane++) {
+            List<Integer> got = new ArrayList<>();
+            while (got.size() < want.get(lane).size()) {
+                lanes.lane(lane).receive((b, off, len) -> got.add(Bytes.u16(b, off + EthernetFrame.HEADER_LENGTH + 6)));
+            }
+            assertEquals(want.get(lane), got, "lane " + lane + ": the remote ports of its flows, in arrival order");
+        }
     }
 
     @Test
