@@ -17,6 +17,7 @@ import dev.handoff.agent.host.HostEvent;
 import dev.handoff.agent.ici.IciBreakages;
 import dev.handoff.agent.ici.IciLimits;
 import dev.handoff.agent.ici.IciSeal;
+import dev.handoff.agent.link.DroppingLink;
 import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
@@ -52,6 +53,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -73,7 +75,7 @@ class AgentServiceTest {
         }
     }
 
-    /** Each host's link, by name: a test may drop some of the frames it receives. */
+    /** Each host's link, by name: a test may drop some of the frames it sends. */
     final java.util.Map<String, DroppingLink> links = new java.util.concurrent.ConcurrentHashMap<>();
 
     Host host(MemorySwitch sw, String name, long mac, boolean echo) {
@@ -438,9 +440,15 @@ class AgentServiceTest {
         assertEquals("moved", new String(s.getInputStream().readNBytes(5)), "the connection echoes from b");
     }
 
-    /** Picks move frames of {@code kind} ({@link MoveFrame#ICI} or {@link MoveFrame#ANSWER}). */
-    static java.util.function.Predicate<byte[]> moveFrames(int kind) {
-        return f -> f.length > 15 && Bytes.u16(f, 12) == MoveFrame.TYPE && f[15] == kind;
+    /** Picks move frames of {@code kind} ({@link MoveFrame#ICI} or {@link MoveFrame#ANSWER}), counting them in {@code picked}. */
+    static java.util.function.Predicate<byte[]> moveFrames(int kind, AtomicInteger picked) {
+        return f -> {
+            boolean it = f.length > 15 && Bytes.u16(f, 12) == MoveFrame.TYPE && f[15] == kind;
+            if (it) {
+                picked.incrementAndGet();
+            }
+            return it;
+        };
     }
 
     /** Moves the only connection of {@code from} to {@code to} (an agent name). */
@@ -475,10 +483,11 @@ class AgentServiceTest {
         Cluster cl = cluster("agent-a11", "agent-b11", true);
         TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
         assertEchoes(s, "hello");
-        links.get("b").drop(moveFrames(MoveFrame.ICI));
+        AtomicInteger lost = new AtomicInteger();
+        links.get("a").dropWhen(moveFrames(MoveFrame.ICI, lost));
         MigrateResponse r = move(cl.stubA(), cl.a(), "agent-b11");
         assertFalse(r.getOverLink(), "answered over Import: " + r);
-        assertEquals(1, links.get("b").dropped.get(), "the ICI frame was lost");
+        assertEquals(1, lost.get(), "the ICI frame was lost");
         assertEchoes(s, "at b");
         assertEquals(0, cl.a().connections().get().size());
         assertEquals(1, cl.b().connections().get().size());
@@ -488,10 +497,11 @@ class AgentServiceTest {
     void anAnswerTheLinkLosesIsGivenAgainOverImportAndTheConnectionImportedOnce() throws Exception {
         Cluster cl = cluster("agent-a12", "agent-b12", true);
         FullBuffer f = fillSendBufferAtA(cl, 7 << 20); // pre-copied: the ICI sent twice splices its bytes twice
-        links.get("a").drop(moveFrames(MoveFrame.ANSWER));
+        AtomicInteger lost = new AtomicInteger();
+        links.get("b").dropWhen(moveFrames(MoveFrame.ANSWER, lost));
         MigrateResponse r = move(cl.stubA(), cl.a(), "agent-b12");
         assertFalse(r.getOverLink(), "answered over Import: " + r);
-        assertEquals(1, links.get("a").dropped.get(), "the answer frame was lost");
+        assertEquals(1, lost.get(), "the answer frame was lost");
         assertEquals(f.id(), r.getDestinationConnectionId());
         assertTrue(r.getPrecopiedBytes() >= 2 << 20, "the send buffer crossed before the freeze: " + r);
         assertEquals(0, cl.a().connections().get().size(), "one owner: b");
