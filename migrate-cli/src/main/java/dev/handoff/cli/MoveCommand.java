@@ -57,14 +57,17 @@ final class MoveCommand implements Callable<Integer> {
         }
         long[] freezeUs = new long[repeat];
         int done = 0;
+        int overLink = 0;
         try (ControlClient there = new ControlClient(origin, credentials); ControlClient back = new ControlClient(destination, credentials)) {
             for (; done < repeat; done++) {
                 boolean out = done % 2 == 0;
                 MigrateResponse r = (out ? there : back).stub().migrate(MigrateRequest.newBuilder()
                         .setConnectionId(connection).setDestination(out ? to : agent.address).build());
                 freezeUs[done] = r.getFreezeUs();
-                System.out.printf("moved %s to %s, freeze %.3f ms, ICI %d bytes (%d send bytes copied before the freeze)%n",
-                        connection, out ? to : agent.address, r.getFreezeUs() / 1000.0, r.getIciBytes(), r.getPrecopiedBytes());
+                overLink += r.getOverLink() ? 1 : 0;
+                System.out.printf("moved %s to %s, freeze %.3f ms, ICI %d bytes %s (%d send bytes copied before the freeze)%n",
+                        connection, out ? to : agent.address, r.getFreezeUs() / 1000.0, r.getIciBytes(),
+                        r.getOverLink() ? "over the link" : "over Import", r.getPrecopiedBytes());
                 if (repeat > 1 && done + 1 < repeat) {
                     Thread.sleep(intervalMs);
                 }
@@ -78,8 +81,9 @@ final class MoveCommand implements Callable<Integer> {
             if (repeat > 1 && done > 0) {
                 long[] f = Arrays.copyOf(freezeUs, done);
                 Arrays.sort(f);
-                System.out.printf("moves=%d freeze_ms p50=%.3f p99=%.3f max=%.3f%n", done, f[done / 2] / 1000.0,
-                        f[Math.min(done - 1, (int) Math.ceil(done * 0.99) - 1)] / 1000.0, f[done - 1] / 1000.0);
+                System.out.printf("moves=%d freeze_ms p50=%.3f p99=%.3f max=%.3f; ICIs over the link %d%n", done,
+                        f[done / 2] / 1000.0, f[Math.min(done - 1, (int) Math.ceil(done * 0.99) - 1)] / 1000.0,
+                        f[done - 1] / 1000.0, overLink);
             }
         }
     }

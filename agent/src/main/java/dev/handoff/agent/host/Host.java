@@ -62,8 +62,14 @@ public final class Host implements AutoCloseable {
      *
      * @param ici its ICI
      * @param peerMac the peer's next-hop MAC here, or -1
+     * @param frozenAt when it was isolated, its freeze begun ({@link System#nanoTime})
      */
-    public record Export(Ici ici, long peerMac) {
+    public record Export(Ici ici, long peerMac, long frozenAt) {
+        /** A connection frozen now. */
+        public Export(Ici ici, long peerMac) {
+            this(ici, peerMac, System.nanoTime());
+        }
+
         /** The key of its 4-tuple in the forwarding table. */
         long key() {
             return HostLoop.tupleKey(ici.getRemoteIp(), ici.getRemotePort(), ici.getLocalPort());

@@ -405,8 +405,9 @@ public final class HostLoop implements AutoCloseable {
     }
 
     private Host.Export export(Connection c, long leaseEpoch, long heldFrom, long heldTo) {
+        long frozenAt = System.nanoTime();
         isolateNow(c);
-        Host.Export e = new Host.Export(dumpNow(c, leaseEpoch, heldFrom, heldTo), neighbors.get(c.tcp().remoteIp()));
+        Host.Export e = new Host.Export(dumpNow(c, leaseEpoch, heldFrom, heldTo), neighbors.get(c.tcp().remoteIp()), frozenAt);
         isolated.remove(c.id()); // the caller owns the move from here (finishMove)
         exported.put(e.key(), c);
         emit(HostEvent.MOVED_OUT, c.id(), "in=" + c.bytesIn() + " out=" + c.bytesOut());

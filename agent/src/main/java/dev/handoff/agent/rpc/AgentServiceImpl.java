@@ -211,7 +211,6 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
                             LinkMoves.Attempt link, long destinationMac, SendPreCopy.Held held, boolean holding) {
         String id = request.getConnectionId();
         long token = link != null ? link.token() : 0;
-        long start = System.nanoTime();
         CompletableFuture<Host.Export> frozen = host.exportConnection(id, destinationMac, 0, held.from(), held.to(), holding);
         CompletableFuture<Void> sending = frozen.thenAccept(e -> {
             if (link == null || !link.send(e)) {
@@ -235,7 +234,9 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         List<Host.Export> exports = List.of(export);
         try {
             Delivery d = deliver(call, link, export);
-            long freezeUs = (d.answeredAt() - start) / 1000; // until the answer came, not until this thread woke
+            // From the isolation of the endpoint to the destination's answer (which comes after its
+            // first segment): the freeze, not this thread's wake-ups around it.
+            long freezeUs = (d.answeredAt() - export.frozenAt()) / 1000;
             finish(exports, 0, true, "");
             out.onNext(MigrateResponse.newBuilder().setFreezeUs(freezeUs)
                     .setDestinationConnectionId(d.connectionId()).setIciBytes(export.ici().getSerializedSize())
