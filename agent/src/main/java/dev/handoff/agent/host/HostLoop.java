@@ -410,7 +410,7 @@ public final class HostLoop implements AutoCloseable {
         Host.Export e = new Host.Export(dumpNow(c, leaseEpoch, heldFrom, heldTo), neighbors.get(c.tcp().remoteIp()), frozenAt);
         isolated.remove(c.id()); // the caller owns the move from here (finishMove)
         exported.put(e.key(), c);
-        emit(HostEvent.MOVED_OUT, c.id(), "in=" + c.bytesIn() + " out=" + c.bytesOut());
+        emitSoon(HostEvent.MOVED_OUT, c.id(), "in=" + c.bytesIn() + " out=" + c.bytesOut()); // after the ICI left
         return e;
     }
 
@@ -843,7 +843,7 @@ public final class HostLoop implements AutoCloseable {
                 }
             }
             stack.touch(t);
-            emit(resurrection ? HostEvent.RESURRECTED : HostEvent.MOVED_IN, c.id(),
+            emitSoon(resurrection ? HostEvent.RESURRECTED : HostEvent.MOVED_IN, c.id(), // after the activation and the answer
                     resurrection ? t.state() + ", " + t.sendBufferUsed() + " bytes to send again" : "");
         }
         for (Forward f : prepared) {
@@ -1496,6 +1496,14 @@ public final class HostLoop implements AutoCloseable {
         ArpPacket.write(f, p, ArpPacket.OP_REQUEST, link.mac(), senderIp, 0, targetIp);
         link.send(f, 0, f.length);
         counters.framesOut++;
+    }
+
+    /**
+     * {@link #emit} once the loop's current work is done (loop thread only): a move's events,
+     * written to the log, would otherwise lengthen its freeze.
+     */
+    private void emitSoon(String kind, String subject, String detail) {
+        tasks.add(() -> emit(kind, subject, detail));
     }
 
     private void emit(String kind, String subject, String detail) {
