@@ -12,6 +12,7 @@ import dev.handoff.agent.wire.MoveFrame;
 import dev.handoff.proto.v1.Ici;
 import io.grpc.Status;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -21,13 +22,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Moves over the link: the ICI of a connection moved alone goes from the origin's event loop
- * straight to the destination's in one move frame ({@link MoveFrame}), and the answer comes
+ * straight to the destination's in move frames ({@link MoveFrame}: one, or up to
+ * {@link MoveFrame#MAX_FRAGMENTS} pieces reassembled there), and the answer comes
  * back the same way, with none of the control channel's transport threads in between (four
  * thread hand-offs fewer in the freeze). The control channel still announces the move
  * ({@code PrepareImport} with the move's random token, over TLS) and carries anything that does
- * not fit in one frame. An ICI frame is imported only for the token announced for its
+ * not fit in those frames. An ICI is imported only for the token announced for its
  * connection, and only with the cluster's seal over the token and the bytes; an ICI the link
- * leaves unanswered for {@link #WAIT_MS} goes again over {@code Import} with the same token,
+ * leaves unanswered for {@link #WAIT_MS} (a piece lost) goes again over {@code Import} with the same token,
  * and the destination, which imports a move's connection once, answers it again.
  */
 final class LinkMoves implements MoveFrames {
@@ -46,6 +48,12 @@ final class LinkMoves implements MoveFrames {
     private final SecureRandom tokens = new SecureRandom();
     /** Move frames dropped: a seal that does not check, or a token no move announced here. */
     private final AtomicLong dropped = new AtomicLong();
+    /** ICIs cut into several frames, by token, while their pieces come. */
+    private final ConcurrentHashMap<Long, Pieces> partial = new ConcurrentHashMap<>();
+    /** Most ICIs whose pieces are awaited at once; a new one beyond them drops the oldest. */
+    static final int MAX_PARTIAL = 16;
+    /** An ICI whose pieces did not all come within this is forgotten, ms (its move went on over Import). */
+    static final long PARTIAL_MS = 1000;
 
     LinkMoves(Host host, IciSeal seal, PreCopies preCopies) {
         this.host = host;
@@ -84,11 +92,73 @@ final class LinkMoves implements MoveFrames {
     private record IciFrame(long token, int remoteIp, int remotePort, int localPort, byte[] seal, byte[] body, long origin) {
     }
 
+    /** The pieces of one ICI cut into several frames, as they come (any order; the loop of its flow). */
+    private static final class Pieces {
+        /** When the first came, ms. */
+        final long since = System.currentTimeMillis();
+        /** The pieces by fragment index; null until it came. */
+        final byte[][] pieces;
+        /** The seal, from fragment 0. */
+        byte[] seal;
+        /** Pieces still missing. */
+        int missing;
+
+        Pieces(int count) {
+            pieces = new byte[count][];
+            missing = count;
+        }
+
+        /** Takes fragment {@code f}; the whole body once every piece came, else null. */
+        synchronized byte[] add(MoveFrame f) {
+            if (f.fragments() != pieces.length || pieces[f.fragment()] != null) {
+                return null; // a duplicate, or not of this ICI
+            }
+            pieces[f.fragment()] = f.body();
+            if (f.fragment() == 0) {
+                seal = f.seal();
+            }
+            if (--missing > 0) {
+                return null;
+            }
+            java.io.ByteArrayOutputStream whole = new java.io.ByteArrayOutputStream();
+            for (byte[] p : pieces) {
+                whole.writeBytes(p);
+            }
+            return whole.toByteArray();
+        }
+    }
+
+    /** The whole ICI frame once {@code frame} completed it (it may be its only fragment), else null. */
+    private IciFrame assemble(MoveFrame frame, long sourceMac) {
+        if (frame.fragments() == 1) {
+            return new IciFrame(frame.token(), frame.remoteIp(), frame.remotePort(), frame.localPort(), frame.seal(),
+                    frame.body(), sourceMac);
+        }
+        long now = System.currentTimeMillis();
+        Pieces p = partial.get(frame.token());
+        if (p == null) {
+            partial.values().removeIf(old -> old.since < now - PARTIAL_MS);
+            if (partial.size() >= MAX_PARTIAL) {
+                partial.entrySet().stream().min(java.util.Comparator.comparingLong(e -> e.getValue().since))
+                        .ifPresent(e -> partial.remove(e.getKey()));
+            }
+            p = partial.computeIfAbsent(frame.token(), t -> new Pieces(frame.fragments()));
+        }
+        byte[] body = p.add(frame);
+        if (body == null) {
+            return null;
+        }
+        partial.remove(frame.token());
+        return new IciFrame(frame.token(), frame.remoteIp(), frame.remotePort(), frame.localPort(), p.seal, body, sourceMac);
+    }
+
     @Override
     public void onMoveFrame(HostLoop loop, MoveFrame frame, long sourceMac) {
         if (frame.kind() == MoveFrame.ICI) {
-            IciFrame f = new IciFrame(frame.token(), frame.remoteIp(), frame.remotePort(), frame.localPort(), frame.seal(),
-                    frame.body(), sourceMac);
+            IciFrame f = assemble(frame, sourceMac);
+            if (f == null) {
+                return; // more pieces to come
+            }
             HostLoop owner = host.loopOfFlow(f.remoteIp(), f.remotePort(), f.localPort());
             if (owner == loop) {
                 importFrom(loop, f);
@@ -110,6 +180,10 @@ final class LinkMoves implements MoveFrames {
         try {
             seal.check(iciPurpose(token), body, ByteString.copyFrom(frame.seal()));
         } catch (InvalidIciException e) {
+            dropped.incrementAndGet();
+            return;
+        }
+        if (body.size() < 6) {
             dropped.incrementAndGet();
             return;
         }
@@ -187,21 +261,25 @@ final class LinkMoves implements MoveFrames {
         }
 
         /**
-         * Sends {@code e}'s ICI in a move frame from the connection's loop; false (nothing sent)
-         * when it does not fit in one frame or the attempt was given up: it goes over Import instead.
+         * Sends {@code e}'s ICI in move frames from the connection's loop; false (nothing sent)
+         * when it takes more than {@link MoveFrame#MAX_FRAGMENTS} or the attempt was given up: it
+         * goes over Import instead.
          */
         boolean send(Host.Export e) {
             ByteString body = ByteString.copyFrom(MoveFrame.iciBody(e.peerMac(), e.ici().toByteArray()));
             Ici ici = e.ici();
-            byte[] f = MoveFrame.write(destinationMac, host.mac(), MoveFrame.ICI, ici.getRemoteIp(), ici.getRemotePort(),
-                    ici.getLocalPort(), token, seal.seal(iciPurpose(token), body).toByteArray(), body.toByteArray());
+            List<byte[]> frames = MoveFrame.writeAll(destinationMac, host.mac(), MoveFrame.ICI, ici.getRemoteIp(),
+                    ici.getRemotePort(), ici.getLocalPort(), token, seal.seal(iciPurpose(token), body).toByteArray(),
+                    body.toByteArray());
             synchronized (this) {
-                if (f == null || cancelled) {
+                if (frames == null || cancelled) {
                     return false;
                 }
                 sent = true;
             }
-            host.sendMoveFrame(id, f);
+            for (byte[] f : frames) {
+                host.sendMoveFrame(id, f);
+            }
             return true;
         }
 
@@ -228,6 +306,9 @@ final class LinkMoves implements MoveFrames {
                 seal.check(answerPurpose(token), body, ByteString.copyFrom(f.seal()));
             } catch (InvalidIciException e) {
                 return false;
+            }
+            if (f.fragments() != 1 || body.isEmpty()) {
+                return false; // an answer is one frame with its outcome
             }
             byte[] b = f.body();
             answer.complete(new Answer(Status.fromCodeValue(MoveFrame.statusOf(b)).withDescription(MoveFrame.textOf(b)),

@@ -1,6 +1,8 @@
 package dev.handoff.agent.wire;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A flyweight view of a move frame: the one-frame ICI of a connection moving between two
@@ -15,11 +17,14 @@ import java.nio.charset.StandardCharsets;
  *  6  u16  remote port } to the loop of the connection
  *  8  u16  local port  }
  * 10  u64  token: the move's, given to the destination by PrepareImport over the control channel
- * 18  u16  seal length S
- * 20  S    seal (IciSeal of the body, its purpose naming the kind and the token)
- * 20+S     body: an ICI's is the peer's MAC (u48, 0 if unknown) and the serialized ICI;
- *          an answer's is its outcome (u8: 0 imported, else the gRPC status code of the
- *          refusal) and UTF-8 text (the connection's id, or why it was refused)
+ * 18  u8   fragment index
+ * 19  u8   fragments: the body is cut into this many frames (1 to {@link #MAX_FRAGMENTS})
+ * 20  u16  seal length S (0 in every fragment but the first)
+ * 22  S    seal (IciSeal of the whole body, its purpose naming the kind and the token)
+ * 22+S     this fragment's piece of the body. An ICI's body is the peer's MAC (u48, 0 if
+ *          unknown) and the serialized ICI; an answer's (one frame) is its outcome (u8: 0
+ *          imported, else the gRPC status code of the refusal) and UTF-8 text (the
+ *          connection's id, or why it was refused)
  * </pre>
  */
 public final class MoveFrame {
@@ -33,8 +38,10 @@ public final class MoveFrame {
     public static final int ANSWER = 2;
     /** Most bytes after the Ethernet header: one standard Ethernet payload. */
     public static final int MAX_PAYLOAD = 1500;
+    /** Most frames one body is cut into: ~180 KB, an ICI whose buffers a move could not drain goes over Import. */
+    public static final int MAX_FRAGMENTS = 128;
     /** Bytes of the fixed header, before the seal. */
-    static final int FIXED = 20;
+    static final int FIXED = 22;
     /** Offset of the flow (remote IP) in the payload, for a dispatcher steering frames to loops. */
     public static final int FLOW_OFFSET = 2;
 
@@ -58,10 +65,15 @@ public final class MoveFrame {
             throw new MalformedPacketException(MalformedPacketException.Reason.BAD_HEADER,
                     "move frame version " + Bytes.u8(buf, off) + " kind " + Bytes.u8(buf, off + 1));
         }
-        int body = FIXED + Bytes.u16(buf, off + 18);
-        if (body + (Bytes.u8(buf, off + 1) == ICI ? 6 : 1) > len) {
+        int fragments = Bytes.u8(buf, off + 19);
+        if (fragments == 0 || Bytes.u8(buf, off + 18) >= fragments) {
+            throw new MalformedPacketException(MalformedPacketException.Reason.BAD_HEADER,
+                    "move frame fragment " + Bytes.u8(buf, off + 18) + " of " + fragments);
+        }
+        int body = FIXED + Bytes.u16(buf, off + 20);
+        if (body > len) {
             throw new MalformedPacketException(MalformedPacketException.Reason.TRUNCATED,
-                    "move frame of " + len + " bytes, its seal and body need " + body + " or more");
+                    "move frame of " + len + " bytes, its seal ends at " + body);
         }
         this.buf = buf;
         this.p = off;
@@ -94,18 +106,28 @@ public final class MoveFrame {
         return Bytes.i64(buf, p + 10);
     }
 
-    /** The seal's bytes (a copy). */
+    /** This fragment's index. */
+    public int fragment() {
+        return Bytes.u8(buf, p + 18);
+    }
+
+    /** How many fragments the body was cut into. */
+    public int fragments() {
+        return Bytes.u8(buf, p + 19);
+    }
+
+    /** The seal's bytes (a copy; empty in fragments but the first). */
     public byte[] seal() {
         return java.util.Arrays.copyOfRange(buf, p + FIXED, bodyOffset());
     }
 
-    /** The body's bytes (a copy): what the seal covers. */
+    /** This fragment's piece of the body (a copy); the pieces in order are what the seal covers. */
     public byte[] body() {
         return java.util.Arrays.copyOfRange(buf, bodyOffset(), p + len);
     }
 
     private int bodyOffset() {
-        return p + FIXED + Bytes.u16(buf, p + 18);
+        return p + FIXED + Bytes.u16(buf, p + 20);
     }
 
     /** An ICI frame's body: the peer's MAC and the serialized ICI. */
@@ -142,27 +164,49 @@ public final class MoveFrame {
     }
 
     /**
-     * A whole frame, Ethernet header included, from {@code source} to {@code destination}; null
-     * when it would not fit in {@link #MAX_PAYLOAD} (the move goes over the control channel).
+     * A whole one-frame body (an answer), Ethernet header included, from {@code source} to
+     * {@code destination}; null when it would not fit in {@link #MAX_PAYLOAD}.
      */
     public static byte[] write(long destination, long source, int kind, int remoteIp, int remotePort, int localPort,
                                long token, byte[] seal, byte[] body) {
-        int payload = FIXED + seal.length + body.length;
-        if (payload > MAX_PAYLOAD) {
+        List<byte[]> frames = writeAll(destination, source, kind, remoteIp, remotePort, localPort, token, seal, body);
+        return frames == null || frames.size() > 1 ? null : frames.getFirst();
+    }
+
+    /**
+     * The frames that carry {@code body} and its {@code seal} (in the first), each within
+     * {@link #MAX_PAYLOAD}; null when it would take more than {@link #MAX_FRAGMENTS}.
+     */
+    public static List<byte[]> writeAll(long destination, long source, int kind, int remoteIp, int remotePort, int localPort,
+                                        long token, byte[] seal, byte[] body) {
+        int first = MAX_PAYLOAD - FIXED - seal.length;
+        int rest = MAX_PAYLOAD - FIXED;
+        int count = body.length <= first ? 1 : 1 + (body.length - first + rest - 1) / rest;
+        if (count > MAX_FRAGMENTS) {
             return null;
         }
-        byte[] f = new byte[EthernetFrame.HEADER_LENGTH + payload];
-        int p = EthernetFrame.writeHeader(f, 0, destination, source, TYPE);
-        Bytes.put8(f, p, VERSION);
-        Bytes.put8(f, p + 1, kind);
-        Bytes.put32(f, p + 2, remoteIp);
-        Bytes.put16(f, p + 6, remotePort);
-        Bytes.put16(f, p + 8, localPort);
-        Bytes.put32(f, p + 10, (int) (token >>> 32));
-        Bytes.put32(f, p + 14, (int) token);
-        Bytes.put16(f, p + 18, seal.length);
-        System.arraycopy(seal, 0, f, p + FIXED, seal.length);
-        System.arraycopy(body, 0, f, p + FIXED + seal.length, body.length);
-        return f;
+        List<byte[]> frames = new ArrayList<>(count);
+        int at = 0;
+        for (int i = 0; i < count; i++) {
+            byte[] s = i == 0 ? seal : new byte[0];
+            int n = Math.min(body.length - at, i == 0 ? first : rest);
+            byte[] f = new byte[EthernetFrame.HEADER_LENGTH + FIXED + s.length + n];
+            int p = EthernetFrame.writeHeader(f, 0, destination, source, TYPE);
+            Bytes.put8(f, p, VERSION);
+            Bytes.put8(f, p + 1, kind);
+            Bytes.put32(f, p + 2, remoteIp);
+            Bytes.put16(f, p + 6, remotePort);
+            Bytes.put16(f, p + 8, localPort);
+            Bytes.put32(f, p + 10, (int) (token >>> 32));
+            Bytes.put32(f, p + 14, (int) token);
+            Bytes.put8(f, p + 18, i);
+            Bytes.put8(f, p + 19, count);
+            Bytes.put16(f, p + 20, s.length);
+            System.arraycopy(s, 0, f, p + FIXED, s.length);
+            System.arraycopy(body, at, f, p + FIXED + s.length, n);
+            at += n;
+            frames.add(f);
+        }
+        return frames;
     }
 }

@@ -156,7 +156,7 @@ class AgentServiceTest {
     @Test
     void aMoveCopiesTheSendBufferAheadSoTheIciLeavesItOut() throws Exception {
         Cluster cl = cluster("agent-a6", "agent-b6", true);
-        FullBuffer f = fillSendBufferAtA(cl, 10 << 20);
+        FullBuffer f = fillSendBufferAtA(cl, 10 << 20, 2 << 20);
         String id = f.id();
         MigrateResponse r = cl.stubA().withDeadlineAfter(10, TimeUnit.SECONDS)
                 .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination("agent-b6").build());
@@ -176,12 +176,14 @@ class AgentServiceTest {
 
     /**
      * Opens a {@link FullBuffer} of {@code bytes} (10 MB also fill a's receive queue; 7 MB leave
-     * it empty): returns once the client's 4 MB window is closed and a's send buffer holds 2 MB or more.
+     * it empty): returns once the client's 4 MB window is closed and a's send buffer holds
+     * {@code atLeast} bytes or more.
      */
-    FullBuffer fillSendBufferAtA(Cluster cl, int bytes) throws Exception {
+    FullBuffer fillSendBufferAtA(Cluster cl, int bytes, int atLeast) throws Exception {
         Host a = cl.a();
         TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
-        byte[] data = new byte[bytes];        new SplittableRandom(6).nextBytes(data);
+        byte[] data = new byte[bytes];
+        new SplittableRandom(6).nextBytes(data);
         Thread writer = Thread.ofVirtual().start(() -> {
             try {
                 s.getOutputStream().write(data);
@@ -195,7 +197,7 @@ class AgentServiceTest {
         while (a.call(() -> {
             var t = a.connectionsNow().getFirst().tcp();
             return t.sndWnd() == 0 ? t.sendBufferUsed() : 0;
-        }).get() < 2 << 20) {
+        }).get() < atLeast) {
             assertTrue(System.currentTimeMillis() < deadline, "a's send buffer did not fill");
             Thread.sleep(10);
         }
@@ -496,7 +498,7 @@ class AgentServiceTest {
     @Test
     void anAnswerTheLinkLosesIsGivenAgainOverImportAndTheConnectionImportedOnce() throws Exception {
         Cluster cl = cluster("agent-a12", "agent-b12", true);
-        FullBuffer f = fillSendBufferAtA(cl, 7 << 20); // pre-copied: the ICI sent twice splices its bytes twice
+        FullBuffer f = fillSendBufferAtA(cl, 7 << 20, 2 << 20); // pre-copied: the ICI sent twice splices its bytes twice
         AtomicInteger lost = new AtomicInteger();
         links.get("b").dropWhen(moveFrames(MoveFrame.ANSWER, lost));
         MigrateResponse r = move(cl.stubA(), cl.a(), "agent-b12");
@@ -525,5 +527,23 @@ class AgentServiceTest {
         assertEquals(0, cl.b().connections().get().size(), "b imported nothing");
         cl.a().finishMove(List.of(export), 0, false, "test: given back").get();
         assertEchoes(s, "still at a");
+    }
+
+    @Test
+    void anIciLargerThanAFrameGoesInPiecesAndALostPieceSendsItOverImport() throws Exception {
+        Cluster cl = cluster("agent-a14", "agent-b14", true);
+        // The client's 4 MB window closed, a keeps the last ~20 KB: too few to copy ahead, they go in the ICI.
+        FullBuffer f = fillSendBufferAtA(cl, (4 << 20) + 20_000, 10_000);
+        MigrateResponse there = move(cl.stubA(), cl.a(), "agent-b14");
+        assertTrue(there.getOverLink() && there.getIciBytes() > MoveFrame.MAX_PAYLOAD && there.getPrecopiedBytes() == 0,
+                "an ICI of several frames went over the link: " + there);
+        AtomicInteger pieces = new AtomicInteger();
+        links.get("b").dropWhen(frame -> moveFrames(MoveFrame.ICI, pieces).test(frame) && pieces.get() == 2);
+        MigrateResponse back = move(cl.stubB(), cl.b(), "agent-a14");
+        assertFalse(back.getOverLink(), "its second piece lost, the ICI went over Import: " + back);
+        assertTrue(pieces.get() > 2, "sent in pieces: " + pieces);
+        assertEquals(1, cl.a().connections().get().size());
+        assertEquals(0, cl.b().connections().get().size());
+        f.assertAllEchoed();
     }
 }
