@@ -18,7 +18,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Moves over the link: the ICI of a connection moved alone goes from the origin's event loop
@@ -46,8 +45,6 @@ final class LinkMoves implements MoveFrames {
     private final ConcurrentHashMap<Long, Attempt> waiting = new ConcurrentHashMap<>();
     /** Tokens of moves from here. */
     private final SecureRandom tokens = new SecureRandom();
-    /** Move frames dropped: a seal that does not check, or a token no move announced here. */
-    private final AtomicLong dropped = new AtomicLong();
     /** ICIs cut into several frames, by token, while their pieces come. */
     private final ConcurrentHashMap<Long, Pieces> partial = new ConcurrentHashMap<>();
     /** Most ICIs whose pieces are awaited at once; a new one beyond them drops the oldest. */
@@ -68,11 +65,6 @@ final class LinkMoves implements MoveFrames {
             t = tokens.nextLong();
         } while (t == 0);
         return t;
-    }
-
-    /** Move frames dropped so far (bad seal, unknown token, malformed body). */
-    long dropped() {
-        return dropped.get();
     }
 
     /** What the seal of an ICI frame covers besides its body: that it is one, and the move's token. */
@@ -167,8 +159,8 @@ final class LinkMoves implements MoveFrames {
             }
         } else {
             Attempt a = waiting.get(frame.token());
-            if (a == null || !a.answered(frame)) {
-                dropped.incrementAndGet(); // late (the move went on over Import), or not sealed by the cluster
+            if (a != null) { // else late: the move went on over Import
+                a.answered(frame);
             }
         }
     }
@@ -180,19 +172,16 @@ final class LinkMoves implements MoveFrames {
         try {
             seal.check(iciPurpose(token), body, ByteString.copyFrom(frame.seal()));
         } catch (InvalidIciException e) {
-            dropped.incrementAndGet();
-            return;
+            return; // not sealed by the cluster: dropped, unanswered
         }
         if (body.size() < 6) {
-            dropped.incrementAndGet();
-            return;
+            return; // sealed, yet no ICI: dropped
         }
         Connection in;
         try {
             Ici ici = Ici.parseFrom(body.substring(6));
             if (ici.getLeaseEpoch() != 0) {
-                dropped.incrementAndGet(); // its epoch is checked against the store: over Import only
-                return;
+                return; // its epoch is checked against the store: over Import only
             }
             in = loop.importMoved(new Host.Import(preCopies.splice(ici), MoveFrame.peerMacOf(frame.body())), token);
         } catch (InvalidProtocolBufferException e) {
@@ -207,8 +196,7 @@ final class LinkMoves implements MoveFrames {
             return;
         }
         if (in == null) {
-            dropped.incrementAndGet(); // no move announced this token for the connection here: late, or replayed
-            return;
+            return; // no move announced this token for the connection here: late, or replayed
         }
         answer(loop, frame, Status.OK, in.id());
     }
@@ -299,21 +287,19 @@ final class LinkMoves implements MoveFrames {
             return token;
         }
 
-        /** Takes an answer frame; false if its seal does not check (ignored). */
-        private boolean answered(MoveFrame f) {
+        /** Takes an answer frame; one whose seal does not check, or that holds no outcome, is ignored. */
+        private void answered(MoveFrame f) {
             ByteString body = ByteString.copyFrom(f.body());
             try {
                 seal.check(answerPurpose(token), body, ByteString.copyFrom(f.seal()));
             } catch (InvalidIciException e) {
-                return false;
+                return;
             }
-            if (f.fragments() != 1 || body.isEmpty()) {
-                return false; // an answer is one frame with its outcome
+            if (f.fragments() == 1 && !body.isEmpty()) {
+                byte[] b = f.body();
+                answer.complete(new Answer(Status.fromCodeValue(MoveFrame.statusOf(b)).withDescription(MoveFrame.textOf(b)),
+                        System.nanoTime()));
             }
-            byte[] b = f.body();
-            answer.complete(new Answer(Status.fromCodeValue(MoveFrame.statusOf(b)).withDescription(MoveFrame.textOf(b)),
-                    System.nanoTime()));
-            return true;
         }
 
         /** The answer, if it comes within {@link #WAIT_MS}; else null (the ICI is to go over Import). */

@@ -22,6 +22,7 @@ import dev.handoff.agent.link.MemorySwitch;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.Bytes;
+import dev.handoff.agent.wire.EthernetFrame;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.agent.wire.MoveFrame;
 import dev.handoff.proto.v1.AgentServiceGrpc;
@@ -545,5 +546,31 @@ class AgentServiceTest {
         assertEquals(1, cl.a().connections().get().size());
         assertEquals(0, cl.b().connections().get().size());
         f.assertAllEchoed();
+    }
+
+    @Test
+    void anAnswerNotSealedByTheClusterIsIgnored() throws Exception {
+        Cluster cl = cluster("agent-a15", "agent-b15", true);
+        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
+        assertEchoes(s, "hello");
+        String id = cl.a().connections().get().getFirst().id();
+        AtomicInteger answers = new AtomicInteger();
+        var isAnswer = moveFrames(MoveFrame.ANSWER, answers);
+        java.util.concurrent.atomic.AtomicReference<byte[]> forged = new java.util.concurrent.atomic.AtomicReference<>();
+        links.get("b").dropWhen(f -> {
+            if (!isAnswer.test(f) || java.util.Arrays.equals(f, forged.get())) {
+                return false;
+            }
+            byte[] copy = f.clone();
+            copy[EthernetFrame.HEADER_LENGTH + 22] ^= 1; // a byte of its seal
+            forged.set(copy);
+            cl.b().sendMoveFrame(id, copy); // in place of the real answer, which is lost
+            return true;
+        });
+        MigrateResponse r = move(cl.stubA(), cl.a(), "agent-b15");
+        assertTrue(forged.get() != null, "a forged answer was sent");
+        assertFalse(r.getOverLink(), "the forged answer was ignored; the move went on over Import: " + r);
+        assertEchoes(s, "at b");
+        assertEquals(1, cl.b().connections().get().size());
     }
 }
