@@ -257,12 +257,26 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     /**
      * The destination's answer to the ICI of {@code export}: over the link if it went there and
      * the answer comes within {@link LinkMoves#WAIT_MS}; else the ICI goes (again) on {@code call},
-     * with the move's token, and the destination, importing a move's connection once, answers
-     * there. Fails with the destination's refusal, or the call's failure.
+     * with the move's token, and the first answer, either way, counts (the destination imports a
+     * move's connection once and answers both). Fails with the destination's refusal, or the
+     * call's failure.
      */
     private Delivery deliver(IciTransfer call, LinkMoves.Attempt link, Host.Export export) {
         if (link != null && link.sent()) {
             LinkMoves.Answer a = link.await();
+            if (a == null) {
+                // Unanswered over the link: the ICI goes on the call too, and the first answer counts
+                // (the link's may only have been slow; the destination imports the connection once).
+                call.send(List.of(export), 0, seal, link.token());
+                try {
+                    CompletableFuture.anyOf(link.answered(), call.answered()).get(DEADLINE_MS, TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException e) {
+                    // the call failed or did not answer: call.answer() below reports it
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                a = link.answerNow();
+            }
             if (a != null) {
                 call.cancelUnlessSent("answered over the link");
                 if (!a.status().isOk()) {
@@ -270,7 +284,6 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
                 }
                 return new Delivery(a.status().getDescription(), a.at(), true);
             }
-            call.send(List.of(export), 0, seal, link.token());
         }
         ImportResponse r = call.answer();
         return new Delivery(r.getConnectionIds(0), call.answeredAt(), false);

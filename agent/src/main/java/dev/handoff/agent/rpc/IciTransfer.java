@@ -147,6 +147,11 @@ final class IciTransfer {
         }
     }
 
+    /** Completed by the destination's answer, or failed with the call's status. */
+    java.util.concurrent.CompletableFuture<ImportResponse> answered() {
+        return answer.future;
+    }
+
     /** When the destination's answer arrived ({@link System#nanoTime}); 0 before. */
     long answeredAt() {
         return answer.answeredAt();

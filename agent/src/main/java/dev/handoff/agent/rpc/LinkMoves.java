@@ -302,6 +302,16 @@ final class LinkMoves implements MoveFrames {
             }
         }
 
+        /** Completed by the answer over the link. */
+        CompletableFuture<Answer> answered() {
+            return answer;
+        }
+
+        /** The answer over the link if it came, else null. */
+        Answer answerNow() {
+            return answer.getNow(null);
+        }
+
         /** The answer, if it comes within {@link #WAIT_MS}; else null (the ICI is to go over Import). */
         Answer await() {
             try {

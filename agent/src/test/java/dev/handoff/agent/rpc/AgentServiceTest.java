@@ -54,6 +54,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -572,5 +573,26 @@ class AgentServiceTest {
         assertFalse(r.getOverLink(), "the forged answer was ignored; the move went on over Import: " + r);
         assertEchoes(s, "at b");
         assertEquals(1, cl.b().connections().get().size());
+    }
+
+    @Test
+    void anAnswerOverTheLinkSlowerThanItsWaitStillCountsAndTheIciIsImportedOnce() throws Exception {
+        Cluster cl = cluster("agent-a16", "agent-b16", true);
+        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
+        assertEchoes(s, "hello");
+        AtomicInteger answers = new AtomicInteger();
+        var isAnswer = moveFrames(MoveFrame.ANSWER, answers);
+        links.get("b").dropWhen(f -> {
+            if (isAnswer.test(f)) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2 * LinkMoves.WAIT_MS)); // b's loop is slow to answer
+            }
+            return false;
+        });
+        MigrateResponse r = move(cl.stubA(), cl.a(), "agent-b16");
+        assertTrue(r.getOverLink(), "the answer over the link came first, after the ICI went over Import too: " + r);
+        assertTrue(r.getFreezeUs() >= 2 * LinkMoves.WAIT_MS * 1000, r.toString());
+        assertEchoes(s, "at b");
+        assertEquals(0, cl.a().connections().get().size());
+        assertEquals(1, cl.b().connections().get().size(), "imported once");
     }
 }
