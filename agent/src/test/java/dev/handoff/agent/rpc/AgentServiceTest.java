@@ -444,6 +444,11 @@ class AgentServiceTest {
         assertEquals("moved", new String(s.getInputStream().readNBytes(5)), "the connection echoes from b");
     }
 
+    /** Picks move frames of {@code kind} ({@link MoveFrame#ICI} or {@link MoveFrame#ANSWER}). */
+    static java.util.function.Predicate<byte[]> moveFrames(int kind) {
+        return moveFrames(kind, new AtomicInteger());
+    }
+
     /** Picks move frames of {@code kind} ({@link MoveFrame#ICI} or {@link MoveFrame#ANSWER}), counting them in {@code picked}. */
     static java.util.function.Predicate<byte[]> moveFrames(int kind, AtomicInteger picked) {
         return f -> {
@@ -462,6 +467,13 @@ class AgentServiceTest {
                 .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination(to).build());
     }
 
+    /** A client connection to a's echo, echoing already. */
+    static TcpSocket echoingAtA(Cluster cl) throws Exception {
+        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
+        assertEchoes(s, "hello");
+        return s;
+    }
+
     static void assertEchoes(TcpSocket s, String word) throws Exception {
         s.getOutputStream().write(word.getBytes());
         assertEquals(word, new String(s.getInputStream().readNBytes(word.length())), "the connection echoes");
@@ -470,8 +482,7 @@ class AgentServiceTest {
     @Test
     void aSmallIciAndItsAnswerGoOverTheLinkLoopToLoopThereAndBack() throws Exception {
         Cluster cl = cluster("agent-a10", "agent-b10", true);
-        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
-        assertEchoes(s, "hello");
+        TcpSocket s = echoingAtA(cl);
         MigrateResponse there = move(cl.stubA(), cl.a(), "agent-b10");
         assertTrue(there.getOverLink(), "the ICI and its answer went over the link: " + there);
         assertEchoes(s, "at b");
@@ -485,8 +496,7 @@ class AgentServiceTest {
     @Test
     void anIciTheLinkLosesGoesOverImport() throws Exception {
         Cluster cl = cluster("agent-a11", "agent-b11", true);
-        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
-        assertEchoes(s, "hello");
+        TcpSocket s = echoingAtA(cl);
         AtomicInteger lost = new AtomicInteger();
         links.get("a").dropWhen(moveFrames(MoveFrame.ICI, lost));
         MigrateResponse r = move(cl.stubA(), cl.a(), "agent-b11");
@@ -516,8 +526,7 @@ class AgentServiceTest {
     @Test
     void aMoveFrameNoMoveAnnouncedImportsNothing() throws Exception {
         Cluster cl = cluster("agent-a13", "agent-b13", true);
-        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
-        assertEchoes(s, "hello");
+        TcpSocket s = echoingAtA(cl);
         String id = cl.a().connections().get().getFirst().id();
         Host.Export export = cl.a().exportConnection(id, cl.b().mac(), 0).get();
         long token = 42; // sealed with the cluster's key, but never given to b by PrepareImport
@@ -552,11 +561,9 @@ class AgentServiceTest {
     @Test
     void anAnswerNotSealedByTheClusterIsIgnored() throws Exception {
         Cluster cl = cluster("agent-a15", "agent-b15", true);
-        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
-        assertEchoes(s, "hello");
+        TcpSocket s = echoingAtA(cl);
         String id = cl.a().connections().get().getFirst().id();
-        AtomicInteger answers = new AtomicInteger();
-        var isAnswer = moveFrames(MoveFrame.ANSWER, answers);
+        var isAnswer = moveFrames(MoveFrame.ANSWER);
         java.util.concurrent.atomic.AtomicReference<byte[]> forged = new java.util.concurrent.atomic.AtomicReference<>();
         links.get("b").dropWhen(f -> {
             if (!isAnswer.test(f) || java.util.Arrays.equals(f, forged.get())) {
@@ -578,12 +585,14 @@ class AgentServiceTest {
     @Test
     void anAnswerOverTheLinkSlowerThanItsWaitStillCountsAndTheIciIsImportedOnce() throws Exception {
         Cluster cl = cluster("agent-a16", "agent-b16", true);
-        TcpSocket s = TcpSocket.connect(cl.client(), CLIENT, VIP, 7, 5000);
-        assertEchoes(s, "hello");
-        AtomicInteger answers = new AtomicInteger();
-        var isAnswer = moveFrames(MoveFrame.ANSWER, answers);
+        TcpSocket s = echoingAtA(cl);
+        var isAnswer = moveFrames(MoveFrame.ANSWER);
         links.get("b").dropWhen(f -> {
             if (isAnswer.test(f)) {
+                // Queued ahead of the Import call's copy of the ICI, which comes during the wait below:
+                // b's loop takes its time there too, so that the answer on the link reaches a first
+                // (the in-process call could otherwise overtake it in this test).
+                cl.b().loops().getFirst().execute(() -> LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(LinkMoves.WAIT_MS)));
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2 * LinkMoves.WAIT_MS)); // b's loop is slow to answer
             }
             return false;
