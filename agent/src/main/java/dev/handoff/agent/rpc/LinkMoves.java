@@ -2,6 +2,7 @@ package dev.handoff.agent.rpc;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.HostLoop;
@@ -168,9 +169,9 @@ final class LinkMoves implements MoveFrames {
     /** Imports the ICI of {@code frame} on {@code loop}, the connection's, and answers its origin, or drops it. */
     private void importFrom(HostLoop loop, IciFrame frame) {
         long token = frame.token();
-        ByteString body = ByteString.copyFrom(frame.body());
+        ByteString body = UnsafeByteOperations.unsafeWrap(frame.body()); // the frame's own copy, never written
         try {
-            seal.check(iciPurpose(token), body, ByteString.copyFrom(frame.seal()));
+            seal.check(iciPurpose(token), body, UnsafeByteOperations.unsafeWrap(frame.seal()));
         } catch (InvalidIciException e) {
             return; // not sealed by the cluster: dropped, unanswered
         }
@@ -203,11 +204,10 @@ final class LinkMoves implements MoveFrames {
 
     private void answer(HostLoop loop, IciFrame about, Status status, String text) {
         // Short enough for one frame: an id, or the start of a refusal's reason.
-        ByteString body = ByteString.copyFrom(MoveFrame.answerBody(status.getCode().value(),
-                text.substring(0, Math.min(text.length(), 400))));
+        byte[] body = MoveFrame.answerBody(status.getCode().value(), text.substring(0, Math.min(text.length(), 400)));
         loop.sendFrame(MoveFrame.write(about.origin(), loop.mac(), MoveFrame.ANSWER, about.remoteIp(), about.remotePort(),
-                about.localPort(), about.token(), seal.seal(answerPurpose(about.token()), body).toByteArray(),
-                body.toByteArray()));
+                about.localPort(), about.token(), seal.seal(answerPurpose(about.token()),
+                        UnsafeByteOperations.unsafeWrap(body)).toByteArray(), body));
     }
 
     /**
@@ -254,11 +254,11 @@ final class LinkMoves implements MoveFrames {
          * goes over Import instead.
          */
         boolean send(Host.Export e) {
-            ByteString body = ByteString.copyFrom(MoveFrame.iciBody(e.peerMac(), e.ici().toByteArray()));
             Ici ici = e.ici();
+            byte[] body = MoveFrame.iciBody(e.peerMac(), ici.toByteArray());
             List<byte[]> frames = MoveFrame.writeAll(destinationMac, host.mac(), MoveFrame.ICI, ici.getRemoteIp(),
-                    ici.getRemotePort(), ici.getLocalPort(), token, seal.seal(iciPurpose(token), body).toByteArray(),
-                    body.toByteArray());
+                    ici.getRemotePort(), ici.getLocalPort(), token,
+                    seal.seal(iciPurpose(token), UnsafeByteOperations.unsafeWrap(body)).toByteArray(), body);
             synchronized (this) {
                 if (frames == null || cancelled) {
                     return false;
@@ -289,14 +289,13 @@ final class LinkMoves implements MoveFrames {
 
         /** Takes an answer frame; one whose seal does not check, or that holds no outcome, is ignored. */
         private void answered(MoveFrame f) {
-            ByteString body = ByteString.copyFrom(f.body());
+            byte[] b = f.body();
             try {
-                seal.check(answerPurpose(token), body, ByteString.copyFrom(f.seal()));
+                seal.check(answerPurpose(token), UnsafeByteOperations.unsafeWrap(b), UnsafeByteOperations.unsafeWrap(f.seal()));
             } catch (InvalidIciException e) {
                 return;
             }
-            if (f.fragments() == 1 && !body.isEmpty()) {
-                byte[] b = f.body();
+            if (f.fragments() == 1 && b.length > 0) {
                 answer.complete(new Answer(Status.fromCodeValue(MoveFrame.statusOf(b)).withDescription(MoveFrame.textOf(b)),
                         System.nanoTime()));
             }
