@@ -2,7 +2,6 @@ package dev.handoff.agent.link;
 
 import dev.handoff.agent.wire.EthernetFrame;
 import dev.handoff.agent.wire.MoveFrame;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

@@ -1,7 +1,7 @@
 package dev.handoff.agent.link;
 
+import dev.handoff.agent.wire.Bytes;
 import dev.handoff.agent.wire.MoveFrame;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -95,7 +95,7 @@ public final class LinkLanes {
 
     /** Queues one frame on the lane (or lanes) it belongs to. */
     private void steer(byte[] buf, int off, int len) {
-        int type = len >= IP ? u16(buf, off + 12) : -1;
+        int type = len >= IP ? Bytes.u16(buf, off + 12) : -1;
         if (type == TYPE_ARP) {
             for (Lane l : lanes) {
                 l.offer(Arrays.copyOfRange(buf, off, off + len));
@@ -112,9 +112,7 @@ public final class LinkLanes {
         if (len < IP + MoveFrame.FLOW_OFFSET + 8) {
             return 0;
         }
-        int remoteIp = ((buf[flow] & 0xff) << 24) | ((buf[flow + 1] & 0xff) << 16) | ((buf[flow + 2] & 0xff) << 8)
-                | (buf[flow + 3] & 0xff);
-        return FlowHash.loopOf(remoteIp, u16(buf, flow + 4), u16(buf, flow + 6), lanes.length);
+        return FlowHash.loopOf(Bytes.i32(buf, flow), Bytes.u16(buf, flow + 4), Bytes.u16(buf, flow + 6), lanes.length);
     }
 
     /** The lane of an IPv4 frame: its TCP flow's, or 0 for fragments, other protocols and short frames. */
@@ -124,18 +122,12 @@ public final class LinkLanes {
             return 0;
         }
         int headerLength = (buf[ip] & 0x0f) * 4;
-        boolean fragment = (u16(buf, ip + 6) & 0x3fff) != 0; // more-fragments flag or an offset
+        boolean fragment = (Bytes.u16(buf, ip + 6) & 0x3fff) != 0; // more-fragments flag or an offset
         if (buf[ip + 9] != PROTOCOL_TCP || fragment || len < IP + headerLength + 4) {
             return 0;
         }
-        int remoteIp = ((buf[ip + 12] & 0xff) << 24) | ((buf[ip + 13] & 0xff) << 16) | ((buf[ip + 14] & 0xff) << 8)
-                | (buf[ip + 15] & 0xff);
         int tcp = ip + headerLength;
-        return FlowHash.loopOf(remoteIp, u16(buf, tcp), u16(buf, tcp + 2), lanes.length);
-    }
-
-    private static int u16(byte[] b, int at) {
-        return ((b[at] & 0xff) << 8) | (b[at + 1] & 0xff);
+        return FlowHash.loopOf(Bytes.i32(buf, ip + 12), Bytes.u16(buf, tcp), Bytes.u16(buf, tcp + 2), lanes.length);
     }
 
     /** One loop's view of the shared link. */
