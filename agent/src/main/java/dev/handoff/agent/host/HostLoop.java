@@ -623,14 +623,10 @@ public final class HostLoop implements AutoCloseable {
      * brought in is answered again. Refusals as {@link #importConnections}.
      */
     public Connection importMoved(Host.Import i, long token) {
-        Connection before = movedInBy(token);
-        if (before != null) {
-            return before;
-        }
         Ici ici = i.ici();
         Forward f = forwards.get(tupleKey(ici.getRemoteIp(), ici.getRemotePort(), ici.getLocalPort()));
         if (token == 0 || f == null || f.token != token) {
-            return null;
+            return movedInBy(token); // the move brought it in already (its hold is gone), or null
         }
         return importOnce(List.of(i), 0, token).getFirst();
     }

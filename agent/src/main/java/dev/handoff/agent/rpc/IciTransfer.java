@@ -11,6 +11,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -148,7 +149,7 @@ final class IciTransfer {
     }
 
     /** Completed by the destination's answer, or failed with the call's status. */
-    java.util.concurrent.CompletableFuture<ImportResponse> answered() {
+    CompletableFuture<ImportResponse> answered() {
         return answer.future;
     }
 
