@@ -10,6 +10,7 @@ import dev.handoff.agent.wire.SeqNum;
 import dev.handoff.proto.v1.CongestionState;
 import dev.handoff.proto.v1.Ici;
 import dev.handoff.proto.v1.OutOfOrderSegment;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -65,7 +66,7 @@ public final class IciCodec {
                 .setSndMss(s.sndMss()).setRcvMss(s.rcvMss())
                 .setSndUna(s.sndUna()).setSndNxt(s.sndNxt()).setSndWnd(s.sndWnd())
                 .setSndWl1(s.sndWl1()).setSndWl2(s.sndWl2()).setMaxSndWnd(s.maxSndWnd())
-                .setSendQueue(UnsafeByteOperations.unsafeWrap(s.sendQueue())).setFinQueued(s.finQueued()) // a snapshot's own copy
+                .setSendQueue(wrap(s.sendQueue())).setFinQueued(s.finQueued())
                 .setRcvNxt(s.rcvNxt()).setRcvWnd(s.rcvAdvEdge() - s.rcvNxt()).setRcvAdvEdge(s.rcvAdvEdge())
                 .setReceiveQueue(UnsafeByteOperations.unsafeWrap(s.receiveQueue())).setFinReceived(s.finReceived())
                 .setTsGen(s.tsVal(hostNowMs)).setTsRecent(s.tsRecent()).setTsOffset(s.tsOffset())
@@ -112,13 +113,22 @@ public final class IciCodec {
                 fromProto(ici.getState()), ici.getTimestamps(), ici.getSackPermitted(), ici.getWindowScaling(),
                 ici.getSndWscale(), ici.getRcvWscale(), ici.getSndMss(), ici.getRcvMss(),
                 ici.getSndUna(), ici.getSndNxt(), ici.getSndWnd(), ici.getSndWl1(), ici.getSndWl2(), ici.getMaxSndWnd(),
-                ici.getSendQueue().toByteArray(), ici.getFinQueued(),
+                ici.getSendQueue().asReadOnlyByteBufferList(), ici.getFinQueued(), // its pieces, not a copy
                 ici.getRcvNxt(), ici.getRcvAdvEdge(), ici.getReceiveQueue().toByteArray(), List.copyOf(ooo),
                 ici.getFinReceived(), ici.getTsRecent(), tsOffset, ici.getLastAckSent(),
                 cc ? c.getCwnd() : 0, cc ? c.getSsthresh() : 0, cc ? c.getSrttUs() / 1000.0 : 0,
                 cc ? c.getRttvarUs() / 1000.0 : 0, cc ? c.getAlgorithm() : "");
         return new Decoded(s, ici.getApplication(), ici.getApplicationState().toByteArray(), cc, ici.getStreamOffset(),
                 ici.getIncarnation(), ici.getDumpedAtUnixMs());
+    }
+
+    /** The pieces as one ByteString, without copying them (a snapshot's own bytes, which nothing writes to any more). */
+    private static ByteString wrap(List<ByteBuffer> pieces) {
+        ByteString out = ByteString.EMPTY;
+        for (ByteBuffer b : pieces) {
+            out = out.concat(UnsafeByteOperations.unsafeWrap(b.duplicate()));
+        }
+        return out;
     }
 
     static dev.handoff.proto.v1.TcpState toProto(TcpState s) {

@@ -1,5 +1,6 @@
 package dev.handoff.agent.tcp;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -25,7 +26,8 @@ import java.util.List;
  * @param sndWl1           SND.WL1
  * @param sndWl2           SND.WL2
  * @param maxSndWnd        largest window the peer offered
- * @param sendQueue        bytes from SND.UNA on: in flight, then unsent
+ * @param sendQueue        bytes from SND.UNA on: in flight, then unsent; in pieces that nothing writes to
+ *                         any more (a restored endpoint keeps them as they are, without a copy)
  * @param finQueued        a FIN follows the send queue
  * @param rcvNxt           next sequence number expected
  * @param rcvAdvEdge       right edge of the window last advertised
@@ -44,13 +46,22 @@ import java.util.List;
 public record EndpointState(
         int localIp, int localPort, int remoteIp, int remotePort, TcpState state,
         boolean timestamps, boolean sack, boolean windowScaling, int sndShift, int rcvShift, int sndMss, int rcvMss,
-        int sndUna, int sndNxt, int sndWnd, int sndWl1, int sndWl2, int maxSndWnd, byte[] sendQueue, boolean finQueued,
+        int sndUna, int sndNxt, int sndWnd, int sndWl1, int sndWl2, int maxSndWnd, List<ByteBuffer> sendQueue, boolean finQueued,
         int rcvNxt, int rcvAdvEdge, byte[] receiveQueue, List<OutOfOrderSegment> outOfOrder, boolean finReceived,
         int tsRecent, long tsOffset, int lastAckSent,
         int cwnd, int ssthresh, double srttMs, double rttvarMs, String congestionControl) {
 
     /** Bytes held beyond RCV.NXT for reassembly. @param seq first byte @param data the bytes */
     public record OutOfOrderSegment(int seq, byte[] data) {
+    }
+
+    /** Bytes in {@link #sendQueue}. */
+    public long sendQueueLength() {
+        long n = 0;
+        for (ByteBuffer b : sendQueue) {
+            n += b.remaining();
+        }
+        return n;
     }
 
     /** TSval this endpoint would send at {@code now}. */

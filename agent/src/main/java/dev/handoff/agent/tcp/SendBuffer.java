@@ -1,19 +1,38 @@
 package dev.handoff.agent.tcp;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+
 /**
- * Bytes the application wrote and the peer has not acknowledged: a ring buffer whose
- * first byte is the one at SND.UNA (or just after our SYN). Retransmissions read from
- * here, so a retransmitted byte is always the byte first sent at that sequence number.
+ * Bytes the application wrote and the peer has not acknowledged, first byte at SND.UNA (or
+ * just after our SYN). Retransmissions read from here, so a retransmitted byte is always the
+ * byte first sent at that sequence number.
+ *
+ * <p>A restored endpoint's queue starts with the pieces it was restored from, kept as they
+ * are ({@link #adopt}: 4 MB of a moved connection's send queue are not copied on the
+ * destination's loop while the connection is frozen); what the application writes after them
+ * goes into a ring buffer.
  */
 final class SendBuffer {
-    /** Storage; grows by doubling up to {@link #limit}. */
+    /** Storage of the bytes after the adopted pieces; grows by doubling up to {@link #limit}. */
     private byte[] ring;
     /** Most bytes the buffer may hold. */
     private final int limit;
-    /** Index in {@link #ring} of the first (oldest) byte. */
+    /** Index in {@link #ring} of the ring's first (oldest) byte. */
     private int head;
-    /** Bytes held. */
-    private int length;
+    /** Bytes held in the ring. */
+    private int ringLength;
+    /** Adopted read-only pieces, oldest first; a piece is dropped (null) once every byte of it is acknowledged. */
+    private ByteBuffer[] pieces = new ByteBuffer[0];
+    /** {@code ends[i]}: bytes of the pieces 0..i together (their end in the adopted stretch). */
+    private int[] ends = new int[0];
+    /** Index of the first piece not yet dropped. */
+    private int firstPiece;
+    /** Bytes of the adopted stretch acknowledged (discarded) already. */
+    private int prefixStart;
+    /** Bytes of the adopted stretch in all. */
+    private int prefixLength;
 
     /** A buffer holding at most {@code capacity} bytes. */
     SendBuffer(int capacity) {
@@ -28,12 +47,12 @@ final class SendBuffer {
 
     /** Bytes held (unacknowledged plus not yet sent). */
     int length() {
-        return length;
+        return prefixLength - prefixStart + ringLength;
     }
 
     /** Room left for the application. */
     int free() {
-        return limit - length;
+        return limit - length();
     }
 
     /** Appends up to {@code len} bytes; returns how many fit. */
@@ -42,62 +61,103 @@ final class SendBuffer {
         if (n == 0) {
             return 0;
         }
-        if (length + n > ring.length) {
-            grow(length + n);
+        if (ringLength + n > ring.length) {
+            ring = Rings.grow(ring, head, ringLength + n, limit);
+            head = 0;
         }
-        Rings.copyIn(src, off, ring, (head + length) % ring.length, n);
-        length += n;
+        Rings.copyIn(src, off, ring, (head + ringLength) % ring.length, n);
+        ringLength += n;
         return n;
     }
 
     /**
-     * Makes {@code bytes} the content of this empty buffer, keeping the array as its storage
-     * instead of copying it (a restore: 4 MB of a moved connection's send queue are not
-     * copied again on the destination's loop). The caller gives the array up.
+     * Makes {@code bytes} (in pieces, oldest first) the content of this empty buffer without
+     * copying them: the buffer reads them where they are until the peer acknowledges them. The
+     * caller guarantees that nothing writes to them any more.
      */
-    void adopt(byte[] bytes) {
-        if (length != 0 || bytes.length > limit) {
-            throw new IllegalStateException("a buffer holding " + length + " of " + limit + " bytes cannot adopt " + bytes.length);
+    void adopt(List<ByteBuffer> bytes) {
+        long total = 0;
+        for (ByteBuffer b : bytes) {
+            total += b.remaining();
         }
-        if (bytes.length > 0) {
-            ring = bytes;
-            head = 0;
-            length = bytes.length;
+        if (length() != 0 || total > limit) {
+            throw new IllegalStateException("a buffer holding " + length() + " of " + limit + " bytes cannot adopt " + total);
         }
-    }
-
-    private void grow(int needed) {
-        ring = Rings.grow(ring, head, needed, limit);
-        head = 0;
+        pieces = bytes.stream().filter(ByteBuffer::hasRemaining)
+                .map(ByteBuffer::slice) // position 0 from here on: reads are absolute
+                .toArray(ByteBuffer[]::new);
+        ends = new int[pieces.length];
+        int end = 0;
+        for (int i = 0; i < pieces.length; i++) {
+            end += pieces[i].remaining();
+            ends[i] = end;
+        }
+        firstPiece = 0;
+        prefixStart = 0;
+        prefixLength = end;
     }
 
     /** Copies {@code len} bytes starting {@code offset} bytes after the first into {@code dst}. */
     void copy(int offset, byte[] dst, int dstOff, int len) {
-        if (offset < 0 || len < 0 || offset + len > length) {
-            throw new IndexOutOfBoundsException("send buffer copy " + offset + "+" + len + " of " + length);
+        if (offset < 0 || len < 0 || offset > length() - len) {
+            throw new IndexOutOfBoundsException("send buffer copy " + offset + "+" + len + " of " + length());
         }
-        if (len == 0) {
-            return;
+        int inPrefix = prefixLength - prefixStart;
+        if (offset < inPrefix) {
+            int n = Math.min(len, inPrefix - offset);
+            copyFromPieces(prefixStart + offset, dst, dstOff, n);
+            dstOff += n;
+            len -= n;
+            offset = inPrefix;
         }
-        Rings.copyOut(ring, (head + offset) % ring.length, dst, dstOff, len);
+        if (len > 0) {
+            Rings.copyOut(ring, (head + offset - inPrefix) % ring.length, dst, dstOff, len);
+        }
+    }
+
+    /** Copies {@code len} bytes of the adopted stretch from its byte {@code at} on. */
+    private void copyFromPieces(int at, byte[] dst, int dstOff, int len) {
+        int i = Arrays.binarySearch(ends, firstPiece, ends.length, at);
+        i = i >= 0 ? i + 1 : -i - 1; // the piece whose end is beyond at
+        while (len > 0) {
+            int start = ends[i] - pieces[i].remaining();
+            int n = Math.min(len, ends[i] - at);
+            pieces[i].get(at - start, dst, dstOff, n);
+            at += n;
+            dstOff += n;
+            len -= n;
+            i++;
+        }
     }
 
     /** Drops the first {@code n} bytes (acknowledged by the peer). */
     void discard(int n) {
-        if (n < 0 || n > length) {
-            throw new IndexOutOfBoundsException("send buffer discard " + n + " of " + length);
+        if (n < 0 || n > length()) {
+            throw new IndexOutOfBoundsException("send buffer discard " + n + " of " + length());
         }
-        if (n == 0) {
-            return;
+        int fromPrefix = Math.min(n, prefixLength - prefixStart);
+        if (fromPrefix > 0) {
+            prefixStart += fromPrefix;
+            while (firstPiece < pieces.length && ends[firstPiece] <= prefixStart) {
+                pieces[firstPiece++] = null; // acknowledged: its memory can go
+            }
+            if (prefixStart == prefixLength) {
+                pieces = new ByteBuffer[0];
+                ends = new int[0];
+                firstPiece = prefixStart = prefixLength = 0;
+            }
+            n -= fromPrefix;
         }
-        head = (head + n) % ring.length;
-        length -= n;
+        if (n > 0) {
+            head = (head + n) % ring.length;
+            ringLength -= n;
+        }
     }
 
     /** A copy of every byte held, oldest first. */
     byte[] toArray() {
-        byte[] out = new byte[length];
-        copy(0, out, 0, length);
+        byte[] out = new byte[length()];
+        copy(0, out, 0, out.length);
         return out;
     }
 }

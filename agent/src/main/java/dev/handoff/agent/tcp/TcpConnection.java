@@ -9,6 +9,7 @@ import static dev.handoff.agent.wire.TcpSegment.SYN;
 import dev.handoff.agent.wire.SeqNum;
 import dev.handoff.agent.wire.TcpHeaderWriter;
 import dev.handoff.agent.wire.TcpSegment;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -1831,7 +1832,7 @@ public final class TcpConnection {
         int window = (int) Math.min(config.receiveBufferSize(), (long) 0xffff << rcvShift());
         return new EndpointState(localIp, localPort, remoteIp, remotePort, kept,
                 tsOn, sackOn, wsOn, sndShift, rcvShift(), peerMss, config.mss(),
-                sndUna, sndUna, sndWnd, sndWl1, sndWl2, maxSndWnd, new byte[0], ourFin,
+                sndUna, sndUna, sndWnd, sndWl1, sndWl2, maxSndWnd, List.of(), ourFin,
                 copied, copied + window, new byte[0], List.of(), theirFin,
                 tsRecent, tsOffset, lastAckSent,
                 cc.cwnd(), cc.ssthresh(), rtt.srtt(), rtt.rttvar(), cc.name());
@@ -1906,7 +1907,7 @@ public final class TcpConnection {
         }
         return new EndpointState(localIp, localPort, remoteIp, remotePort, state,
                 tsOn, sackOn, wsOn, sndShift, rcvShift(), peerMss, config.mss(),
-                sndUna, sndMax, sndWnd, sndWl1, sndWl2, maxSndWnd, sendTail(leaveOut), finQueued,
+                sndUna, sndMax, sndWnd, sndWl1, sndWl2, maxSndWnd, List.of(ByteBuffer.wrap(sendTail(leaveOut))), finQueued,
                 rcvNxt, rcvAdvEdge, recvBuffer.unreadBytes(), List.copyOf(ooo), finReceived,
                 tsRecent, tsOffset, lastAckSent,
                 cc.cwnd(), cc.ssthresh(), rtt.srtt(), rtt.rttvar(), cc.name());
@@ -1935,8 +1936,8 @@ public final class TcpConnection {
         }
         // The receive side is checked below against the buffer's capacity, one window unit more
         // than receiveBufferSize (a full buffer holds that much when the window was rounded up).
-        if (s.sendQueue().length > config.sendBufferSize()) {
-            throw new IllegalArgumentException("snapshot send queue of " + s.sendQueue().length
+        if (s.sendQueueLength() > config.sendBufferSize()) {
+            throw new IllegalArgumentException("snapshot send queue of " + s.sendQueueLength()
                     + " bytes exceeds this stack's send buffer of " + config.sendBufferSize());
         }
         int shift = s.windowScaling() ? s.rcvShift() : 0;
@@ -1963,7 +1964,7 @@ public final class TcpConnection {
         c.sndWl2 = s.sndWl2();
         c.maxSndWnd = s.maxSndWnd();
         c.bufSeq = s.sndUna();
-        c.sendBuffer.adopt(s.sendQueue()); // the state's own array: not copied again
+        c.sendBuffer.adopt(s.sendQueue()); // the state's own pieces: not copied again
         c.finQueued = s.finQueued();
         // The unread bytes end at RCV.NXT, or one before it when the peer's FIN was received.
         c.rcvNxt = s.rcvNxt() - s.receiveQueue().length - (s.finReceived() ? 1 : 0);

@@ -2,13 +2,17 @@ package dev.handoff.agent.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The send and receive rings against a plain-array model: wrap-around, growth, reassembly. */
+/** The send and receive rings against a plain-array model: wrap-around, growth, adopted pieces, reassembly. */
 class BuffersTest {
 
     @Test
@@ -33,6 +37,52 @@ class BuffersTest {
             acked += ack;
         }
         assertEquals(0, b.length());
+    }
+
+    @Test
+    void sendBufferReadsAdoptedPiecesInPlaceThenItsRing() {
+        SplittableRandom r = new SplittableRandom(3);
+        for (int round = 0; round < 50; round++) {
+            int limit = 1 + r.nextInt(400_000);
+            byte[] stream = new byte[2_000_000];
+            r.nextBytes(stream);
+            // The adopted stretch in pieces of random sizes (some empty), read-only views of a larger array.
+            int adopted = r.nextInt(limit + 1);
+            List<ByteBuffer> pieces = new ArrayList<>();
+            byte[] backing = Arrays.copyOf(stream, adopted + 10);
+            for (int at = 0; at < adopted; ) {
+                int n = Math.min(adopted - at, r.nextInt(3) == 0 ? 0 : 1 + r.nextInt(50_000));
+                pieces.add(ByteBuffer.wrap(backing, at, n).asReadOnlyBuffer());
+                at += n;
+            }
+            SendBuffer b = new SendBuffer(limit);
+            b.adopt(pieces);
+            assertEquals(adopted, b.length());
+            long written = adopted;
+            long acked = 0;
+            while (acked < stream.length) {
+                int n = (int) Math.min(r.nextInt(100_000), stream.length - written);
+                written += b.write(stream, (int) written, n);
+                assertTrue(b.length() <= limit);
+                int off = r.nextInt(b.length() + 1);
+                int len = r.nextInt(b.length() - off + 1);
+                byte[] got = new byte[len];
+                b.copy(off, got, 0, len);
+                assertArrayEquals(Arrays.copyOfRange(stream, (int) acked + off, (int) acked + off + len), got);
+                int ack = r.nextInt(b.length() + 1);
+                b.discard(ack);
+                acked += ack;
+            }
+            assertEquals(0, b.length());
+        }
+    }
+
+    @Test
+    void sendBufferAdoptsOnlyWhenEmptyAndWithinItsLimit() {
+        SendBuffer b = new SendBuffer(10);
+        assertThrows(IllegalStateException.class, () -> b.adopt(List.of(ByteBuffer.allocate(11))));
+        b.write(new byte[1], 0, 1);
+        assertThrows(IllegalStateException.class, () -> b.adopt(List.of(ByteBuffer.allocate(1))));
     }
 
     @Test

@@ -124,7 +124,7 @@ class CheckpointHoldsTest {
         assertEquals(IRS + 5, s.rcvNxt(), "two bytes were received but not read: the peer sends them again");
         assertEquals(ISS + 1, s.sndUna());
         assertEquals(ISS + 1, s.sndNxt());
-        assertEquals(0, s.sendQueue().length, "the send bytes are kept apart, in the stream");
+        assertEquals(0, s.sendQueueLength(), "the send bytes are kept apart, in the stream");
         assertEquals(0, s.receiveQueue().length);
     }
 
