@@ -11,6 +11,12 @@ import java.util.function.Supplier;
  * Writes and reads tell the host, so the engine is polled right after the driver returns.
  */
 public final class Connection {
+    /**
+     * Most bytes an application writes in one turn, before its connection is polled: a
+     * refill of a drained 4 MB buffer (after a move) leaves in bursts as it is written, not
+     * once all of it is, and one application cannot keep the loop from the others for long.
+     */
+    public static final int WRITE_TURN = 128 << 10;
     /** The engine's endpoint. */
     private final TcpConnection tcp;
     /** The host that runs it. */
@@ -33,6 +39,8 @@ public final class Connection {
     ConnectionDriver driver;
     /** The application may not write now (loop only; see {@link #holdWrites}). */
     private boolean writesHeld;
+    /** Bytes the application may still write in this turn (see {@link #WRITE_TURN}). */
+    private int turnLeft = WRITE_TURN;
     /** onClosed was delivered. */
     boolean closedNotified;
 
@@ -124,22 +132,32 @@ public final class Connection {
         return n;
     }
 
-    /** Writes up to {@code len} bytes; returns how many fit in the send buffer (0 when full, or held: {@link #holdWrites}). */
+    /**
+     * Writes up to {@code len} bytes; returns how many fit in the send buffer and in this turn
+     * (0 when full, when the turn's {@link #WRITE_TURN} bytes are written: the connection is
+     * given another turn once polled, or when held: {@link #holdWrites}).
+     */
     public int write(byte[] src, int off, int len) {
         if (writesHeld) {
             return 0;
         }
-        int n = tcp.send(src, off, len);
+        int n = tcp.send(src, off, Math.min(len, turnLeft));
         if (n > 0) {
             bytesOut += n;
-            host.touch(tcp);
+            turnLeft -= n;
+            host.touch(tcp); // polled after this turn, then given the next
         }
         return n;
     }
 
-    /** Room in the send buffer (none while writes are held). */
+    /** Room for the application's writes now: in the send buffer and in this turn (none while writes are held). */
     public int writable() {
-        return writesHeld ? 0 : tcp.sendBufferFree();
+        return writesHeld ? 0 : Math.min(turnLeft, tcp.sendBufferFree());
+    }
+
+    /** A new turn of the application: it may write {@link #WRITE_TURN} bytes before its connection is polled again. */
+    void newTurn() {
+        turnLeft = WRITE_TURN;
     }
 
     /** Holds the application's writes back (the buffer drains before a move), or lets them go again. */

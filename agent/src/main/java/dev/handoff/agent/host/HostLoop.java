@@ -1250,6 +1250,7 @@ public final class HostLoop implements AutoCloseable {
             return;
         }
         try {
+            c.newTurn();
             c.driver.onActivity(c);
         } catch (RuntimeException e) {
             // One application's bug costs its own connection, never the host's others.
