@@ -280,6 +280,11 @@ public final class Host implements AutoCloseable {
         return loopOf(id).copySendStream(id, from, max);
     }
 
+    /** See {@link HostLoop#drainTo}. */
+    public CompletableFuture<Integer> drainTo(String id, int most) {
+        return loopOf(id).drainTo(id, most);
+    }
+
     /** See {@link HostLoop#holdWrites}. */
     public CompletableFuture<Integer> holdWrites(String id, boolean hold) {
         return loopOf(id).holdWrites(id, hold);

@@ -138,6 +138,8 @@ public final class HostLoop implements AutoCloseable {
     private final TcpSegment tcp = new TcpSegment();
     /** Connections touched in the current round. */
     private final ArrayList<TcpConnection> batch = new ArrayList<>();
+    /** Moves waiting for a connection's send buffer to drain ({@link #drainTo}; loop thread only). */
+    private final ArrayList<DrainWait> drainWaits = new ArrayList<>();
     /** Origin of {@link #now()}, shared by a host's loops. */
     private final long epochNanos;
     /** Wakes the link when the next timer is due. */
@@ -359,6 +361,47 @@ public final class HostLoop implements AutoCloseable {
     /** {@link Connection#copySendStream} of connection {@code id}, on the loop: what a pre-copy sends ahead of a move. */
     public CompletableFuture<Connection.SendCopy> copySendStream(String id, long from, int max) {
         return call(() -> connection(id).copySendStream(from, max));
+    }
+
+    /** A move waiting until connection {@code c} holds at most {@code most} send bytes; {@code done} gets the count. */
+    private record DrainWait(Connection c, int most, CompletableFuture<Integer> done) {
+    }
+
+    /**
+     * Holds connection {@code id}'s application back from writing (as {@link #holdWrites}) and
+     * completes, from the loop, as soon as its send buffer holds at most {@code most} bytes
+     * (the peer's ACKs drain it), with the bytes held then: a move learns that the buffer
+     * drained when it did, without asking the loop again and again. Cancelling the answer
+     * ends the wait; the writes stay held.
+     */
+    public CompletableFuture<Integer> drainTo(String id, int most) {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        call(() -> {
+            Connection c = connection(id);
+            c.holdWrites(true);
+            DrainWait w = new DrainWait(c, most, done);
+            if (!drained(w)) {
+                drainWaits.add(w);
+            }
+            return null;
+        }).exceptionally(e -> {
+            done.completeExceptionally(e);
+            return null;
+        });
+        return done;
+    }
+
+    /** Completes {@code w} if its buffer drained, its connection left, or it was cancelled; whether it is over. */
+    private boolean drained(DrainWait w) {
+        if (w.done().isDone()) {
+            return true;
+        }
+        if (connections.get(w.c().tcp()) != w.c()) {
+            return w.done().completeExceptionally(new IllegalStateException("connection " + w.c().id()
+                    + " left host " + name + " while its send buffer drained"));
+        }
+        int used = w.c().tcp().sendBufferUsed();
+        return used <= w.most() && w.done().complete(used);
     }
 
     /**
@@ -1161,6 +1204,9 @@ public final class HostLoop implements AutoCloseable {
                 runTasks();
                 long now = now();
                 drive(now);
+                if (!drainWaits.isEmpty()) {
+                    drainWaits.removeIf(this::drained);
+                }
                 if (now >= nextTimer) {
                     stack.poll(now, sink); // connections that closed on a timer are touched: drive() reports them
                 }
@@ -1189,6 +1235,9 @@ public final class HostLoop implements AutoCloseable {
                 if (t instanceof Call<?> c) {
                     c.refuse();
                 }
+            }
+            for (DrainWait w : drainWaits) {
+                w.done().completeExceptionally(new IllegalStateException("host " + name + " stopped"));
             }
         }
     }

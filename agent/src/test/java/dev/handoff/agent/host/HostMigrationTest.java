@@ -22,10 +22,13 @@ import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.agent.wire.TcpSegment;
 import dev.handoff.proto.v1.Ici;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -302,11 +305,7 @@ class HostMigrationTest {
             Thread.sleep(1);
         }
         String id = a.connections().get().getFirst().id();
-        int left = a.holdWrites(id, true).get();
-        for (int i = 0; i < 2000 && left > 64 << 10; i++) {
-            Thread.sleep(1);
-            left = a.holdWrites(id, true).get();
-        }
+        int left = a.drainTo(id, 64 << 10).get(10, TimeUnit.SECONDS); // the loop answers when the buffer drained
         assertTrue(left <= 64 << 10, "the held application wrote nothing more, the peer's ACKs drained the buffer: " + left);
         Thread.sleep(100); // what was acknowledged already is read by now
         int echoedWhileHeld = read.get();
@@ -318,6 +317,52 @@ class HostMigrationTest {
         reader.join(30_000);
         assertEquals(data.length, read.get(), "the echo went on at b, its writes no longer held");
         assertArrayEquals(data, got);
+        s.close();
+    }
+
+    @Test
+    void aDrainWaitsForThePeersAcksAndEndsWhenCancelledOrWhenItsConnectionLeaves() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        byte[] data = new byte[12 << 20]; // more than the client's receive buffer and a's send buffer together
+        new SplittableRandom(22).nextBytes(data);
+        Thread writer = writeInBackground(s, data); // the client reads nothing yet: echo's send buffer fills
+        for (int i = 0; i < 400 && a.connections(c -> c.tcp().sndWnd() == 0 && c.tcp().sendBufferUsed() > 0).get()
+                .stream().noneMatch(full -> full); i++) {
+            Thread.sleep(25);
+        }
+        String id = a.connections().get().getFirst().id();
+        CompletableFuture<Integer> cancelled = a.drainTo(id, 64 << 10);
+        CompletableFuture<Integer> drained = a.drainTo(id, 64 << 10);
+        Thread.sleep(200);
+        assertFalse(drained.isDone(), "the client's window is closed: nothing drains");
+        cancelled.cancel(false);
+
+        byte[] got = new byte[data.length];
+        java.util.concurrent.atomic.AtomicInteger read = new java.util.concurrent.atomic.AtomicInteger();
+        Thread reader = Thread.ofVirtual().start(() -> { // the window opens, ACKs come back
+            try {
+                for (int n; (n = s.getInputStream().read(got, read.get(), got.length - read.get())) > 0; ) {
+                    read.addAndGet(n);
+                }
+            } catch (java.io.InterruptedIOException e) {
+                // the test is over: it stops reading
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        assertTrue(drained.get(10, TimeUnit.SECONDS) <= 64 << 10, "answered once drained");
+        int readSoFar = read.get(); // the reader goes on
+        assertArrayEquals(Arrays.copyOf(data, readSoFar), Arrays.copyOf(got, readSoFar));
+
+        CompletableFuture<Integer> leaving = a.drainTo(id, -1); // never drains below nothing
+        Host.Export export = a.exportConnection(id, MAC_B, 1, 0, 0, false).get();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> leaving.get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("left host"), e.getCause().getMessage());
+        a.finishMove(List.of(export), 0, false, "only a test").get();
+        reader.interrupt();
+        reader.join(10_000);
+        writer.interrupt();
         s.close();
     }
 
