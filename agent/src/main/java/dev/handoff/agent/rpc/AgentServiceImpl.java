@@ -46,7 +46,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /** The agent's control API over one {@link Host}. */
@@ -55,8 +54,6 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     static final long DEADLINE_MS = 5000;
     /** Longest a move waits for the send buffer to drain, its application's writes held, ms (see {@link #drain}). */
     static final long DRAIN_MS = 20;
-    /** How often the draining buffer is looked at, ns. */
-    static final long DRAIN_POLL_NS = 200_000;
 
     /** The host served. */
     private final Host host;
@@ -176,7 +173,6 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         SingleAnswer<PrepareImportResponse> early = null;
         long token = links.newToken();
         try {
-            destinationMac = macOf(channel, request.getDestination());
             // A connection whose address is here cannot have its frames come through the
             // destination: it may start holding them while the buffer drains. Otherwise only once
             // drained, or it would hold back the acknowledgements the drain waits for.
@@ -187,16 +183,21 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             held = drain(id) > SendPreCopy.ENOUGH ? SendPreCopy.run(channel, host, id, seal, DEADLINE_MS) : SendPreCopy.Held.NONE;
             // The destination holds this connection's frames from now on.
             prepared = (early != null ? early : prepareAsync(channel, id, false, token)).await(DEADLINE_MS);
+            // Its answer names the destination's MAC (an older agent's does not: then asked apart).
+            destinationMac = prepared.getMac() != 0 ? prepared.getMac() : macOf(channel, request.getDestination());
         } catch (StatusRuntimeException e) {
             releaseWrites(id);
-            out.onError(early != null ? cancelled(channel, id, e) : e);
+            StatusRuntimeException why = e.getStatus().getCode() == Status.Code.UNAVAILABLE
+                    ? unreachable(request.getDestination(), e) : e;
+            out.onError(early != null ? cancelled(channel, id, why) : why);
             return;
         }
-        // The Import call is set up before the freeze; the ICI leaves from the loop as soon as it
-        // is dumped, without first going back to this thread: over the link, loop to loop, when
-        // the destination takes it there and it fits in a frame, else on the call.
-        IciTransfer call = IciTransfer.open(channel, DEADLINE_MS);
+        // The ICI leaves from the loop as soon as it is dumped, without first going back to this
+        // thread: over the link, loop to loop, when the destination takes it there and it fits in
+        // 128 frames, else on an Import call. That call is set up before the freeze when the link
+        // is not offered; else only if needed (a large ICI, or the link's answer late).
         LinkMoves.Attempt link = prepared.getOverLink() ? links.attempt(id, token, destinationMac) : null;
+        IciTransfer call = link != null ? IciTransfer.onDemand(channel, DEADLINE_MS) : IciTransfer.open(channel, DEADLINE_MS);
         try {
             moveFrozen(request, out, channel, call, link, destinationMac, held, prepared.getHolding());
         } finally {
@@ -290,20 +291,23 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
     }
 
     /**
-     * Holds the application's writes while the send buffer drains, until under
+     * Holds the application's writes while the send buffer drains, until at most
      * {@link SendPreCopy#ENOUGH} bytes are left or {@link #DRAIN_MS} passed; answers the bytes
      * left. A fast sender empties a full buffer in a few ms without a pause, where a pre-copy
      * never catches up with it and the freeze would move megabytes. The writes stay held
-     * until the freeze (a move that fails before it lets them go again).
+     * until the freeze (a move that fails before it lets them go again). The loop says when
+     * the buffer drained (no polling).
      */
     private int drain(String id) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MS);
-        int left = await(host.holdWrites(id, true), "holding the writes of " + id);
-        while (left > SendPreCopy.ENOUGH && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(DRAIN_POLL_NS);
-            left = await(host.holdWrites(id, true), "draining " + id);
+        CompletableFuture<Integer> drained = host.drainTo(id, SendPreCopy.ENOUGH);
+        try {
+            return drained.get(DRAIN_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            drained.cancel(false); // a slow peer: what is left is copied ahead, or moves in the ICI
+            return await(host.holdWrites(id, true), "draining " + id);
+        } catch (InterruptedException | ExecutionException e) {
+            throw failure(e, "draining " + id);
         }
-        return left;
     }
 
     /** Lets the application of {@code id} write again after a move given up before its freeze (best effort: it may be gone). */
@@ -371,7 +375,7 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
                     "preparing the import of " + request.getConnectionId());
             // Holding, it takes the ICI of the move with this token in a move frame too.
             out.onNext(PrepareImportResponse.newBuilder().setHolding(holding)
-                    .setOverLink(holding && !request.getCancel() && request.getToken() != 0).build());
+                    .setOverLink(holding && !request.getCancel() && request.getToken() != 0).setMac(host.mac()).build());
             out.onCompleted();
         } catch (StatusRuntimeException e) {
             out.onError(e);
@@ -459,9 +463,14 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
             return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS)
                     .describe(DescribeRequest.getDefaultInstance());
         } catch (StatusRuntimeException e) {
-            throw Status.UNAVAILABLE.withDescription("destination " + destination + " unreachable: " + e.getStatus()
-                    + "; nothing was moved").asRuntimeException();
+            throw unreachable(destination, e);
         }
+    }
+
+    /** UNAVAILABLE: the call to {@code destination} failed with {@code e}, and nothing was moved. */
+    private static StatusRuntimeException unreachable(String destination, StatusRuntimeException e) {
+        return Status.UNAVAILABLE.withDescription("destination " + destination + " unreachable: " + e.getStatus()
+                + "; nothing was moved").asRuntimeException();
     }
 
     private void finish(List<Host.Export> exports, int vip, boolean delivered, String reason) {

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Sends dumped connections to another agent's {@code Import}: each ICI serialized and cut into
  * chunks. A move opens the call before its freeze ({@link #open}), so that the call's setup
- * (a stream, its headers, the destination's receiver) is not part of the freeze.
+ * (a stream, its headers, the destination's receiver) is not part of the freeze; or, when its
+ * ICI goes over the link, only if the link's answer is late ({@link #onDemand}).
  */
 final class IciTransfer {
     /** Largest chunk of one message, bytes. */
@@ -25,30 +26,49 @@ final class IciTransfer {
     /** Time allowed per byte sent on top of the base deadline: 100 MB/s, in ms per byte. */
     private static final double MS_PER_BYTE = 1.0 / 100_000;
 
-    /** The call, open and waiting for its ICIs. */
-    private final StreamObserver<ImportChunk> out;
+    /** The destination agent. */
+    private final Channel channel;
+    /** The call, open and waiting for its ICIs; null until opened ({@link #onDemand}). Set under {@link #lock}. */
+    private StreamObserver<ImportChunk> out;
     /** Its answer. */
     private final SingleAnswer<ImportResponse> answer = new SingleAnswer<>("Import");
     /** Time allowed for the answer once the ICIs are sent, before counting their bytes, ms. */
     private final long baseDeadlineMs;
-    /** Guards {@link #sent} and {@link #cancelled}: exactly one of them happens. */
+    /** Guards {@link #sent}, {@link #cancelled} and {@link #out}: exactly one of sent and cancelled happens. */
     private final Object lock = new Object();
     /** Bytes of ICIs sent, or -1 while none were. */
     private long sent = -1;
     /** The call was given up before any ICI went. */
     private boolean cancelled;
 
-    private IciTransfer(Channel channel, long baseDeadlineMs) {
+    private IciTransfer(Channel channel, long baseDeadlineMs, boolean openNow) {
+        this.channel = channel;
         this.baseDeadlineMs = baseDeadlineMs;
+        if (openNow) {
+            this.out = openCall();
+        }
+    }
+
+    /** Starts the Import call. */
+    private StreamObserver<ImportChunk> openCall() {
         // The call may carry ICIs up to the receiver's limit: the wait for the answer, not the call's
         // own deadline, holds a transfer to the time its actual bytes need.
         long callDeadline = baseDeadlineMs + (long) (ImportReceiver.MAX_ICI_BYTES * MS_PER_BYTE);
-        this.out = AgentServiceGrpc.newStub(channel).withDeadlineAfter(callDeadline, TimeUnit.MILLISECONDS).import_(answer);
+        return AgentServiceGrpc.newStub(channel).withDeadlineAfter(callDeadline, TimeUnit.MILLISECONDS).import_(answer);
     }
 
     /** Opens an {@code Import} call to the agent behind {@code channel}; nothing is imported until {@link #send}. */
     static IciTransfer open(Channel channel, long baseDeadlineMs) {
-        return new IciTransfer(channel, baseDeadlineMs);
+        return new IciTransfer(channel, baseDeadlineMs, true);
+    }
+
+    /**
+     * An {@code Import} call to the agent behind {@code channel} that opens only if an ICI is
+     * sent on it: a move whose ICI goes over the link usually needs none (its setup would cost
+     * both agents CPU on every move), and sets one up only when the link's answer is late.
+     */
+    static IciTransfer onDemand(Channel channel, long baseDeadlineMs) {
+        return new IciTransfer(channel, baseDeadlineMs, false);
     }
 
     /**
@@ -87,13 +107,17 @@ final class IciTransfer {
      * false if they went, and the answer is to be awaited.
      */
     boolean cancelUnlessSent(String why) {
+        StreamObserver<ImportChunk> call;
         synchronized (lock) {
             if (sent >= 0) {
                 return false;
             }
             cancelled = true;
+            call = out;
         }
-        out.onError(Status.CANCELLED.withDescription(why).asRuntimeException());
+        if (call != null) {
+            call.onError(Status.CANCELLED.withDescription(why).asRuntimeException());
+        }
         answer.future.completeExceptionally(Status.CANCELLED.withDescription(why).asRuntimeException());
         return true;
     }
@@ -120,11 +144,16 @@ final class IciTransfer {
         for (Sealed e : exports) {
             bytes += e.ici().size();
         }
+        StreamObserver<ImportChunk> out;
         synchronized (lock) {
             if (cancelled) {
                 return;
             }
             sent = bytes;
+            if (this.out == null) {
+                this.out = openCall();
+            }
+            out = this.out;
         }
         try {
             for (Sealed e : exports) {
@@ -165,13 +194,17 @@ final class IciTransfer {
      */
     ImportResponse answer() {
         long deadline;
+        StreamObserver<ImportChunk> call;
         synchronized (lock) {
             deadline = baseDeadlineMs + (long) (Math.max(sent, 0) * MS_PER_BYTE);
+            call = out;
         }
         try {
             return answer.await(deadline);
         } catch (StatusRuntimeException e) {
-            out.onError(e); // cancels a call still running; nothing once it ended
+            if (call != null) {
+                call.onError(e); // cancels a call still running; nothing once it ended
+            }
             throw e;
         }
     }

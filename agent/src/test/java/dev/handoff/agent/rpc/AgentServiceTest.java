@@ -36,9 +36,14 @@ import dev.handoff.proto.v1.MigrateResponse;
 import dev.handoff.proto.v1.MoveVipRequest;
 import dev.handoff.proto.v1.MoveVipResponse;
 import dev.handoff.proto.v1.WatchEventsRequest;
+import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -94,10 +99,19 @@ class AgentServiceTest {
         return h;
     }
 
+    /** Every call made on the channels of {@link #channel}: its method's full name. */
+    final List<String> calls = new CopyOnWriteArrayList<>();
+
     Channel channel(String name) {
         ManagedChannel c = InProcessChannelBuilder.forName(name).build();
         closing.add(() -> c.shutdownNow());
-        return c;
+        return ClientInterceptors.intercept(c, new ClientInterceptor() {
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+                calls.add(method.getFullMethodName());
+                return next.newCall(method, options);
+            }
+        });
     }
 
     AgentServiceGrpc.AgentServiceBlockingStub serve(String name, Host h) throws Exception {
@@ -240,6 +254,8 @@ class AgentServiceTest {
         StatusRuntimeException unreachable = assertThrows(StatusRuntimeException.class, () -> stubA.withDeadlineAfter(10, TimeUnit.SECONDS)
                 .migrate(MigrateRequest.newBuilder().setConnectionId(id).setDestination("nowhere").build()));
         assertEquals(Status.Code.UNAVAILABLE, unreachable.getStatus().getCode());
+        assertTrue(unreachable.getStatus().getDescription().contains("destination nowhere unreachable")
+                && unreachable.getStatus().getDescription().contains("nothing was moved"), unreachable.getStatus().getDescription());
 
         // Still at a, still echoing.
         assertEquals(1, stubA.listConnections(ListConnectionsRequest.getDefaultInstance()).getConnectionsCount());
@@ -483,8 +499,11 @@ class AgentServiceTest {
     void aSmallIciAndItsAnswerGoOverTheLinkLoopToLoopThereAndBack() throws Exception {
         Cluster cl = cluster("agent-a10", "agent-b10", true);
         TcpSocket s = echoingAtA(cl);
+        calls.clear();
         MigrateResponse there = move(cl.stubA(), cl.a(), "agent-b10");
         assertTrue(there.getOverLink(), "the ICI and its answer went over the link: " + there);
+        assertEquals(List.of("handoff.v1.AgentService/Migrate", "handoff.v1.AgentService/PrepareImport"), calls,
+                "the agents made no other call: the destination's MAC came with PrepareImport's answer, no Import was opened");
         assertEchoes(s, "at b");
         MigrateResponse back = move(cl.stubB(), cl.b(), "agent-a10");
         assertTrue(back.getOverLink(), "and back: " + back);
