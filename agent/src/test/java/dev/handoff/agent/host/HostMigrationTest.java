@@ -258,19 +258,28 @@ class HostMigrationTest {
         s.close();
     }
 
-    @Test
-    void aFailedMoveGivesBackTheSendBytesItsIciLeftOutForAPreCopy() throws Exception {
-        startHosts();
-        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        byte[] data = new byte[12 << 20]; // more than the client's receive buffer and a's send buffer together
-        new SplittableRandom(9).nextBytes(data);
-        Thread writer = writeInBackground(s, data); // the client reads nothing yet: echo's send buffer fills
-        // Until the client's window is closed: a's send buffer then holds bytes that stay there.
-        // (The server side may not even have taken the handshake's last ACK when connect returns.)
+    /**
+     * Writes {@code data} (random from {@code seed}; more than the client's receive buffer and a's
+     * send buffer together) to echo at a, reading nothing, until the client's window is closed:
+     * a's send buffer then holds bytes that stay there. (The server side may not even have taken
+     * the handshake's last ACK when connect returns.) Returns the writer, still blocked.
+     */
+    Thread fillEchoSendBufferAtA(TcpSocket s, byte[] data, long seed) throws Exception {
+        new SplittableRandom(seed).nextBytes(data);
+        Thread writer = writeInBackground(s, data);
         for (int i = 0; i < 400 && a.connections(c -> c.tcp().sndWnd() == 0 && c.tcp().sendBufferUsed() > 0).get()
                 .stream().noneMatch(full -> full); i++) {
             Thread.sleep(25);
         }
+        return writer;
+    }
+
+    @Test
+    void aFailedMoveGivesBackTheSendBytesItsIciLeftOutForAPreCopy() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        byte[] data = new byte[12 << 20];
+        Thread writer = fillEchoSendBufferAtA(s, data, 9);
         String id = a.connections().get().getFirst().id();
         // As if a pre-copy had given the destination every send byte: the ICI carries none of them.
         Host.Export export = a.exportConnection(id, MAC_B, 1, 0, Long.MAX_VALUE, false).get();
@@ -324,13 +333,8 @@ class HostMigrationTest {
     void aDrainWaitsForThePeersAcksAndEndsWhenCancelledOrWhenItsConnectionLeaves() throws Exception {
         startHosts();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        byte[] data = new byte[12 << 20]; // more than the client's receive buffer and a's send buffer together
-        new SplittableRandom(22).nextBytes(data);
-        Thread writer = writeInBackground(s, data); // the client reads nothing yet: echo's send buffer fills
-        for (int i = 0; i < 400 && a.connections(c -> c.tcp().sndWnd() == 0 && c.tcp().sendBufferUsed() > 0).get()
-                .stream().noneMatch(full -> full); i++) {
-            Thread.sleep(25);
-        }
+        byte[] data = new byte[12 << 20];
+        Thread writer = fillEchoSendBufferAtA(s, data, 22);
         String id = a.connections().get().getFirst().id();
         CompletableFuture<Integer> cancelled = a.drainTo(id, 64 << 10);
         CompletableFuture<Integer> drained = a.drainTo(id, 64 << 10);

@@ -8,9 +8,8 @@ import dev.handoff.agent.app.Handler;
 import dev.handoff.agent.app.HandlerDriver;
 import dev.handoff.agent.app.HandlerFactory;
 import dev.handoff.agent.app.TcpSocket;
-import dev.handoff.agent.link.FrameReceiver;
+import dev.handoff.agent.link.DroppingLink;
 import dev.handoff.agent.link.MemorySwitch;
-import dev.handoff.agent.link.PacketLink;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.MacAddress;
@@ -38,44 +37,6 @@ class WriteTurnsTest {
         if (server != null) {
             server.shutdown(1000);
         }
-    }
-
-    /** Frames longer than a bare header that {@code inner} sent. */
-    static PacketLink countingDataFrames(PacketLink inner, AtomicInteger count) {
-        return new PacketLink() {
-            @Override
-            public void send(byte[] frame, int off, int len) {
-                if (len > 100) {
-                    count.incrementAndGet();
-                }
-                inner.send(frame, off, len);
-            }
-
-            @Override
-            public void receive(FrameReceiver receiver) {
-                inner.receive(receiver);
-            }
-
-            @Override
-            public void wakeup() {
-                inner.wakeup();
-            }
-
-            @Override
-            public long mac() {
-                return inner.mac();
-            }
-
-            @Override
-            public String name() {
-                return inner.name();
-            }
-
-            @Override
-            public void close() {
-                inner.close();
-            }
-        };
     }
 
     @Test
@@ -132,8 +93,14 @@ class WriteTurnsTest {
             }
         };
         MemorySwitch sw = new MemorySwitch();
-        server = new Host("server", countingDataFrames(sw.port("server", MacAddress.parse("02:00:00:00:00:01")), dataFrames),
-                TcpConfig.defaults(), new SplittableRandom(1), e -> { });
+        DroppingLink serverLink = new DroppingLink(sw.port("server", MacAddress.parse("02:00:00:00:00:01")));
+        serverLink.dropWhen(frame -> {
+            if (frame.length > 100) { // longer than a bare header: data
+                dataFrames.incrementAndGet();
+            }
+            return false; // only counted
+        });
+        server = new Host("server", serverLink, TcpConfig.defaults(), new SplittableRandom(1), e -> { });
         server.addVip(SERVER);
         server.serve(9, HandlerDriver.acceptor(writer));
         server.start();

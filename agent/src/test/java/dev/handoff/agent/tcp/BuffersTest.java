@@ -18,15 +18,22 @@ class BuffersTest {
     @Test
     void sendBufferKeepsBytesInOrderAcrossWrapsAndGrowth() {
         SplittableRandom r = new SplittableRandom(1);
-        SendBuffer b = new SendBuffer(300_000);
         byte[] stream = new byte[5_000_000];
         r.nextBytes(stream);
-        long written = 0;
+        writeReadAndAcknowledge(new SendBuffer(300_000), 300_000, stream, 0, r);
+    }
+
+    /**
+     * Writes {@code stream} from {@code written} into {@code b} (which holds the bytes before) in
+     * random pieces, checking random reads against the stream and acknowledging random amounts,
+     * until every byte is acknowledged.
+     */
+    static void writeReadAndAcknowledge(SendBuffer b, int limit, byte[] stream, long written, SplittableRandom r) {
         long acked = 0;
         while (acked < stream.length) {
             int n = (int) Math.min(r.nextInt(100_000), stream.length - written);
             written += b.write(stream, (int) written, n);
-            assertTrue(b.length() <= 300_000);
+            assertTrue(b.length() <= limit);
             int off = r.nextInt(b.length() + 1);
             int len = r.nextInt(b.length() - off + 1);
             byte[] got = new byte[len];
@@ -58,22 +65,7 @@ class BuffersTest {
             SendBuffer b = new SendBuffer(limit);
             b.adopt(pieces);
             assertEquals(adopted, b.length());
-            long written = adopted;
-            long acked = 0;
-            while (acked < stream.length) {
-                int n = (int) Math.min(r.nextInt(100_000), stream.length - written);
-                written += b.write(stream, (int) written, n);
-                assertTrue(b.length() <= limit);
-                int off = r.nextInt(b.length() + 1);
-                int len = r.nextInt(b.length() - off + 1);
-                byte[] got = new byte[len];
-                b.copy(off, got, 0, len);
-                assertArrayEquals(Arrays.copyOfRange(stream, (int) acked + off, (int) acked + off + len), got);
-                int ack = r.nextInt(b.length() + 1);
-                b.discard(ack);
-                acked += ack;
-            }
-            assertEquals(0, b.length());
+            writeReadAndAcknowledge(b, limit, stream, adopted, r);
         }
     }
 
