@@ -154,7 +154,7 @@ public final class TcpConnection {
     private long timeWaitAt = NEVER;
     /** An ACK must go out at the next poll. */
     private boolean ackNow;
-    /** Largest payload received: the "full-sized segment" of the delayed-ACK rule. */
+    /** Largest payload received, at most one MSS: the "full-sized segment" of the delayed-ACK rule (RFC 5681 §4.2). */
     private int largestSegment;
     /** Start of the current one-second challenge-ACK window (RFC 5961 §7). */
     private long challengeWindowStart;
@@ -843,7 +843,11 @@ public final class TcpConnection {
             ackNow = true; // a pure duplicate: tell the peer where we are at once
             return;
         }
-        largestSegment = Math.max(largestSegment, payload);
+        // A segment the link aggregated (GRO/LRO: up to 64 KB in one frame) is several of the
+        // peer's: full-sized is at most our MSS less this segment's options (RFC 6691 §2), so such
+        // a frame is ACKed at once, as Linux counts its parts, and what follows it is not delayed
+        // 40 ms while the peer, several segments unacknowledged, fires its tail-loss probe.
+        largestSegment = Math.max(largestSegment, Math.min(payload, config.mss() - (seg.headerLength() - 20)));
         if (seq == rcvNxt) {
             int before = recvBuffer.rangeCount();
             rcvNxt = recvBuffer.write(rcvNxt, seq, seg.buffer(), off, len);

@@ -411,6 +411,22 @@ class TcpEngineTest {
         }
 
         @Test
+        void aSegmentTheLinkAggregatedCountsAsTheFullSizedSegmentsItHolds() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            fx.establish();
+            // GRO on the path: ten of the peer's 1448-byte segments arrive as one frame, ACKed at once.
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(102, 0).data(bytes(14_480, 1)).send();
+            assertEquals(IRS + 1 + 14_480, fx.recv().ack());
+            // Then one aggregate and a short tail: ACKed as they come, not 40 ms later.
+            fx.seg(ACK).seq(IRS + 14_481).ack(ISS + 1).ts(103, 0).data(bytes(14_480, 2)).send();
+            assertEquals(IRS + 1 + 28_960, fx.recv().ack());
+            fx.seg(ACK).seq(IRS + 28_961).ack(ISS + 1).ts(104, 0).data(bytes(376, 3)).send();
+            fx.expectNothing(); // one short segment alone waits for the delayed ACK, as before
+            fx.seg(ACK).seq(IRS + 29_337).ack(ISS + 1).ts(105, 0).data(bytes(2_896, 4)).send();
+            assertEquals(IRS + 1 + 32_232, fx.recv().ack(), "two full-sized segments' worth since the last ACK");
+        }
+
+        @Test
         void dataIsSegmentedByMssMinusTimestampOptionAndPushedAtTheEnd() {
             EngineFixture fx = new EngineFixture(TcpConfig.defaults());
             TcpConnection c = fx.establish();
