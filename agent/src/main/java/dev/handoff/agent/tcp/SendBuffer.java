@@ -23,10 +23,14 @@ final class SendBuffer {
     private int head;
     /** Bytes held in the ring. */
     private int ringLength;
+    /** {@link #pieces} of a buffer holding no adopted bytes (none adopted, or all acknowledged). */
+    private static final ByteBuffer[] NO_PIECES = new ByteBuffer[0];
+    /** {@link #ends} of a buffer holding no adopted bytes. */
+    private static final int[] NO_ENDS = new int[0];
     /** Adopted read-only pieces, oldest first; a piece is dropped (null) once every byte of it is acknowledged. */
-    private ByteBuffer[] pieces = new ByteBuffer[0];
+    private ByteBuffer[] pieces = NO_PIECES;
     /** {@code ends[i]}: bytes of the pieces 0..i together (their end in the adopted stretch). */
-    private int[] ends = new int[0];
+    private int[] ends = NO_ENDS;
     /** Index of the first piece not yet dropped. */
     private int firstPiece;
     /** Bytes of the adopted stretch acknowledged (discarded) already. */
@@ -76,25 +80,23 @@ final class SendBuffer {
      * caller guarantees that nothing writes to them any more.
      */
     void adopt(List<ByteBuffer> bytes) {
-        long total = 0;
-        for (ByteBuffer b : bytes) {
-            total += b.remaining();
-        }
-        if (length() != 0 || total > limit) {
-            throw new IllegalStateException("a buffer holding " + length() + " of " + limit + " bytes cannot adopt " + total);
-        }
-        pieces = bytes.stream().filter(ByteBuffer::hasRemaining)
+        ByteBuffer[] adopted = bytes.stream().filter(ByteBuffer::hasRemaining)
                 .map(ByteBuffer::slice) // position 0 from here on: reads are absolute
                 .toArray(ByteBuffer[]::new);
-        ends = new int[pieces.length];
-        int end = 0;
-        for (int i = 0; i < pieces.length; i++) {
-            end += pieces[i].remaining();
-            ends[i] = end;
+        int[] adoptedEnds = new int[adopted.length];
+        long end = 0;
+        for (int i = 0; i < adopted.length; i++) {
+            end += adopted[i].remaining();
+            adoptedEnds[i] = (int) end; // refused below if the total is beyond the limit
         }
+        if (length() != 0 || end > limit) {
+            throw new IllegalStateException("a buffer holding " + length() + " of " + limit + " bytes cannot adopt " + end);
+        }
+        pieces = adopted;
+        ends = adoptedEnds;
         firstPiece = 0;
         prefixStart = 0;
-        prefixLength = end;
+        prefixLength = (int) end;
     }
 
     /** Copies {@code len} bytes starting {@code offset} bytes after the first into {@code dst}. */
@@ -142,8 +144,8 @@ final class SendBuffer {
                 pieces[firstPiece++] = null; // acknowledged: its memory can go
             }
             if (prefixStart == prefixLength) {
-                pieces = new ByteBuffer[0];
-                ends = new int[0];
+                pieces = NO_PIECES;
+                ends = NO_ENDS;
                 firstPiece = prefixStart = prefixLength = 0;
             }
             n -= fromPrefix;
