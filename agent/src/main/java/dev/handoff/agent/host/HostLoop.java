@@ -116,9 +116,11 @@ public final class HostLoop implements AutoCloseable {
     /**
      * Connections moved in, by the token of their move, the oldest forgotten first (loop thread
      * only): an ICI that comes both over the link and, its answer lost, over the control
-     * channel is imported once and answered twice.
+     * channel is imported once and answered twice. Kept as their 4-tuple and incarnation, not
+     * the connection: a reference kept every connection ever moved in, send buffer and all,
+     * long after it left (a stream moved every 100 ms held ~500 MB of each agent's heap).
      */
-    private final java.util.LinkedHashMap<Long, Connection> movedInByToken = new java.util.LinkedHashMap<>();
+    private final java.util.LinkedHashMap<Long, MovedIn> movedInByToken = new java.util.LinkedHashMap<>();
     /** What is done with move frames (ICIs sent loop to loop, and answers); null drops them. */
     private volatile MoveFrames moveFrames;
     /** Reused parser of move frames. */
@@ -676,8 +678,21 @@ public final class HostLoop implements AutoCloseable {
 
     /** The connection the move with {@code token} brought here, if it still runs here; else null. */
     private Connection movedInBy(long token) {
-        Connection c = token == 0 ? null : movedInByToken.get(token);
-        return c != null && connections.get(c.tcp()) == c ? c : null;
+        MovedIn m = token == 0 ? null : movedInByToken.get(token);
+        if (m == null) {
+            return null;
+        }
+        TcpConnection t = stack.find(m.localIp(), m.localPort(), m.remoteIp(), m.remotePort());
+        Connection c = t == null ? null : connections.get(t);
+        return c != null && c.incarnation() == m.incarnation() ? c : null;
+    }
+
+    /** What is remembered of a connection a move brought in: enough to find it while it is still here. */
+    private record MovedIn(int localIp, int localPort, int remoteIp, int remotePort, long incarnation) {
+        static MovedIn of(Connection c) {
+            TcpConnection t = c.tcp();
+            return new MovedIn(t.localIp(), t.localPort(), t.remoteIp(), t.remotePort(), c.incarnation());
+        }
     }
 
     private List<Connection> importOnce(List<Host.Import> imports, int vip, long token) {
@@ -687,7 +702,7 @@ public final class HostLoop implements AutoCloseable {
         }
         List<Connection> in = importAll(imports, vip);
         if (token != 0 && in.size() == 1) {
-            movedInByToken.put(token, in.getFirst());
+            movedInByToken.put(token, MovedIn.of(in.getFirst()));
             if (movedInByToken.size() > IMPORTS_REMEMBERED) {
                 movedInByToken.pollFirstEntry();
             }
