@@ -57,6 +57,11 @@ final class MigrationBenchCommand implements Callable<Integer> {
     @Option(names = "--loops", paramLabel = "N", description = "Event loops of both agents (default: theirs, one per core).")
     Integer loops;
 
+    @Option(names = "--cold", description = "Run the agents without an AOT cache. By default the bench first trains"
+            + " one (agents moving an idle connection, an echo stream, a download and a full-speed stream, ~40 s) and"
+            + " starts every measured agent with it (--aot-cache), as an operator would.")
+    boolean cold;
+
     @Option(names = "--only", split = ",", defaultValue = "freeze,download,goodput,vip",
             description = "Parts to run: freeze (idle, echo stream, 4 MB buffer), download (1 MB buffer), goodput, vip"
                     + " (default ${DEFAULT-VALUE}).")
@@ -72,6 +77,9 @@ final class MigrationBenchCommand implements Callable<Integer> {
         Path www = Files.createDirectories(dir.resolve("www"));
         RandomFiles.write(www.resolve("big.bin"), (long) megabytes << 20, 5);
         try {
+            if (!cold) {
+                aotCache = train(dir, www);
+            }
             if (only.contains("freeze")) {
                 freezeAndRetransmissions(dir, www, 4 << 20);
             }
@@ -90,7 +98,37 @@ final class MigrationBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The two agents of a measurement on {@code net}, stopped on close. */
+    /** The agents' AOT cache once trained; null: agents start cold. */
+    private Path aotCache;
+
+    /**
+     * Trains the agents' AOT cache on what the bench measures, agent a's run writing it as it
+     * stops (b trains a copy of its own, dropped: two JVMs must not write one file).
+     */
+    private Path train(Path dir, Path www) throws Exception {
+        Path cache = dir.resolve("agent.aot");
+        long start = System.nanoTime();
+        System.out.println("training the agents' AOT cache (--cold: without one): moves of an idle connection, an echo"
+                + " stream, a download and a full-speed stream");
+        try (Topology net = Topology.create();
+             Agents agents = agents(net, dir, www, 4 << 20, cache, dir.resolve("agent-b.aot"))) {
+            agents.warmUp();
+            echoStreamMoves(net, dir, 50);
+            movesDuringDownload(net, 50);
+            try (Background stream = Background.start(Topology.in(net.peer(), "sh", "-c", "socat -u -b 262144 TCP:"
+                    + Topology.VIP + ":9 STDOUT > /dev/null"))) {
+                moveRepeatedly(net, onlyConnection(net), 50, 100);
+            }
+        } // stopped with SIGTERM: the JVMs write their caches as they exit
+        if (!Files.isRegularFile(cache)) {
+            throw new IOException("agent a's training run wrote no AOT cache to " + cache + "; see its log in " + dir);
+        }
+        System.out.printf("trained in %.1f s: %s (%d MB)%n", (System.nanoTime() - start) / 1e9, cache,
+                Files.size(cache) >> 20);
+        return cache;
+    }
+
+    /** The two agents of a measurement on {@code net}, stopped on close (SIGTERM, then SIGKILL after 20 s). */
     private record Agents(Topology net, HandoffProcess a, HandoffProcess b) implements AutoCloseable {
         /** Moves an idle connection {@link #WARM_UP} times so that both agents' move paths are compiled (JIT) before measuring. */
         void warmUp() throws IOException, InterruptedException {
@@ -102,23 +140,51 @@ final class MigrationBenchCommand implements Callable<Integer> {
         }
 
         @Override
-        public void close() {
-            b.close();
-            a.close();
+        public void close() throws InterruptedException {
+            try {
+                b.stop();
+                a.stop();
+            } finally {
+                b.close();
+                a.close();
+            }
         }
     }
 
-    /** Two agents serving files and echo; a owns the VIP. */
+    /** Two agents serving files and echo, started with the trained AOT cache if any; a owns the VIP. */
     private Agents agents(Topology net, Path dir, Path www, int sendBuffer) throws Exception {
-        String buffer = Integer.toString(sendBuffer);
-        String loopCount = Integer.toString(loops != null ? loops : Runtime.getRuntime().availableProcessors());
-        HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().agent("--name", "a", "--interface",
-                Topology.IFACE, "--vip", Topology.VIP + "/" + Topology.PREFIX, "--files", www.toString(), "--echo-port", "7",
-                "--control", A, "--send-buffer", buffer, "--loops", loopCount, "--stream-port", "9", "--stream-bytes", STREAM));
-        HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().agent("--name", "b", "--interface",
-                Topology.IFACE, "--files", www.toString(), "--echo-port", "7", "--control", B, "--send-buffer", buffer,
-                "--loops", loopCount, "--stream-port", "9", "--stream-bytes", STREAM));
+        Agents agents = agents(net, dir, www, sendBuffer, aotCache, aotCache);
+        for (HandoffProcess p : aotCache == null ? List.<HandoffProcess>of() : List.of(agents.a(), agents.b())) {
+            p.awaitLog("AOT cache", 10);
+            if (p.lines("AOT cache").stream().noneMatch(l -> l.contains(": in use"))) {
+                agents.close();
+                throw new IOException("an agent did not use the trained AOT cache " + aotCache + ":\n" + p.log());
+            }
+        }
+        return agents;
+    }
+
+    /** Two agents serving files and echo, each with its AOT cache (null: none); a owns the VIP. */
+    private Agents agents(Topology net, Path dir, Path www, int sendBuffer, Path aotA, Path aotB) throws Exception {
+        List<String> common = new ArrayList<>(List.of("--interface", Topology.IFACE, "--files", www.toString(),
+                "--echo-port", "7", "--send-buffer", Integer.toString(sendBuffer), "--loops",
+                Integer.toString(loops != null ? loops : Runtime.getRuntime().availableProcessors()),
+                "--stream-port", "9", "--stream-bytes", STREAM));
+        HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().agent(agentArgs(common, aotA, "--name", "a",
+                "--vip", Topology.VIP + "/" + Topology.PREFIX, "--control", A)));
+        HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().agent(agentArgs(common, aotB, "--name", "b",
+                "--control", B)));
         return new Agents(net, a, b);
+    }
+
+    /** {@code own} then {@code common}, and the AOT cache if any. */
+    private static String[] agentArgs(List<String> common, Path aot, String... own) {
+        List<String> args = new ArrayList<>(List.of(own));
+        args.addAll(common);
+        if (aot != null) {
+            args.addAll(List.of("--aot-cache", aot.toString()));
+        }
+        return args.toArray(String[]::new);
     }
 
     /** Idle echo, echo stream with retransmissions counted, download with 4 MB in flight. */
@@ -130,17 +196,12 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 hold.awaitOutput("held 1", 60);
                 System.out.println("freeze, idle echo connection: " + moveRepeatedly(net, onlyConnection(net), moves, 20));
             }
-            Path in = RandomFiles.write(dir.resolve("echo-in.bin"), 64L << 20, 3);
             long before = peerRetransmissions(net);
-            try (Background echo = Background.start(Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
-                    + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null"))) {
-                String stats = moveRepeatedly(net, onlyConnection(net), 50, 100);
-                echo.waitFor(120);
-                System.out.println("echo stream into the agent (3 MB/s), 50 moves: " + stats + "; peer retransmissions "
-                        + (peerRetransmissions(net) - before));
-            }
+            String echoed = echoStreamMoves(net, dir, 50);
+            System.out.println("echo stream into the agent (3 MB/s), 50 moves: " + echoed + "; peer retransmissions "
+                    + (peerRetransmissions(net) - before));
             before = peerRetransmissions(net);
-            String stats = movesDuringDownload(net);
+            String stats = movesDuringDownload(net, Math.min(moves, 100));
             System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): " + stats
                     + "; peer retransmissions " + (peerRetransmissions(net) - before));
         }
@@ -150,7 +211,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
         try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, sendBuffer)) {
             agents.warmUp();
             System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): "
-                    + movesDuringDownload(net));
+                    + movesDuringDownload(net, Math.min(moves, 100)));
         }
     }
 
@@ -258,14 +319,28 @@ final class MigrationBenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Moves a curl download paced at 25 MB/s (its send buffer full) up to 100 times, every 100 ms; the freeze summary. */
-    private String movesDuringDownload(Topology net) throws IOException, InterruptedException {
+    /** Moves a curl download paced at 25 MB/s (its send buffer full) {@code n} times, every 100 ms; the freeze summary. */
+    private static String movesDuringDownload(Topology net, int n) throws IOException, InterruptedException {
         Background curl = Background.start(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", "25M", "-o",
                 "/dev/null", "http://" + Topology.VIP + "/big.bin"));
         try {
-            return moveRepeatedly(net, onlyConnection(net), Math.min(moves, 100), 100);
+            return moveRepeatedly(net, onlyConnection(net), n, 100);
         } finally {
             curl.close();
+        }
+    }
+
+    /** Moves an echo connection {@code n} times, every 100 ms, while the peer sends into it at 3 MB/s; the freeze summary. */
+    private static String echoStreamMoves(Topology net, Path dir, int n) throws IOException, InterruptedException {
+        Path in = dir.resolve("echo-in.bin");
+        if (!Files.exists(in)) {
+            RandomFiles.write(in, 64L << 20, 3);
+        }
+        try (Background echo = Background.start(Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
+                + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null"))) {
+            String stats = moveRepeatedly(net, onlyConnection(net), n, 100);
+            echo.waitFor(120);
+            return stats;
         }
     }
 
