@@ -140,10 +140,12 @@ final class MigrationBenchCommand implements Callable<Integer> {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             try {
                 b.stop();
                 a.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // killed below
             } finally {
                 b.close();
                 a.close();
