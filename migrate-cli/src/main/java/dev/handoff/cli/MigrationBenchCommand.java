@@ -21,11 +21,12 @@ import picocli.CommandLine.Option;
 @Command(name = "bench-moves", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Measures live migration between two agents (host-a, host-b) with real Linux peers, in one run:",
+            "First it trains the agents' AOT cache (~70 s; --cold skips it and runs agents without one).",
             "  freeze   move time (freeze at the origin to activation at the destination), p50/p99 after 300",
             "           warm-up moves, for an idle",
             "           echo connection and for downloads with 1 MB and 4 MB send buffers full (paced by curl)",
             "  retrans  the peer's TCP retransmissions (nstat TcpRetransSegs in its namespace) during 50 moves of",
-            "           an echo stream it sends into, and of a download",
+            "           an echo stream it sends into (and during the same stream unmoved), and of a download",
             "  goodput  one full-speed stream from the agent (socat in the peer), its goodput over windows of",
             "           100 moves every 100 ms and over as long without moves, alternated, medians of 3, and the",
             "           median of each pair's ratio (the peer kernel's bytes_received; the mover is running before",
@@ -118,6 +119,9 @@ final class MigrationBenchCommand implements Callable<Integer> {
             try (Background stream = Background.start(Topology.in(net.peer(), "sh", "-c", "socat -u -b 262144 TCP:"
                     + Topology.VIP + ":9 STDOUT > /dev/null"))) {
                 moveRepeatedly(net, onlyConnection(net), 50, 100);
+                if (!stream.running()) {
+                    throw new IOException("the training stream ended: " + stream.output());
+                }
             }
         } // stopped with SIGTERM: the JVMs write their caches as they exit
         if (!Files.isRegularFile(cache)) {
@@ -200,8 +204,13 @@ final class MigrationBenchCommand implements Callable<Integer> {
             }
             long before = peerRetransmissions(net);
             String echoed = echoStreamMoves(net, dir, 50);
+            long withMoves = peerRetransmissions(net) - before;
+            // The same stream unmoved: what the path costs without moves (on this VM the
+            // kernel's softirqs, deferred under load, hold frames for the agent a few ms now and then).
+            before = peerRetransmissions(net);
+            echoStreamMoves(net, dir, 0);
             System.out.println("echo stream into the agent (3 MB/s), 50 moves: " + echoed + "; peer retransmissions "
-                    + (peerRetransmissions(net) - before));
+                    + withMoves + " (the same stream without moves: " + (peerRetransmissions(net) - before) + ")");
             before = peerRetransmissions(net);
             String stats = movesDuringDownload(net, Math.min(moves, 100));
             System.out.println("download, " + (sendBuffer >> 20) + " MB send buffer full (curl at 25 MB/s): " + stats
@@ -332,7 +341,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Moves an echo connection {@code n} times, every 100 ms, while the peer sends into it at 3 MB/s; the freeze summary. */
+    /** Moves an echo connection {@code n} times (0: none), every 100 ms, while the peer sends into it at 3 MB/s; the freeze summary. */
     private static String echoStreamMoves(Topology net, Path dir, int n) throws IOException, InterruptedException {
         Path in = dir.resolve("echo-in.bin");
         if (!Files.exists(in)) {
@@ -340,8 +349,10 @@ final class MigrationBenchCommand implements Callable<Integer> {
         }
         try (Background echo = Background.start(Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
                 + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null"))) {
-            String stats = moveRepeatedly(net, onlyConnection(net), n, 100);
-            echo.waitFor(120);
+            String stats = n > 0 ? moveRepeatedly(net, onlyConnection(net), n, 100) : "no moves";
+            if (!echo.waitFor(120)) {
+                throw new IOException("the echo stream did not end within 120 s: " + echo.output());
+            }
             return stats;
         }
     }
