@@ -59,7 +59,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
     Integer loops;
 
     @Option(names = "--cold", description = "Run the agents without an AOT cache. By default the bench first trains"
-            + " one (agents moving an idle connection, an echo stream, a download and a full-speed stream, ~40 s) and"
+            + " one (agents moving an idle connection, an echo stream, a download and a full-speed stream, ~70 s) and"
             + " starts every measured agent with it (--aot-cache), as an operator would.")
     boolean cold;
 
@@ -205,8 +205,8 @@ final class MigrationBenchCommand implements Callable<Integer> {
             long before = peerRetransmissions(net);
             String echoed = echoStreamMoves(net, dir, 50);
             long withMoves = peerRetransmissions(net) - before;
-            // The same stream unmoved: what the path costs without moves (on this VM the
-            // kernel's softirqs, deferred under load, hold frames for the agent a few ms now and then).
+            // The same stream unmoved: what the path costs without moves (on this VM a few of the
+            // peer's frames now and then reach the agent ms late, and the peer probes: BENCHMARKS.md).
             before = peerRetransmissions(net);
             echoStreamMoves(net, dir, 0);
             System.out.println("echo stream into the agent (3 MB/s), 50 moves: " + echoed + "; peer retransmissions "
