@@ -609,6 +609,9 @@ public final class HostLoop implements AutoCloseable {
             for (Host.Export e : exports) {
                 ended.add(delivered ? forwards.get(e.key()) : forwards.remove(e.key()));
                 Connection c = exported.remove(e.key());
+                if (delivered && c != null) {
+                    stack.recycle(c.tcp()); // it lives on at the destination: its ring serves the next arrival here
+                }
                 if (!delivered) {
                     // Its ICI may leave out bytes pre-copied to the destination: dumped again, whole.
                     boolean partial = e.ici().getSendPrecopied() > 0;

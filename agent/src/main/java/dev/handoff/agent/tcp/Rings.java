@@ -24,6 +24,17 @@ final class Rings {
         System.arraycopy(src, off + first, ring, 0, len - first);
     }
 
+    /** {@code target}, holding the {@code length} bytes of {@code ring} from {@code start} (wrapping) at position 0. */
+    static byte[] moveInto(byte[] ring, int start, int length, byte[] target) {
+        if (length > target.length) {
+            throw new IllegalStateException("a ring of " + target.length + " bytes cannot hold " + length);
+        }
+        if (length > 0) {
+            copyOut(ring, start, target, 0, length);
+        }
+        return target;
+    }
+
     /**
      * A copy of {@code ring} doubled until it holds {@code needed} bytes (at most
      * {@code limit}), with the bytes from {@code start} moved, in order, to position 0.

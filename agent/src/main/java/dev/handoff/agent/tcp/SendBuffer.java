@@ -37,6 +37,11 @@ final class SendBuffer {
     private int prefixStart;
     /** Bytes of the adopted stretch in all. */
     private int prefixLength;
+    /** Where a ring grown past {@link #POOLED_FROM} comes from if it can; null: always allocated. */
+    private RingPool pool;
+
+    /** A buffer whose ring must grow past this fraction of the limit takes a whole ring from the pool. */
+    static final int POOLED_FROM_DIVISOR = 8;
 
     /** A buffer holding at most {@code capacity} bytes. */
     SendBuffer(int capacity) {
@@ -66,7 +71,8 @@ final class SendBuffer {
             return 0;
         }
         if (ringLength + n > ring.length) {
-            ring = Rings.grow(ring, head, ringLength + n, limit);
+            byte[] pooled = pool != null && ringLength + n > limit / POOLED_FROM_DIVISOR ? pool.take(limit) : null;
+            ring = pooled != null ? Rings.moveInto(ring, head, ringLength, pooled) : Rings.grow(ring, head, ringLength + n, limit);
             head = 0;
         }
         Rings.copyIn(src, off, ring, (head + ringLength) % ring.length, n);
@@ -154,6 +160,27 @@ final class SendBuffer {
             head = (head + n) % ring.length;
             ringLength -= n;
         }
+    }
+
+    /** Takes rings from {@code pool} when it grows large, and gives its own back there on {@link #release}. */
+    void drawFrom(RingPool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Empties the buffer for good (its connection left) and gives its ring to the pool it draws
+     * from: nothing may read or write this buffer afterwards, and nothing else may still hold
+     * its ring.
+     */
+    void release() {
+        if (pool != null && ring.length == limit) {
+            pool.give(ring);
+        }
+        ring = Rings.EMPTY;
+        head = ringLength = 0;
+        pieces = NO_PIECES;
+        ends = NO_ENDS;
+        firstPiece = prefixStart = prefixLength = 0;
     }
 
     /** A copy of every byte held, oldest first. */

@@ -1917,6 +1917,16 @@ public final class TcpConnection {
                 cc.cwnd(), cc.ssthresh(), rtt.srtt(), rtt.rttvar(), cc.name());
     }
 
+    /** Its send buffer takes large rings from {@code pool} and gives them back there. */
+    void drawRingsFrom(RingPool pool) {
+        sendBuffer.drawFrom(pool);
+    }
+
+    /** Empties its send buffer for good, its ring given to the pool ({@link TcpStack#recycle}). */
+    void releaseSendBuffer() {
+        sendBuffer.release();
+    }
+
     /** A copy of the send queue from its byte {@code from} on. */
     private byte[] sendTail(int from) {
         if (from == 0) {

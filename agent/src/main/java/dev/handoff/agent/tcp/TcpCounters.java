@@ -65,6 +65,8 @@ public final class TcpCounters {
     public long established;
     /** Malformed segments dropped before they reached the engine (counted by the caller). */
     public long malformed;
+    /** Send rings of connections that moved away given to connections whose buffers filled (no allocation). */
+    public long ringsReused;
 
     /** Every counter as name=value, for logs. */
     @Override

@@ -61,6 +61,8 @@ public final class TcpStack {
 
     /** Connections by their next deadline. */
     private final TimerHeap timers = new TimerHeap();
+    /** Send rings of connections that moved away, for the next ones that fill their buffers. */
+    private final RingPool rings = new RingPool(counters);
     /** Connections whose deadline an application call may have changed, to re-place in {@link #timers}. */
     private final ArrayDeque<TcpConnection> stale = new ArrayDeque<>();
     /** Timer rounds so far: a connection is polled at most once per round. */
@@ -331,7 +333,21 @@ public final class TcpStack {
     private void add(TcpConnection c) {
         table.add(c);
         c.stack = this;
+        c.drawRingsFrom(rings);
     }
+
+    /**
+     * Empties the send buffer of {@code c}, detached from this stack for good (it moved away
+     * and the move is settled: nothing will dump or run it again), and keeps its ring for
+     * the next connection whose buffer fills.
+     */
+    public void recycle(TcpConnection c) {
+        if (c.tableIndex >= 0 || table.find(c.localIp(), c.localPort(), c.remoteIp(), c.remotePort()) == c) {
+            throw new IllegalStateException("connection " + c + " is still in the stack: detach it before recycling it");
+        }
+        c.releaseSendBuffer();
+    }
+
 
     private void remove(TcpConnection c) {
         table.remove(c);

@@ -275,6 +275,27 @@ class HostMigrationTest {
     }
 
     @Test
+    void aConnectionBackWhereItWasFillsItsBufferInTheRingItLeftThere() throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        byte[] data = new byte[16 << 20];
+        Thread writer = fillEchoSendBufferAtA(s, data, 31);
+        move(a, b, MAC_B); // a's full send ring is kept for the next connection that fills here
+        move(b, a, MAC_A); // back: its queue is the ICI's bytes; what it writes next goes to a ring
+        byte[] got = new byte[data.length];
+        int half = data.length / 2; // past the queue it came back with: the echo writes anew
+        s.getInputStream().readNBytes(got, 0, half);
+        for (int i = 0; i < 400 && a.tcpCounters().ringsReused == 0; i++) {
+            Thread.sleep(25); // the client reads nothing more: a's buffer fills again
+        }
+        assertEquals(1, a.tcpCounters().ringsReused, "the buffer refilled in the ring a kept: " + a.tcpCounters());
+        s.getInputStream().readNBytes(got, half, data.length - half);
+        writer.join(10_000);
+        assertArrayEquals(data, got, "every byte echoed through the reused ring");
+        s.close();
+    }
+
+    @Test
     void aFailedMoveGivesBackTheSendBytesItsIciLeftOutForAPreCopy() throws Exception {
         startHosts();
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);

@@ -23,6 +23,37 @@ class BuffersTest {
         writeReadAndAcknowledge(new SendBuffer(300_000), 300_000, stream, 0, r);
     }
 
+    @Test
+    void aBufferThatFillsTakesTheRingOfOneReleasedAndKeepsItsBytes() {
+        SplittableRandom r = new SplittableRandom(7);
+        TcpCounters counters = new TcpCounters();
+        RingPool pool = new RingPool(counters);
+        SendBuffer gone = new SendBuffer(300_000);
+        gone.drawFrom(pool);
+        byte[] old = new byte[300_000];
+        r.nextBytes(old);
+        assertEquals(300_000, gone.write(old, 0, old.length));
+        gone.release();
+        assertEquals(0, gone.length(), "released: it holds nothing any more");
+
+        SendBuffer small = new SendBuffer(300_000);
+        small.drawFrom(pool);
+        assertEquals(30_000, small.write(old, 0, 30_000));
+        assertEquals(0, counters.ringsReused, "a buffer that stays small allocates its own ring");
+
+        SendBuffer next = new SendBuffer(300_000);
+        next.drawFrom(pool);
+        byte[] stream = new byte[3_000_000];
+        r.nextBytes(stream);
+        writeReadAndAcknowledge(next, 300_000, stream, 0, r);
+        assertEquals(1, counters.ringsReused, "the buffer that filled took the released ring");
+        next.release();
+        SendBuffer again = new SendBuffer(300_000);
+        again.drawFrom(pool);
+        writeReadAndAcknowledge(again, 300_000, stream, 0, r);
+        assertEquals(2, counters.ringsReused, "and gave it back when released");
+    }
+
     /**
      * Writes {@code stream} from {@code written} into {@code b} (which holds the bytes before) in
      * random pieces, checking random reads against the stream and acknowledging random amounts,
