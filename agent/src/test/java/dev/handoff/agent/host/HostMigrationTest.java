@@ -264,6 +264,18 @@ class HostMigrationTest {
      * a's send buffer then holds bytes that stay there. (The server side may not even have taken
      * the handshake's last ACK when connect returns.) Returns the writer, still blocked.
      */
+    /** A client of a's echo that wrote {@code data} and reads nothing yet, and its writer, still blocked. */
+    record FullEcho(TcpSocket s, byte[] data, Thread writer) {
+    }
+
+    /** Starts the hosts and fills a's echo send buffer with {@code bytes} random bytes ({@link #fillEchoSendBufferAtA}). */
+    FullEcho fullEchoAtA(int bytes, long seed) throws Exception {
+        startHosts();
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        byte[] data = new byte[bytes];
+        return new FullEcho(s, data, fillEchoSendBufferAtA(s, data, seed));
+    }
+
     Thread fillEchoSendBufferAtA(TcpSocket s, byte[] data, long seed) throws Exception {
         new SplittableRandom(seed).nextBytes(data);
         Thread writer = writeInBackground(s, data);
@@ -276,31 +288,28 @@ class HostMigrationTest {
 
     @Test
     void aConnectionBackWhereItWasFillsItsBufferInTheRingItLeftThere() throws Exception {
-        startHosts();
-        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        byte[] data = new byte[16 << 20];
-        Thread writer = fillEchoSendBufferAtA(s, data, 31);
+        FullEcho f = fullEchoAtA(16 << 20, 31);
         move(a, b, MAC_B); // a's full send ring is kept for the next connection that fills here
         move(b, a, MAC_A); // back: its queue is the ICI's bytes; what it writes next goes to a ring
-        byte[] got = new byte[data.length];
-        int half = data.length / 2; // past the queue it came back with: the echo writes anew
-        s.getInputStream().readNBytes(got, 0, half);
+        byte[] got = new byte[f.data().length];
+        int half = got.length / 2; // past the queue it came back with: the echo writes anew
+        f.s().getInputStream().readNBytes(got, 0, half);
         for (int i = 0; i < 400 && a.tcpCounters().ringsReused == 0; i++) {
             Thread.sleep(25); // the client reads nothing more: a's buffer fills again
         }
         assertEquals(1, a.tcpCounters().ringsReused, "the buffer refilled in the ring a kept: " + a.tcpCounters());
-        s.getInputStream().readNBytes(got, half, data.length - half);
-        writer.join(10_000);
-        assertArrayEquals(data, got, "every byte echoed through the reused ring");
-        s.close();
+        f.s().getInputStream().readNBytes(got, half, got.length - half);
+        f.writer().join(10_000);
+        assertArrayEquals(f.data(), got, "every byte echoed through the reused ring");
+        f.s().close();
     }
 
     @Test
     void aFailedMoveGivesBackTheSendBytesItsIciLeftOutForAPreCopy() throws Exception {
-        startHosts();
-        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        byte[] data = new byte[12 << 20];
-        Thread writer = fillEchoSendBufferAtA(s, data, 9);
+        FullEcho f = fullEchoAtA(12 << 20, 9);
+        TcpSocket s = f.s();
+        byte[] data = f.data();
+        Thread writer = f.writer();
         String id = a.connections().get().getFirst().id();
         // As if a pre-copy had given the destination every send byte: the ICI carries none of them.
         Host.Export export = a.exportConnection(id, MAC_B, 1, 0, Long.MAX_VALUE, false).get();
@@ -352,10 +361,10 @@ class HostMigrationTest {
 
     @Test
     void aDrainWaitsForThePeersAcksAndEndsWhenCancelledOrWhenItsConnectionLeaves() throws Exception {
-        startHosts();
-        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        byte[] data = new byte[12 << 20];
-        Thread writer = fillEchoSendBufferAtA(s, data, 22);
+        FullEcho f = fullEchoAtA(12 << 20, 22);
+        TcpSocket s = f.s();
+        byte[] data = f.data();
+        Thread writer = f.writer();
         String id = a.connections().get().getFirst().id();
         CompletableFuture<Integer> cancelled = a.drainTo(id, 64 << 10);
         CompletableFuture<Integer> drained = a.drainTo(id, 64 << 10);
