@@ -258,12 +258,6 @@ class HostMigrationTest {
         s.close();
     }
 
-    /**
-     * Writes {@code data} (random from {@code seed}; more than the client's receive buffer and a's
-     * send buffer together) to echo at a, reading nothing, until the client's window is closed:
-     * a's send buffer then holds bytes that stay there. (The server side may not even have taken
-     * the handshake's last ACK when connect returns.) Returns the writer, still blocked.
-     */
     /** A client of a's echo that wrote {@code data} and reads nothing yet, and its writer, still blocked. */
     record FullEcho(TcpSocket s, byte[] data, Thread writer) {
     }
@@ -276,6 +270,12 @@ class HostMigrationTest {
         return new FullEcho(s, data, fillEchoSendBufferAtA(s, data, seed));
     }
 
+    /**
+     * Writes {@code data} (random from {@code seed}; more than the client's receive buffer and a's
+     * send buffer together) to echo at a, reading nothing, until the client's window is closed:
+     * a's send buffer then holds bytes that stay there. (The server side may not even have taken
+     * the handshake's last ACK when connect returns.) Returns the writer, still blocked.
+     */
     Thread fillEchoSendBufferAtA(TcpSocket s, byte[] data, long seed) throws Exception {
         new SplittableRandom(seed).nextBytes(data);
         Thread writer = writeInBackground(s, data);
