@@ -84,11 +84,14 @@ class HostMigrationTest {
         client = client(sw);
     }
 
+    /** The client's TCP settings (a test may give it a longer minimum RTO). */
+    TcpConfig clientConfig = TcpConfig.defaults();
+
     Host client(MemorySwitch sw) {
         // The client's link is tapped by the transparency audit: it sees what the peer sees.
         clientLink = new DroppingLink(sw.port("client", MacAddress.parse("02:00:00:00:00:02")));
         Host h = new Host("client", new TapLink(clientLink, audit::onFrame),
-                TcpConfig.defaults(), new SplittableRandom(3), e -> events.add(e.toString()));
+                clientConfig, new SplittableRandom(3), e -> events.add(e.toString()));
         h.addVip(CLIENT);
         h.start();
         return h;
@@ -217,6 +220,10 @@ class HostMigrationTest {
     }
 
     private HeldAtB frozenWithAFrameHeldAtB() throws Exception {
+        // The held frame must reach its owner before the client retransmits it: with a minimum
+        // RTO of 1 s rather than 200 ms, a test JVM busy with other tests does not outrun it
+        // (CI once took over 200 ms between the hold and its end), and a lost frame still shows.
+        clientConfig = TcpConfig.defaults().toBuilder().minRtoMs(1000).build();
         startHosts();
         b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
