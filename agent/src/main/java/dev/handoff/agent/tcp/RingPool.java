@@ -37,7 +37,7 @@ final class RingPool {
 
     /** Keeps {@code ring}, which nothing else references any more, unless enough are kept. */
     void give(byte[] ring) {
-        if (ring.length >= Rings.MIN_SIZE && kept.size() < MAX_KEPT) {
+        if (kept.size() < MAX_KEPT) {
             kept.push(ring);
         }
     }

@@ -47,10 +47,6 @@ final class Rings {
         while (size < needed) {
             size = (int) Math.min(limit, 2L * size);
         }
-        byte[] bigger = new byte[size];
-        if (ring.length > 0) {
-            copyOut(ring, start, bigger, 0, ring.length);
-        }
-        return bigger;
+        return moveInto(ring, start, ring.length, new byte[size]);
     }
 }

@@ -37,7 +37,7 @@ final class SendBuffer {
     private int prefixStart;
     /** Bytes of the adopted stretch in all. */
     private int prefixLength;
-    /** Where a ring grown past {@link #POOLED_FROM} comes from if it can; null: always allocated. */
+    /** Where a ring grown past 1/{@link #POOLED_FROM_DIVISOR} of the limit comes from if it can; null: always allocated. */
     private RingPool pool;
 
     /** A buffer whose ring must grow past this fraction of the limit takes a whole ring from the pool. */
@@ -150,9 +150,7 @@ final class SendBuffer {
                 pieces[firstPiece++] = null; // acknowledged: its memory can go
             }
             if (prefixStart == prefixLength) {
-                pieces = NO_PIECES;
-                ends = NO_ENDS;
-                firstPiece = prefixStart = prefixLength = 0;
+                dropPieces();
             }
             n -= fromPrefix;
         }
@@ -178,6 +176,11 @@ final class SendBuffer {
         }
         ring = Rings.EMPTY;
         head = ringLength = 0;
+        dropPieces();
+    }
+
+    /** Forgets the adopted stretch (all of it acknowledged, or the buffer released). */
+    private void dropPieces() {
         pieces = NO_PIECES;
         ends = NO_ENDS;
         firstPiece = prefixStart = prefixLength = 0;

@@ -342,12 +342,11 @@ public final class TcpStack {
      * the next connection whose buffer fills.
      */
     public void recycle(TcpConnection c) {
-        if (c.tableIndex >= 0 || table.find(c.localIp(), c.localPort(), c.remoteIp(), c.remotePort()) == c) {
+        if (c.tableIndex >= 0) {
             throw new IllegalStateException("connection " + c + " is still in the stack: detach it before recycling it");
         }
         c.releaseSendBuffer();
     }
-
 
     private void remove(TcpConnection c) {
         table.remove(c);

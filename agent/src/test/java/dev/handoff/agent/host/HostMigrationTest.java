@@ -314,19 +314,16 @@ class HostMigrationTest {
     @Test
     void aFailedMoveGivesBackTheSendBytesItsIciLeftOutForAPreCopy() throws Exception {
         FullEcho f = fullEchoAtA(12 << 20, 9);
-        TcpSocket s = f.s();
-        byte[] data = f.data();
-        Thread writer = f.writer();
         String id = a.connections().get().getFirst().id();
         // As if a pre-copy had given the destination every send byte: the ICI carries none of them.
         Host.Export export = a.exportConnection(id, MAC_B, 1, 0, Long.MAX_VALUE, false).get();
         assertTrue(export.ici().getSendPrecopied() > 0 && export.ici().getSendQueue().isEmpty(),
                 "left out: " + export.ici().getSendPrecopied());
         a.finishMove(List.of(export), 0, false, "the destination refused").get();
-        byte[] got = s.getInputStream().readNBytes(data.length);
-        writer.join(10_000);
-        assertArrayEquals(data, got, "every byte echoed, those left out of the ICI too");
-        s.close();
+        byte[] got = f.s().getInputStream().readNBytes(f.data().length);
+        f.writer().join(10_000);
+        assertArrayEquals(f.data(), got, "every byte echoed, those left out of the ICI too");
+        f.s().close();
     }
 
     @Test
@@ -369,9 +366,6 @@ class HostMigrationTest {
     @Test
     void aDrainWaitsForThePeersAcksAndEndsWhenCancelledOrWhenItsConnectionLeaves() throws Exception {
         FullEcho f = fullEchoAtA(12 << 20, 22);
-        TcpSocket s = f.s();
-        byte[] data = f.data();
-        Thread writer = f.writer();
         String id = a.connections().get().getFirst().id();
         CompletableFuture<Integer> cancelled = a.drainTo(id, 64 << 10);
         CompletableFuture<Integer> drained = a.drainTo(id, 64 << 10);
@@ -379,11 +373,11 @@ class HostMigrationTest {
         assertFalse(drained.isDone(), "the client's window is closed: nothing drains");
         cancelled.cancel(false);
 
-        byte[] got = new byte[data.length];
+        byte[] got = new byte[f.data().length];
         java.util.concurrent.atomic.AtomicInteger read = new java.util.concurrent.atomic.AtomicInteger();
         Thread reader = Thread.ofVirtual().start(() -> { // the window opens, ACKs come back
             try {
-                for (int n; (n = s.getInputStream().read(got, read.get(), got.length - read.get())) > 0; ) {
+                for (int n; (n = f.s().getInputStream().read(got, read.get(), got.length - read.get())) > 0; ) {
                     read.addAndGet(n);
                 }
             } catch (java.io.InterruptedIOException e) {
@@ -394,7 +388,7 @@ class HostMigrationTest {
         });
         assertTrue(drained.get(10, TimeUnit.SECONDS) <= 64 << 10, "answered once drained");
         int readSoFar = read.get(); // the reader goes on
-        assertArrayEquals(Arrays.copyOf(data, readSoFar), Arrays.copyOf(got, readSoFar));
+        assertArrayEquals(Arrays.copyOf(f.data(), readSoFar), Arrays.copyOf(got, readSoFar));
 
         CompletableFuture<Integer> leaving = a.drainTo(id, -1); // never drains below nothing
         Host.Export export = a.exportConnection(id, MAC_B, 1, 0, 0, false).get();
@@ -403,8 +397,8 @@ class HostMigrationTest {
         a.finishMove(List.of(export), 0, false, "only a test").get();
         reader.interrupt();
         reader.join(10_000);
-        writer.interrupt();
-        s.close();
+        f.writer().interrupt();
+        f.s().close();
     }
 
     @Test
