@@ -758,8 +758,9 @@ public final class HostLoop implements AutoCloseable {
     /**
      * Before a connection is imported here ({@code hold}): its frames are held here until it
      * is, then fed to it, so the peer's segments reach it in order and the move costs the peer
-     * no retransmission. A connection this host forwards (coming back) has its frames held
-     * instead of forwarded to the origin, which is about to freeze it; one that is not here at
+     * no retransmission. A connection this host forwards (coming back) has its frames forwarded
+     * to the origin until the origin, frozen, sends the first of them back: from then on they
+     * are held (so the origin may announce the move before it drains); one that is not here at
      * all has the frames its origin forwards held (the origin sends them on at once). Without an
      * import within {@link Host#PREPARE_MS}, or on {@code hold == false}, held frames go back to
      * the origin. Completes with whether this host holds that connection's frames now (false:
@@ -785,7 +786,9 @@ public final class HostLoop implements AutoCloseable {
                 return true;
             }
             if (f.held == null) {
-                f.held = new ArrayDeque<>();
+                // Coming back: the origin still needs the peer's segments (the ACKs its drain
+                // waits for); the hold begins with the first frame it sends back, once frozen.
+                f.holdOnReturn = true;
                 f.holdUntil = now() + Host.PREPARE_MS;
             }
             f.token = token; // the move announced last is the one whose frame may come
@@ -1469,8 +1472,11 @@ public final class HostLoop implements AutoCloseable {
         int frameStart = eth.payloadOffset() - EthernetFrame.HEADER_LENGTH;
         int frameLength = EthernetFrame.HEADER_LENGTH + eth.payloadLength();
         // The import announced by prepareImport never came: forward again (holds of prepareImport are in forwards).
-        if (f.held != null && f.holdUntil != 0 && now() > f.holdUntil && endHold(key, f)) {
+        if ((f.held != null || f.holdOnReturn) && f.holdUntil != 0 && now() > f.holdUntil && endHold(key, f)) {
             return false; // its frames went back to the origin: this one is no longer held either
+        }
+        if (f.holdOnReturn && f.held == null && eth.source() == f.mac) {
+            f.held = new ArrayDeque<>(); // sent back: the origin froze, and every frame now waits for the import
         }
         if (f.held != null) {
             f.hold(ip.buffer(), frameStart, frameLength);
@@ -1486,6 +1492,7 @@ public final class HostLoop implements AutoCloseable {
         ArrayDeque<byte[]> held = f.held;
         f.held = null;
         f.holdUntil = 0;
+        f.holdOnReturn = false;
         if (held == null) {
             return;
         }
@@ -1592,6 +1599,8 @@ public final class HostLoop implements AutoCloseable {
         long holdUntil;
         /** The token of the move prepareImport announced (0: none): a move frame with the ICI must carry it. */
         long token;
+        /** Coming back (announced by prepareImport): the hold begins with the first frame {@link #mac} sends back. */
+        boolean holdOnReturn;
         /** Bytes in {@link #held}. */
         private int heldBytes;
 

@@ -170,26 +170,27 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         long destinationMac;
         SendPreCopy.Held held;
         PrepareImportResponse prepared;
-        SingleAnswer<PrepareImportResponse> early = null;
         long token = links.newToken();
         try {
-            // A connection whose address is here cannot have its frames come through the
-            // destination: it may start holding them while the buffer drains. Otherwise only once
-            // drained, or it would hold back the acknowledgements the drain waits for.
-            early = addressHere(id) ? prepareAsync(channel, id, false, token) : null;
+            // The destination is told first, while the application still writes: the link does
+            // not idle for that round trip. From now on it holds the connection's frames, or,
+            // if they come through it (a connection coming back), from the first one the origin
+            // sends back once frozen: the acknowledgements the drain waits for still pass.
+            prepared = prepareAsync(channel, id, false, token).await(DEADLINE_MS);
+            // Its answer names the destination's MAC (an older agent's does not: then asked apart).
+            destinationMac = prepared.getMac() != 0 ? prepared.getMac() : macOf(channel, request.getDestination());
+        } catch (StatusRuntimeException e) {
+            out.onError(cancelled(channel, id, destinationFailed(request, e)));
+            return;
+        }
+        try {
             // The application's writes held, a fast sender's buffer drains at line rate; what a
             // slow peer leaves in it is copied ahead while the connection runs on, no longer
             // overtaken by new writes.
             held = drain(id) > SendPreCopy.ENOUGH ? SendPreCopy.run(channel, host, id, seal, DEADLINE_MS) : SendPreCopy.Held.NONE;
-            // The destination holds this connection's frames from now on.
-            prepared = (early != null ? early : prepareAsync(channel, id, false, token)).await(DEADLINE_MS);
-            // Its answer names the destination's MAC (an older agent's does not: then asked apart).
-            destinationMac = prepared.getMac() != 0 ? prepared.getMac() : macOf(channel, request.getDestination());
         } catch (StatusRuntimeException e) {
             releaseWrites(id);
-            StatusRuntimeException why = e.getStatus().getCode() == Status.Code.UNAVAILABLE
-                    ? unreachable(request.getDestination(), e) : e;
-            out.onError(early != null ? cancelled(channel, id, why) : why);
+            out.onError(cancelled(channel, id, destinationFailed(request, e)));
             return;
         }
         // The ICI leaves from the loop as soon as it is dumped, without first going back to this
@@ -426,15 +427,6 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         return answer;
     }
 
-    /** Whether this agent owns the local address of connection {@code id} (false for a malformed id, which the drain refuses with its reason). */
-    private boolean addressHere(String id) {
-        try {
-            return host.serves(Connection.localIpOf(id));
-        } catch (IllegalArgumentException malformed) {
-            return false; // reported by the drain, which parses the id again
-        }
-    }
-
     /** Tells the destination to hold (or, with {@code cancel}, stop holding) the frames of {@code id}; whether it holds them. */
     private static boolean prepare(Channel channel, String id, boolean cancel) {
         return prepareAsync(channel, id, cancel, 0).await(DEADLINE_MS).getHolding();
@@ -465,6 +457,11 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
         } catch (StatusRuntimeException e) {
             throw unreachable(destination, e);
         }
+    }
+
+    /** {@code e}, or UNAVAILABLE naming the destination of {@code request} when a call to it failed so. */
+    private static StatusRuntimeException destinationFailed(MigrateRequest request, StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.UNAVAILABLE ? unreachable(request.getDestination(), e) : e;
     }
 
     /** UNAVAILABLE: the call to {@code destination} failed with {@code e}, and nothing was moved. */

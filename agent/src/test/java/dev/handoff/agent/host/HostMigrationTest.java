@@ -265,6 +265,49 @@ class HostMigrationTest {
         s.close();
     }
 
+    @Test
+    void aConnectionComingBackHasItsFramesForwardedToItsOriginUntilTheOriginSendsOneBack() throws Exception {
+        clientConfig = TcpConfig.defaults().toBuilder().minRtoMs(1000).build(); // a frame lost, not just late, shows
+        startHosts();
+        b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        Thread.sleep(50);
+        String id = a.connections().get().getFirst().id();
+        Host.Export out = a.exportConnection(id, MAC_B, 1).get(); // the VIP stays at a, which forwards to b
+        b.importConnection(out.ici(), out.peerMac()).get();
+        a.finishMove(List.of(out), 0, true, "").get();
+        assertEquals("at b", echo(s, "at b"), "a forwards the client's segments to b");
+
+        assertTrue(a.prepareImport(id, true).get(), "a announces that it holds the connection's frames");
+        // b drains before it freezes: the client's segments (its ACKs) must still reach it.
+        assertEquals("draining", echo(s, "draining"), "announced, a still forwards to b");
+        assertEquals(0, a.counters().held, "a holds nothing before b sends a frame back");
+
+        Host.Export back = b.exportConnection(id, MAC_A, 1, 0, 0, true).get();
+        s.getOutputStream().write("sent while frozen".getBytes()); // a forwards it; b, frozen, sends it back
+        for (int i = 0; i < 200 && a.counters().held == 0; i++) {
+            Thread.sleep(5);
+        }
+        assertTrue(a.counters().held > 0, "a holds what b sent back, instead of forwarding it again: " + a.counters());
+        a.importConnection(back.ici(), back.peerMac()).get();
+        b.finishMove(List.of(back), 0, true, "").get();
+        assertEquals("sent while frozen", new String(s.getInputStream().readNBytes(17)), "fed to the connection back at a");
+        assertEquals(0, client.tcpCounters().retransmits, "nothing lost, nothing sent twice: " + client.tcpCounters());
+        s.close();
+    }
+
+    /** Writes {@code text} to the echo connection {@code s} and reads as much back, or fails after 2 s. */
+    static String echo(TcpSocket s, String text) throws Exception {
+        s.getOutputStream().write(text.getBytes());
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(s.getInputStream().readNBytes(text.length()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).get(2, TimeUnit.SECONDS);
+    }
+
     /** A client of a's echo that wrote {@code data} and reads nothing yet, and its writer, still blocked. */
     record FullEcho(TcpSocket s, byte[] data, Thread writer) {
     }
