@@ -1616,10 +1616,17 @@ public final class HostLoop implements AutoCloseable {
         }
     }
 
-    /** Wakes the link's receive when the next timer is due. */
+    /**
+     * Wakes the link's receive when the next timer is due. The loop arms it before each blocking
+     * receive and disarms it after; it is woken only when it must wake sooner than it sleeps, so
+     * that a loop blocking thousands of times a second (a relay, a busy connection) does not
+     * switch to it twice each time.
+     */
     private final class Waker implements Runnable {
         /** When to wake the link, in {@link #now()} ms; NEVER when no timer is armed. */
         private volatile long deadline = NEVER;
+        /** The deadline it sleeps until; it reads {@link #deadline} again after setting this, before parking. */
+        private volatile long sleepingUntil = NEVER;
         /** The waker thread, for unparking. */
         private volatile Thread thread;
         /** Set when the host stops. */
@@ -1628,14 +1635,18 @@ public final class HostLoop implements AutoCloseable {
         void arm(long at) {
             deadline = at;
             Thread t = thread;
-            if (t != null) {
+            if (t != null && at < sleepingUntil) {
                 LockSupport.unpark(t);
             }
         }
 
         void stop() {
             stopped = true;
-            arm(NEVER);
+            deadline = NEVER;
+            Thread t = thread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
         }
 
         @Override
@@ -1648,7 +1659,10 @@ public final class HostLoop implements AutoCloseable {
                     deadline = NEVER;
                     link.wakeup();
                 } else {
-                    LockSupport.parkNanos(Math.min(d - now, 1000) * 1_000_000);
+                    sleepingUntil = d;
+                    if (deadline == d && !stopped) { // armed sooner meanwhile: arm() may not have seen d
+                        LockSupport.parkNanos(Math.min(d - now, 1000) * 1_000_000);
+                    }
                 }
             }
         }

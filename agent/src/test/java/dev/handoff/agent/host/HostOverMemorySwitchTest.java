@@ -89,6 +89,49 @@ class HostOverMemorySwitchTest {
     }
 
     @Test
+    void theTimerThreadSleepsWhileTheLoopBlocksBetweenRequests() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        server = new Host("wk", sw.port("wk", MacAddress.parse("02:00:00:00:00:01")), TcpConfig.defaults(),
+                new SplittableRandom(1), e -> events.add(e.toString()));
+        server.addVip(SERVER_VIP);
+        server.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
+        server.start();
+        client = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
+                new SplittableRandom(2), e -> events.add(e.toString()));
+        client.addVip(CLIENT_IP);
+        client.start();
+        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000);
+        byte[] ping = "ping".getBytes(StandardCharsets.US_ASCII);
+        long loopBefore = voluntarySwitches("host-wk");
+        long timerBefore = voluntarySwitches("host-wk-timer");
+        for (int i = 0; i < 500; i++) { // the loop blocks between two requests
+            s.getOutputStream().write(ping);
+            assertArrayEquals(ping, s.getInputStream().readNBytes(ping.length));
+        }
+        long loop = voluntarySwitches("host-wk") - loopBefore;
+        long timer = voluntarySwitches("host-wk-timer") - timerBefore;
+        s.close();
+        // The loop arms the timer before each blocking receive and disarms it after; the deadline
+        // (the retransmission timer of the last echo) only moves later, which the sleeping timer
+        // thread need not hear of.
+        assertTrue(loop > 200, "the loop blocked " + loop + " times");
+        assertTrue(timer * 10 < loop, "the timer thread woke " + timer + " times for " + loop + " blocking receives");
+    }
+
+    /** Voluntary context switches of this process's thread named {@code name} (Linux: /proc/self/task). */
+    static long voluntarySwitches(String name) throws java.io.IOException {
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                if (Files.readString(t.resolve("comm")).strip().equals(name)) {
+                    return Files.readAllLines(t.resolve("status")).stream().filter(l -> l.startsWith("voluntary_ctxt_switches:"))
+                            .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip())).findFirst().orElseThrow();
+                }
+            }
+        }
+        throw new AssertionError("no thread named " + name + " in /proc/self/task");
+    }
+
+    @Test
     void echoSurvivesALossyReorderingLink() throws Exception {
         MemorySwitch sw = new MemorySwitch();
         Faults faults = new Faults(0.03, 0.01, 0.03, 0.005, 1, 4);
