@@ -36,8 +36,11 @@ class HostOverMemorySwitchTest {
     Host server;
     Host client;
 
+    /** The server host's name (its loop thread is host-NAME). */
+    String serverName = "server";
+
     void start(MemorySwitch sw, PacketLink serverLink, PacketLink clientLink, Path files) {
-        server = new Host("server", serverLink, TcpConfig.defaults(), new SplittableRandom(1), e -> events.add(e.toString()));
+        server = new Host(serverName, serverLink, TcpConfig.defaults(), new SplittableRandom(1), e -> events.add(e.toString()));
         server.addVip(SERVER_VIP);
         server.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
         if (files != null) {
@@ -91,15 +94,9 @@ class HostOverMemorySwitchTest {
     @Test
     void theTimerThreadSleepsWhileTheLoopBlocksBetweenRequests() throws Exception {
         MemorySwitch sw = new MemorySwitch();
-        server = new Host("wk", sw.port("wk", MacAddress.parse("02:00:00:00:00:01")), TcpConfig.defaults(),
-                new SplittableRandom(1), e -> events.add(e.toString()));
-        server.addVip(SERVER_VIP);
-        server.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
-        server.start();
-        client = new Host("client", sw.port("client", MacAddress.parse("02:00:00:00:00:02")), TcpConfig.defaults(),
-                new SplittableRandom(2), e -> events.add(e.toString()));
-        client.addVip(CLIENT_IP);
-        client.start();
+        serverName = "wk"; // thread names within the 15 characters /proc shows
+        start(sw, sw.port("wk", MacAddress.parse("02:00:00:00:00:01")), sw.port("client", MacAddress.parse("02:00:00:00:00:02")),
+                null);
         TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000);
         byte[] ping = "ping".getBytes(StandardCharsets.US_ASCII);
         long loopBefore = voluntarySwitches("host-wk");
