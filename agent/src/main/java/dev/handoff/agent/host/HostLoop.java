@@ -20,6 +20,7 @@ import dev.handoff.agent.wire.Ipv4Packet;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.agent.wire.MalformedPacketException;
 import dev.handoff.agent.wire.MoveFrame;
+import dev.handoff.agent.wire.SeqNum;
 import dev.handoff.agent.wire.TcpSegment;
 import dev.handoff.proto.v1.Ici;
 import java.util.ArrayDeque;
@@ -58,6 +59,8 @@ public final class HostLoop implements AutoCloseable {
     private static final int IMPORTS_REMEMBERED = 100_000;
     /** Least time between two ARP requests for one address, ms. */
     private static final long ARP_RETRY_MS = 200;
+    /** Longest a connection back at its relay waits for the data its origin sends back before taking the frames behind it, ms. */
+    static final long SETTLE_MS = 5;
 
     /** Name for logs. */
     private final String name;
@@ -101,6 +104,10 @@ public final class HostLoop implements AutoCloseable {
     private final Map<Long, Forward> forwards = new HashMap<>();
     /** VIPs moved away with their connections: every frame for them goes to the new owner (loop thread only). */
     private final Map<Integer, Forward> vipForwards = new HashMap<>();
+    /** The settling whose connection just took a frame its origin sent back ({@link #settle}), or null (loop thread only). */
+    private Forward settledBy;
+    /** The forwarding key of {@link #settledBy}. */
+    private long settledKey;
     /**
      * Connections exported and not yet settled by {@link #finishMove}, by 4-tuple key (loop
      * thread only): a failed move re-creates them from a whole dump, as their ICI may leave
@@ -468,6 +475,7 @@ public final class HostLoop implements AutoCloseable {
         connections.remove(t);
         c.closedNotified = true; // it lives on elsewhere: no close event here
         isolated.put(c.id(), c);
+        endSettlingOf(tupleKey(t.remoteIp(), t.remotePort(), t.localPort())); // what waits for it is its own, dumped with it
         Forward f = forwards.computeIfAbsent(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()), k -> new Forward(-1));
         if (f.held == null) {
             f.held = new ArrayDeque<>();
@@ -770,6 +778,7 @@ public final class HostLoop implements AutoCloseable {
     public CompletableFuture<Boolean> prepareImport(String connectionId, boolean hold, long token) {
         return call(() -> {
             long key = keyOf(connectionId);
+            endSettlingOf(key);
             Forward f = forwards.get(key);
             if (f == null && hold && !exported.containsKey(key) && !runsHere(connectionId, key)) {
                 f = new Forward(Forward.ARRIVING); // not here yet: its frames wait for it (the origin forwards them at once)
@@ -884,12 +893,12 @@ public final class HostLoop implements AutoCloseable {
         if (vip != 0 && !owns(vip)) {
             expected.add(vip);
         }
-        List<Forward> prepared = new ArrayList<>();
+        Map<Forward, TcpConnection> prepared = new IdentityHashMap<>();
         for (Connection c : in) {
             TcpConnection t = c.tcp();
             Forward f = forwards.remove(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()));
             if (f != null) {
-                prepared.add(f);
+                prepared.put(f, t);
             }
             if (resurrection) {
                 t.resurrect(); // probes the peer; holds what no checkpoint covers
@@ -906,8 +915,19 @@ public final class HostLoop implements AutoCloseable {
             emitSoon(resurrection ? HostEvent.RESURRECTED : HostEvent.MOVED_IN, c.id(), // after the activation and the answer
                     resurrection ? t.state() + ", " + t.sendBufferUsed() + " bytes to send again" : "");
         }
-        for (Forward f : prepared) {
-            release(f, false); // frames held by prepareImport, in the order they came
+        for (Map.Entry<Forward, TcpConnection> p : prepared.entrySet()) {
+            Forward f = p.getKey();
+            TcpConnection t = p.getValue();
+            release(f, false); // frames held by prepareImport: those the origin sent back first, then in the order they came
+            if (f.relayedData && SeqNum.gt(f.relayedEnd, t.rcvNxt())) {
+                // Data relayed to the origin after the announcement is still on its way back: the
+                // frames that come here straight wait for it.
+                f.settling = t;
+                f.held = new ArrayDeque<>();
+                f.holdUntil = now() + SETTLE_MS;
+                forwards.put(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()), f);
+            }
+            f.relayedData = false;
         }
         long now = now();
         for (Connection c : in) {
@@ -1373,6 +1393,9 @@ public final class HostLoop implements AutoCloseable {
                 case MoveFrame.TYPE -> onMoveFrame();
                 default -> counters.otherEtherType++;
             }
+            if (settledBy != null) {
+                afterReturnedFrame();
+            }
         } catch (MalformedPacketException e) {
             switch (e.reason()) {
                 case BAD_CHECKSUM -> counters.badChecksum++;
@@ -1471,12 +1494,25 @@ public final class HostLoop implements AutoCloseable {
         }
         int frameStart = eth.payloadOffset() - EthernetFrame.HEADER_LENGTH;
         int frameLength = EthernetFrame.HEADER_LENGTH + eth.payloadLength();
+        if (f.settling != null) {
+            return settle(key, f, frameStart, frameLength);
+        }
         // The import announced by prepareImport never came: forward again (holds of prepareImport are in forwards).
         if ((f.held != null || f.holdOnReturn) && f.holdUntil != 0 && now() > f.holdUntil && endHold(key, f)) {
             return false; // its frames went back to the origin: this one is no longer held either
         }
-        if (f.holdOnReturn && f.held == null && eth.source() == f.mac) {
-            f.held = new ArrayDeque<>(); // sent back: the origin froze, and every frame now waits for the import
+        if (f.holdOnReturn) {
+            if (eth.source() == f.mac) { // sent back: the origin froze, and every frame now waits for the import
+                if (f.held == null) {
+                    f.held = new ArrayDeque<>();
+                }
+                f.holdReturned(ip.buffer(), frameStart, frameLength);
+                counters.held++;
+                return true;
+            }
+            if (f.held == null) {
+                f.relayed(ip.buffer(), ip.payloadOffset(), ip.payloadLength()); // the origin may yet send it back
+            }
         }
         if (f.held != null) {
             f.hold(ip.buffer(), frameStart, frameLength);
@@ -1487,12 +1523,71 @@ public final class HostLoop implements AutoCloseable {
         return true;
     }
 
+    /**
+     * A frame of connection {@code f.settling}, imported here while data this host relayed to its
+     * origin after the move was announced is still coming back: what the origin sends back goes
+     * to the connection now, anything else waits until that data is in (or {@link #SETTLE_MS}
+     * passed), so the peer's segments reach the connection in the order they were sent and no
+     * burst of them is acknowledged out of order (a Linux peer that sees three segments SACKed
+     * before the rest may resend the rest: RFC 8985 with its reordering window still zero).
+     * Whether the frame was taken (false: the stack gets it now).
+     */
+    private boolean settle(long key, Forward f, int frameStart, int frameLength) {
+        if (now() > f.holdUntil) {
+            endSettling(key, f);
+            return false;
+        }
+        if (eth.source() != f.mac) {
+            f.hold(ip.buffer(), frameStart, frameLength);
+            counters.held++;
+            return true;
+        }
+        settledBy = f; // after the stack took it: what waited goes on once the data is in
+        settledKey = key;
+        return false;
+    }
+
+    /** After a frame the origin sent back reached its connection: ends the settling it belonged to once the data is in. */
+    private void afterReturnedFrame() {
+        Forward f = settledBy;
+        settledBy = null;
+        if (f.settling != null && !SeqNum.gt(f.relayedEnd, f.settling.rcvNxt())) {
+            endSettling(settledKey, f);
+        }
+    }
+
+    /** Ends a settling begun at an import: the frames that waited go to the connection in the order they came. */
+    private void endSettling(long key, Forward f) {
+        if (forwards.get(key) == f) {
+            forwards.remove(key);
+        }
+        f.settling = null;
+        release(f, false);
+    }
+
+    /** Ends the settling of the connection with forwarding key {@code key}, if any (it leaves, or moves again). */
+    private void endSettlingOf(long key) {
+        Forward f = forwards.get(key);
+        if (f != null && f.settling != null) {
+            endSettling(key, f);
+        }
+    }
+
     /** Ends holding: held frames go on to the new owner ({@code onward}) or are taken here as if just received. */
     private void release(Forward f, boolean onward) {
         ArrayDeque<byte[]> held = f.held;
+        ArrayDeque<byte[]> returned = f.returned;
         f.held = null;
+        f.returned = null;
         f.holdUntil = 0;
         f.holdOnReturn = false;
+        f.heldBytes = 0;
+        if (returned != null) {
+            if (held != null) {
+                returned.addAll(held); // what the origin sent back was sent by the peer before anything held here
+            }
+            held = returned;
+        }
         if (held == null) {
             return;
         }
@@ -1601,6 +1696,14 @@ public final class HostLoop implements AutoCloseable {
         long token;
         /** Coming back (announced by prepareImport): the hold begins with the first frame {@link #mac} sends back. */
         boolean holdOnReturn;
+        /** Frames {@link #mac}, frozen, sent back: older than any in {@link #held}, so fed to the connection first. */
+        ArrayDeque<byte[]> returned;
+        /** Whether data went on to {@link #mac} since the connection's return was announced. */
+        boolean relayedData;
+        /** The sequence number after the last such data. */
+        int relayedEnd;
+        /** Imported here while data that went on to its origin is still coming back: frames from elsewhere wait in {@link #held}. */
+        TcpConnection settling;
         /** Bytes in {@link #held}. */
         private int heldBytes;
 
@@ -1609,9 +1712,31 @@ public final class HostLoop implements AutoCloseable {
         }
 
         void hold(byte[] b, int off, int len) {
+            hold(held, b, off, len);
+        }
+
+        /** Holds a frame {@link #mac} sent back. */
+        void holdReturned(byte[] b, int off, int len) {
+            if (returned == null) {
+                returned = new ArrayDeque<>();
+            }
+            hold(returned, b, off, len);
+        }
+
+        private void hold(ArrayDeque<byte[]> queue, byte[] b, int off, int len) {
             if (heldBytes + len <= MAX_HELD_BYTES) {
-                held.add(Arrays.copyOfRange(b, off, off + len));
+                queue.add(Arrays.copyOfRange(b, off, off + len));
                 heldBytes += len;
+            }
+        }
+
+        /** Notes the data of the TCP segment {@code [off, off + len)} of {@code b} as gone on to {@link #mac}. */
+        void relayed(byte[] b, int off, int len) {
+            int data = len - ((b[off + 12] & 0xf0) >>> 2) + ((b[off + 13] & TcpSegment.FIN) != 0 ? 1 : 0);
+            int end = Bytes.i32(b, off + 4) + data;
+            if (data > 0 && (!relayedData || SeqNum.gt(end, relayedEnd))) {
+                relayedEnd = end;
+                relayedData = true;
             }
         }
     }

@@ -12,6 +12,7 @@ import dev.handoff.agent.app.TcpSocket;
 import dev.handoff.agent.audit.TransparencyAudit;
 import dev.handoff.agent.link.DroppingLink;
 import dev.handoff.agent.link.MemorySwitch;
+import dev.handoff.agent.link.ParkingLink;
 import dev.handoff.agent.link.TapLink;
 import dev.handoff.agent.tcp.TcpConfig;
 import dev.handoff.agent.wire.Bytes;
@@ -66,8 +67,15 @@ class HostMigrationTest {
         return 1;
     }
 
+    /** b's link, which tests make keep back chosen frames. */
+    ParkingLink bLink;
+
     Host server(MemorySwitch sw, String name, long mac, long seed) {
-        Host h = new Host(name, sw.port(name, mac), TcpConfig.defaults(), new SplittableRandom(seed), e -> events.add(e.toString()),
+        ParkingLink link = new ParkingLink(sw.port(name, mac));
+        if (name.equals("b")) {
+            bLink = link;
+        }
+        Host h = new Host(name, link, TcpConfig.defaults(), new SplittableRandom(seed), e -> events.add(e.toString()),
                 loops());
         h.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
         h.restoreWith("echo", HandlerDriver.restorer(EchoHandler.FACTORY));
@@ -292,6 +300,43 @@ class HostMigrationTest {
         a.importConnection(back.ici(), back.peerMac()).get();
         b.finishMove(List.of(back), 0, true, "").get();
         assertEquals("sent while frozen", new String(s.getInputStream().readNBytes(17)), "fed to the connection back at a");
+        assertEquals(0, client.tcpCounters().retransmits, "nothing lost, nothing sent twice: " + client.tcpCounters());
+        s.close();
+    }
+
+    @Test
+    void dataTheOriginSendsBackAfterTheImportReachesTheConnectionBeforeWhatCameStraightToIt() throws Exception {
+        clientConfig = TcpConfig.defaults().toBuilder().minRtoMs(1000).build();
+        startHosts();
+        b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
+        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
+        Thread.sleep(50);
+        String id = a.connections().get().getFirst().id();
+        Host.Export out = a.exportConnection(id, MAC_B, 1).get(); // the VIP stays at a, which forwards to b
+        b.importConnection(out.ici(), out.peerMac()).get();
+        a.finishMove(List.of(out), 0, true, "").get();
+        assertEquals("at b", echo(s, "at b"));
+        assertTrue(a.prepareImport(id, true).get());
+
+        // b freezes; what a relays to it now comes back late, after a has imported the connection.
+        bLink.parkWhen(f -> Bytes.u48(f, 0) == MAC_A && Bytes.u16(f, 12) == EthernetFrame.TYPE_IPV4);
+        Host.Export back = b.exportConnection(id, MAC_A, 1, 0, 0, true).get();
+        s.getOutputStream().write("first".getBytes());
+        for (int i = 0; i < 200 && bLink.parked() == 0; i++) {
+            Thread.sleep(5);
+        }
+        assertEquals(1, bLink.parked(), "b sent \"first\" back to a");
+        a.importConnection(back.ici(), back.peerMac()).get();
+        b.finishMove(List.of(back), 0, true, "").get();
+        long outOfOrder = a.tcpCounters().outOfOrderQueued;
+        long held = a.counters().held;
+        s.getOutputStream().write("second".getBytes()); // straight to a: it waits for "first"
+        for (int i = 0; i < 100 && a.counters().held == held; i++) {
+            Thread.sleep(1);
+        }
+        bLink.release();
+        assertEquals("firstsecond", new String(s.getInputStream().readNBytes(11)));
+        assertEquals(outOfOrder, a.tcpCounters().outOfOrderQueued, "the connection took them in order: " + a.tcpCounters());
         assertEquals(0, client.tcpCounters().retransmits, "nothing lost, nothing sent twice: " + client.tcpCounters());
         s.close();
     }
