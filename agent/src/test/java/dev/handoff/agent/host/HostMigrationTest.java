@@ -273,20 +273,34 @@ class HostMigrationTest {
         s.close();
     }
 
-    @Test
-    void aConnectionComingBackHasItsFramesForwardedToItsOriginUntilTheOriginSendsOneBack() throws Exception {
+    /** A client of echo whose connection {@code id} runs at b, relayed by a (which keeps the VIP). */
+    record RelayedToB(TcpSocket s, String id) {
+    }
+
+    /**
+     * Starts the hosts, connects the client to a's echo and moves the connection to b, its VIP
+     * staying at a (which forwards the client's frames to b), then announces its return to a.
+     */
+    RelayedToB relayedToBAndAnnouncedBackToA() throws Exception {
         clientConfig = TcpConfig.defaults().toBuilder().minRtoMs(1000).build(); // a frame lost, not just late, shows
         startHosts();
         b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
         TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
         Thread.sleep(50);
         String id = a.connections().get().getFirst().id();
-        Host.Export out = a.exportConnection(id, MAC_B, 1).get(); // the VIP stays at a, which forwards to b
+        Host.Export out = a.exportConnection(id, MAC_B, 1).get();
         b.importConnection(out.ici(), out.peerMac()).get();
         a.finishMove(List.of(out), 0, true, "").get();
         assertEquals("at b", echo(s, "at b"), "a forwards the client's segments to b");
-
         assertTrue(a.prepareImport(id, true).get(), "a announces that it holds the connection's frames");
+        return new RelayedToB(s, id);
+    }
+
+    @Test
+    void aConnectionComingBackHasItsFramesForwardedToItsOriginUntilTheOriginSendsOneBack() throws Exception {
+        RelayedToB r = relayedToBAndAnnouncedBackToA();
+        TcpSocket s = r.s();
+        String id = r.id();
         // b drains before it freezes: the client's segments (its ACKs) must still reach it.
         assertEquals("draining", echo(s, "draining"), "announced, a still forwards to b");
         assertEquals(0, a.counters().held, "a holds nothing before b sends a frame back");
@@ -306,18 +320,9 @@ class HostMigrationTest {
 
     @Test
     void dataTheOriginSendsBackAfterTheImportReachesTheConnectionBeforeWhatCameStraightToIt() throws Exception {
-        clientConfig = TcpConfig.defaults().toBuilder().minRtoMs(1000).build();
-        startHosts();
-        b.acceptMovedConnectionsIn(VIP & 0xffffff00, 24);
-        TcpSocket s = TcpSocket.connect(client, CLIENT, VIP, 7, 5000);
-        Thread.sleep(50);
-        String id = a.connections().get().getFirst().id();
-        Host.Export out = a.exportConnection(id, MAC_B, 1).get(); // the VIP stays at a, which forwards to b
-        b.importConnection(out.ici(), out.peerMac()).get();
-        a.finishMove(List.of(out), 0, true, "").get();
-        assertEquals("at b", echo(s, "at b"));
-        assertTrue(a.prepareImport(id, true).get());
-
+        RelayedToB r = relayedToBAndAnnouncedBackToA();
+        TcpSocket s = r.s();
+        String id = r.id();
         // b freezes; what a relays to it now comes back late, after a has imported the connection.
         bLink.parkWhen(f -> Bytes.u48(f, 0) == MAC_A && Bytes.u16(f, 12) == EthernetFrame.TYPE_IPV4);
         Host.Export back = b.exportConnection(id, MAC_A, 1, 0, 0, true).get();
