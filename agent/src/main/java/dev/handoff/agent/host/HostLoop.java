@@ -893,12 +893,13 @@ public final class HostLoop implements AutoCloseable {
         if (vip != 0 && !owns(vip)) {
             expected.add(vip);
         }
-        Map<Forward, TcpConnection> prepared = new IdentityHashMap<>();
+        List<Prepared> prepared = new ArrayList<>();
         for (Connection c : in) {
             TcpConnection t = c.tcp();
-            Forward f = forwards.remove(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()));
+            long key = tupleKey(t.remoteIp(), t.remotePort(), t.localPort());
+            Forward f = forwards.remove(key);
             if (f != null) {
-                prepared.put(f, t);
+                prepared.add(new Prepared(key, f, t));
             }
             if (resurrection) {
                 t.resurrect(); // probes the peer; holds what no checkpoint covers
@@ -915,19 +916,17 @@ public final class HostLoop implements AutoCloseable {
             emitSoon(resurrection ? HostEvent.RESURRECTED : HostEvent.MOVED_IN, c.id(), // after the activation and the answer
                     resurrection ? t.state() + ", " + t.sendBufferUsed() + " bytes to send again" : "");
         }
-        for (Map.Entry<Forward, TcpConnection> p : prepared.entrySet()) {
-            Forward f = p.getKey();
-            TcpConnection t = p.getValue();
+        for (Prepared p : prepared) {
+            Forward f = p.forward();
             release(f, false); // frames held by prepareImport: those the origin sent back first, then in the order they came
-            if (f.relayedData && SeqNum.gt(f.relayedEnd, t.rcvNxt())) {
+            if (f.relayedData && SeqNum.gt(f.relayedEnd, p.connection().rcvNxt())) {
                 // Data relayed to the origin after the announcement is still on its way back: the
                 // frames that come here straight wait for it.
-                f.settling = t;
+                f.settling = p.connection();
                 f.held = new ArrayDeque<>();
                 f.holdUntil = now() + SETTLE_MS;
-                forwards.put(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()), f);
+                forwards.put(p.key(), f);
             }
-            f.relayedData = false;
         }
         long now = now();
         for (Connection c : in) {
@@ -1558,9 +1557,7 @@ public final class HostLoop implements AutoCloseable {
 
     /** Ends a settling begun at an import: the frames that waited go to the connection in the order they came. */
     private void endSettling(long key, Forward f) {
-        if (forwards.get(key) == f) {
-            forwards.remove(key);
-        }
+        forwards.remove(key, f);
         f.settling = null;
         release(f, false);
     }
@@ -1571,6 +1568,10 @@ public final class HostLoop implements AutoCloseable {
         if (f != null && f.settling != null) {
             endSettling(key, f);
         }
+    }
+
+    /** The forwarding entry (key {@code key}) of a connection that an import brought here, and the connection. */
+    private record Prepared(long key, Forward forward, TcpConnection connection) {
     }
 
     /** Ends holding: held frames go on to the new owner ({@code onward}) or are taken here as if just received. */
