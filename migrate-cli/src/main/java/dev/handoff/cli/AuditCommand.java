@@ -92,7 +92,7 @@ final class AuditCommand implements Callable<Integer> {
         RawPacketListener listener = frame -> {
             audit.onFrame(frame, 0, frame.length);
             if (writer != null) {
-                writer.frame(frame, 0, frame.length);
+                writer.frame(frame, 0, frame.length, capturedAt(handle));
             }
         };
         try {
@@ -118,5 +118,11 @@ final class AuditCommand implements Callable<Integer> {
             reported.countDown();
         }
         return 0;
+    }
+
+    /** The kernel's time of the frame the handle just captured, microseconds after the epoch. */
+    private static long capturedAt(PcapHandle handle) {
+        java.sql.Timestamp t = handle.getTimestamp();
+        return t.getTime() / 1000 * 1_000_000 + t.getNanos() / 1000;
     }
 }

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 
 /**
  * Writes Ethernet frames into a classic .pcap file (microsecond timestamps,
@@ -43,10 +44,15 @@ public final class PcapWriter implements FrameReceiver, AutoCloseable {
         }
     }
 
-    /** Appends one frame, stamped now. */
+    /** Appends one frame, stamped now (the wall clock to the microsecond). */
     @Override
-    public synchronized void frame(byte[] frame, int off, int len) {
-        long micros = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+    public void frame(byte[] frame, int off, int len) {
+        Instant now = Instant.now();
+        frame(frame, off, len, now.getEpochSecond() * 1_000_000 + now.getNano() / 1000);
+    }
+
+    /** Appends one frame, stamped {@code micros} after the epoch (a capture's own timestamp). */
+    public synchronized void frame(byte[] frame, int off, int len, long micros) {
         record.clear();
         record.putInt((int) (micros / 1_000_000)).putInt((int) (micros % 1_000_000)).putInt(len).putInt(len);
         try {
