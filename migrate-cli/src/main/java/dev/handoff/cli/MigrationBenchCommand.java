@@ -27,6 +27,9 @@ import picocli.CommandLine.Option;
             "           echo connection and for downloads with 1 MB and 4 MB send buffers full (paced by curl)",
             "  retrans  the peer's TCP retransmissions (nstat TcpRetransSegs in its namespace) during 50 moves of",
             "           an echo stream it sends into (and during the same stream unmoved), and of a download",
+            "  retrans  only the echo stream, --rounds times: with 50 moves, unmoved at a, and relayed (moved once",
+            "           to b, the VIP staying at a, which relays the peer's frames), each with the peer's",
+            "           retransmissions",
             "  goodput  one full-speed stream from the agent (socat in the peer), its goodput over windows of",
             "           100 moves every 100 ms and over as long without moves, alternated, medians of 3, and the",
             "           median of each pair's ratio (the peer kernel's bytes_received; the mover is running before",
@@ -63,15 +66,18 @@ final class MigrationBenchCommand implements Callable<Integer> {
             + " starts every measured agent with it (--aot-cache), as an operator would.")
     boolean cold;
 
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds of the retrans part (default ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Option(names = "--only", split = ",", defaultValue = "freeze,download,goodput,vip",
-            description = "Parts to run: freeze (idle, echo stream, 4 MB buffer), download (1 MB buffer), goodput, vip"
-                    + " (default ${DEFAULT-VALUE}).")
+            description = "Parts to run: freeze (idle, echo stream, 4 MB buffer), download (1 MB buffer), goodput, vip,"
+                    + " retrans (echo streams only; not in the default) (default ${DEFAULT-VALUE}).")
     java.util.List<String> only;
 
     @Override
     public Integer call() throws Exception {
-        if (megabytes < 512 || moves < 10 || connections < 1) {
-            System.err.println("bench-moves: want --megabytes >= 512, --moves >= 10, --connections >= 1");
+        if (megabytes < 512 || moves < 10 || connections < 1 || rounds < 1) {
+            System.err.println("bench-moves: want --megabytes >= 512, --moves >= 10, --connections >= 1, --rounds >= 1");
             return 2;
         }
         Path dir = Files.createTempDirectory("handoff-bench-moves");
@@ -83,6 +89,9 @@ final class MigrationBenchCommand implements Callable<Integer> {
             }
             if (only.contains("freeze")) {
                 freezeAndRetransmissions(dir, www, 4 << 20);
+            }
+            if (only.contains("retrans")) {
+                retransmissions(dir, www, 4 << 20);
             }
             if (only.contains("download")) {
                 freezeWithDownload(dir, www, 1 << 20);
@@ -218,6 +227,26 @@ final class MigrationBenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The echo stream with moves, unmoved at a, and relayed by a to b, {@link #rounds} times. */
+    private void retransmissions(Path dir, Path www, int sendBuffer) throws Exception {
+        try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, sendBuffer)) {
+            agents.warmUp();
+            for (int round = 1; round <= rounds; round++) {
+                long before = peerRetransmissions(net);
+                String echoed = echoStreamMoves(net, dir, 50);
+                long moved = peerRetransmissions(net) - before;
+                before = peerRetransmissions(net);
+                echoStreamMoves(net, dir, 0);
+                long unmoved = peerRetransmissions(net) - before;
+                before = peerRetransmissions(net);
+                echoStreamRelayed(net, dir);
+                System.out.printf("round %d, echo stream (3 MB/s), the peer's retransmissions: %d with 50 moves (%s),"
+                        + " %d unmoved at a, %d relayed by a to b%n", round, moved, echoed, unmoved,
+                        peerRetransmissions(net) - before);
+            }
+        }
+    }
+
     private void freezeWithDownload(Path dir, Path www, int sendBuffer) throws Exception {
         try (Topology net = Topology.create(); Agents agents = agents(net, dir, www, sendBuffer)) {
             agents.warmUp();
@@ -343,18 +372,34 @@ final class MigrationBenchCommand implements Callable<Integer> {
 
     /** Moves an echo connection {@code n} times (0: none), every 100 ms, while the peer sends into it at 3 MB/s; the freeze summary. */
     private static String echoStreamMoves(Topology net, Path dir, int n) throws IOException, InterruptedException {
-        Path in = dir.resolve("echo-in.bin");
-        if (!Files.exists(in)) {
-            RandomFiles.write(in, 64L << 20, 3);
-        }
-        try (Background echo = Background.start(Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
-                + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null"))) {
+        try (Background echo = Background.start(echoStream(net, dir))) {
             String stats = n > 0 ? moveRepeatedly(net, onlyConnection(net), n, 100) : "no moves";
             if (!echo.waitFor(120)) {
                 throw new IOException("the echo stream did not end within 120 s: " + echo.output());
             }
             return stats;
         }
+    }
+
+    /** The echo stream moved once to b as it starts (the VIP stays at a, which relays the peer's frames), and back as it ends. */
+    private static void echoStreamRelayed(Topology net, Path dir) throws IOException, InterruptedException {
+        try (Background echo = Background.start(echoStream(net, dir))) {
+            String id = onlyConnection(net);
+            operator(net, "move", id, "--agent", A, "--to", B);
+            if (!echo.waitFor(120)) {
+                throw new IOException("the echo stream did not end within 120 s: " + echo.output());
+            }
+        }
+    }
+
+    /** The peer's command sending 64 MB at 3 MB/s into the VIP's echo service (socat), the echo discarded. */
+    private static List<String> echoStream(Topology net, Path dir) throws IOException {
+        Path in = dir.resolve("echo-in.bin");
+        if (!Files.exists(in)) {
+            RandomFiles.write(in, 64L << 20, 3);
+        }
+        return Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
+                + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null");
     }
 
     /** Moves the connection back and forth {@code n} times; returns the freeze summary line. */
