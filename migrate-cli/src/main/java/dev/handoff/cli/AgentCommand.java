@@ -15,6 +15,7 @@ import dev.handoff.agent.cluster.MemberStatus;
 import dev.handoff.agent.cluster.Membership;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.HostEvent;
+import dev.handoff.agent.host.ThreadNice;
 import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.link.AfPacketLink;
 import dev.handoff.agent.link.PacketLink;
@@ -149,6 +150,14 @@ final class AgentCommand implements Callable<Integer> {
                     + "and RTT estimates (carry them only when agents share an L2 segment, the default setup).")
     boolean noCongestionState;
 
+    @Option(names = "--loop-nice", paramLabel = "N", defaultValue = "-5",
+            description = "Linux nice value of the event loops' threads, -20..19 (default ${DEFAULT-VALUE}): a loop woken"
+                    + " by a frame then runs before the JVM's compiler threads, gRPC threads and other processes of"
+                    + " normal priority instead of waiting for their time slice, which a peer can see as a stall and"
+                    + " resend into. Below 0 needs root or CAP_SYS_NICE (the agent logs it if refused); 0 leaves the"
+                    + " threads as started.")
+    int loopNice;
+
     @Option(names = "--store", paramLabel = "ADDR:PORT",
             description = "Checkpoint every connection into the checkpoint store at ADDR:PORT (`handoff store`), so that"
                     + " another agent can resurrect them if this one dies. Agents of one cluster share one store.")
@@ -236,6 +245,10 @@ final class AgentCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--loops must be 1.." + Math.min(cores, Host.MAX_LOOPS)
                         + " (one loop per core at most; this machine has " + cores + "), got " + loops);
             }
+            if (loopNice < ThreadNice.HIGHEST || loopNice > ThreadNice.LOWEST) {
+                throw new IllegalArgumentException("--loop-nice must be " + ThreadNice.HIGHEST + ".." + ThreadNice.LOWEST
+                        + ", got " + loopNice);
+            }
             if (sendBuffer < 65536 || sendBuffer > 64 << 20) {
                 throw new IllegalArgumentException("--send-buffer must be 65536..67108864 bytes, got " + sendBuffer);
             }
@@ -307,6 +320,7 @@ final class AgentCommand implements Callable<Integer> {
         Host host = pcap != null ? new Host(name, new PcapFileLink(links.getFirst(), pcap), tcp, new SecureRandom(), log, loops)
                 : new Host(name, links, tcp, new SecureRandom(), log);
         host.carryCongestionState(!noCongestionState);
+        host.runAtNice(loopNice);
         for (VipSpec v : vips) {
             host.addVip(v.address());
         }

@@ -254,6 +254,16 @@ public final class Host implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs every loop's thread and timer thread at Linux nice value {@code nice}; call before
+     * {@link #start}. Below 0 needs root or CAP_SYS_NICE; a thread that cannot logs why.
+     */
+    public void runAtNice(int nice) {
+        for (HostLoop l : loops) {
+            l.runAtNice(nice);
+        }
+    }
+
     /** Listens to this host's events besides its log; called by one loop at a time, must not block. */
     public Runnable addListener(Consumer<HostEvent> listener) {
         Consumer<HostEvent> one = loops.length == 1 ? listener : serialized(listener);

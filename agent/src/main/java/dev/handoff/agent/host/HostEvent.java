@@ -38,6 +38,8 @@ public record HostEvent(String kind, String subject, String detail) {
     public static final String NOT_CHECKPOINTED = "not-checkpointed";
     /** Checkpoints are confirmed again after a stall. */
     public static final String CHECKPOINT_RESUMED = "checkpoint-resumed";
+    /** A loop's threads run at the nice value asked for, or could not (subject: the thread; detail: which, or why not). */
+    public static final String PRIORITY = "priority";
     /** An application or the host failed (detail: the error). */
     public static final String ERROR = "error";
 

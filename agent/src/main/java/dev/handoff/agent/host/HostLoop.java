@@ -138,6 +138,8 @@ public final class HostLoop implements AutoCloseable {
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
     /** Moved-out ICIs carry cwnd/ssthresh/srtt/rttvar (destination on the same L2 segment). */
     private volatile boolean carryCongestion = true;
+    /** Linux nice value of the loop and timer threads ({@link ThreadNice#NORMAL}: left as started). */
+    private volatile int nice = ThreadNice.NORMAL;
     /** Outgoing frame buffer: Ethernet + IPv4 headers, then the TCP segment. */
     private final byte[] out;
     /** Reused parsers. */
@@ -334,6 +336,29 @@ public final class HostLoop implements AutoCloseable {
     /** Sends moved-out ICIs with (true) or without (false) the congestion state; on by default. */
     public void carryCongestionState(boolean carry) {
         carryCongestion = carry;
+    }
+
+    /** Runs the loop and timer threads at Linux nice value {@code nice} (see {@link ThreadNice}); call before {@link #start}. */
+    public void runAtNice(int nice) {
+        if (nice < ThreadNice.HIGHEST || nice > ThreadNice.LOWEST) {
+            throw new IllegalArgumentException("a loop's nice value is " + ThreadNice.HIGHEST + ".." + ThreadNice.LOWEST
+                    + ", got " + nice);
+        }
+        this.nice = nice;
+    }
+
+    /** Sets the calling thread (the loop's or its timer's) to {@link #nice}, and logs how it went (the timer's only if it failed). */
+    private void takeNice(boolean loopThread) {
+        if (nice == ThreadNice.NORMAL) {
+            return;
+        }
+        String why = ThreadNice.setCurrent(nice);
+        String thread = Thread.currentThread().getName();
+        if (why != null) {
+            emitSoon(HostEvent.PRIORITY, thread, "stays at nice " + ThreadNice.NORMAL + ": " + why);
+        } else if (loopThread) {
+            emitSoon(HostEvent.PRIORITY, thread, "runs at nice " + nice);
+        }
     }
 
     /** Listens to this host's events besides its log; the listener runs on the loop and must not block. */
@@ -1239,6 +1264,7 @@ public final class HostLoop implements AutoCloseable {
     // ------------------------------------------------------------------ loop
 
     private void loop() {
+        takeNice(true);
         try {
             while (running) {
                 runTasks();
@@ -1778,6 +1804,7 @@ public final class HostLoop implements AutoCloseable {
         @Override
         public void run() {
             thread = Thread.currentThread();
+            takeNice(false);
             while (!stopped) {
                 long d = deadline;
                 long now = now();

@@ -38,10 +38,13 @@ class HostOverMemorySwitchTest {
 
     /** The server host's name (its loop thread is host-NAME). */
     String serverName = "server";
+    /** The server host's loop nice value. */
+    int serverNice = ThreadNice.NORMAL;
 
     void start(MemorySwitch sw, PacketLink serverLink, PacketLink clientLink, Path files) {
         server = new Host(serverName, serverLink, TcpConfig.defaults(), new SplittableRandom(1), e -> events.add(e.toString()));
         server.addVip(SERVER_VIP);
+        server.runAtNice(serverNice);
         server.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
         if (files != null) {
             server.serve(80, HandlerDriver.acceptor(HttpFileHandler.factory(files)));
@@ -117,15 +120,42 @@ class HostOverMemorySwitchTest {
 
     /** Voluntary context switches of this process's thread named {@code name} (Linux: /proc/self/task). */
     static long voluntarySwitches(String name) throws java.io.IOException {
+        return Files.readAllLines(task(name).resolve("status")).stream().filter(l -> l.startsWith("voluntary_ctxt_switches:"))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip())).findFirst().orElseThrow();
+    }
+
+    /** The /proc/self/task directory of this process's thread named {@code name}. */
+    private static Path task(String name) throws java.io.IOException {
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path t : tasks.toList()) {
                 if (Files.readString(t.resolve("comm")).strip().equals(name)) {
-                    return Files.readAllLines(t.resolve("status")).stream().filter(l -> l.startsWith("voluntary_ctxt_switches:"))
-                            .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip())).findFirst().orElseThrow();
+                    return t;
                 }
             }
         }
         throw new AssertionError("no thread named " + name + " in /proc/self/task");
+    }
+
+    /** The nice value of this process's thread named {@code name} (field 19 of its stat, after the parenthesized name). */
+    private static int nice(String name) throws java.io.IOException {
+        String stat = Files.readString(task(name).resolve("stat"));
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+    }
+
+    /** Needs root (CI runs as root): a nice value below 0 needs CAP_SYS_NICE. */
+    @Test
+    void loopAndTimerThreadsRunAtTheNiceValueAskedFor() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        serverName = "nc";
+        serverNice = -7;
+        start(sw, sw.port("nc", MacAddress.parse("02:00:00:00:00:01")), sw.port("client", MacAddress.parse("02:00:00:00:00:02")),
+                null);
+        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000); // both threads have run by now
+        s.close();
+        assertEquals(-7, nice("host-nc"), "the loop thread's nice value");
+        assertEquals(-7, nice("host-nc-timer"), "the timer thread's nice value");
+        assertEquals(0, nice("host-client"), "a host not asked keeps its threads' nice value");
+        assertTrue(events.stream().anyMatch(e -> e.equals("priority host-nc runs at nice -7")), events.toString());
     }
 
     @Test
