@@ -340,11 +340,7 @@ public final class HostLoop implements AutoCloseable {
 
     /** Runs the loop and timer threads at Linux nice value {@code nice} (see {@link ThreadNice}); call before {@link #start}. */
     public void runAtNice(int nice) {
-        if (nice < ThreadNice.HIGHEST || nice > ThreadNice.LOWEST) {
-            throw new IllegalArgumentException("a loop's nice value is " + ThreadNice.HIGHEST + ".." + ThreadNice.LOWEST
-                    + ", got " + nice);
-        }
-        this.nice = nice;
+        this.nice = ThreadNice.check(nice);
     }
 
     /** Sets the calling thread (the loop's or its timer's) to {@link #nice}, and logs how it went (the timer's only if it failed). */
@@ -355,7 +351,7 @@ public final class HostLoop implements AutoCloseable {
         String why = ThreadNice.setCurrent(nice);
         String thread = Thread.currentThread().getName();
         if (why != null) {
-            emitSoon(HostEvent.PRIORITY, thread, "stays at nice " + ThreadNice.NORMAL + ": " + why);
+            emitSoon(HostEvent.PRIORITY, thread, "keeps the nice value it started with: " + why);
         } else if (loopThread) {
             emitSoon(HostEvent.PRIORITY, thread, "runs at nice " + nice);
         }

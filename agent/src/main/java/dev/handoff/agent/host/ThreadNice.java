@@ -28,20 +28,34 @@ public final class ThreadNice {
 
     /** setpriority's "which": one process or thread, by id. */
     private static final int PRIO_PROCESS = 0;
-    /** errno values named in messages. */
+    /** errno: operation not permitted. */
     private static final int EPERM = 1;
+    /** errno: permission denied. */
     private static final int EACCES = 13;
 
+    /** The platform's C linker. */
     private static final Linker LINKER = Linker.nativeLinker();
+    /** Where a downcall leaves errno. */
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    /** errno within {@link #CAPTURE}. */
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    /** libc gettid(): the calling thread's id. */
     private static final MethodHandle GETTID = LINKER.downcallHandle(LINKER.defaultLookup().find("gettid").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT));
+    /** libc setpriority(which, who, prio). */
     private static final MethodHandle SETPRIORITY = LINKER.downcallHandle(
             LINKER.defaultLookup().find("setpriority").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.captureCallState("errno"));
 
     private ThreadNice() {
+    }
+
+    /** {@code nice} if it is a nice value ({@link #HIGHEST}..{@link #LOWEST}), else IllegalArgumentException saying so. */
+    public static int check(int nice) {
+        if (nice < HIGHEST || nice > LOWEST) {
+            throw new IllegalArgumentException("a nice value is " + HIGHEST + ".." + LOWEST + ", got " + nice);
+        }
+        return nice;
     }
 
     /**
@@ -50,9 +64,7 @@ public final class ThreadNice {
      * current one needs CAP_SYS_NICE, which root has).
      */
     public static String setCurrent(int nice) {
-        if (nice < HIGHEST || nice > LOWEST) {
-            throw new IllegalArgumentException("a nice value is " + HIGHEST + ".." + LOWEST + ", got " + nice);
-        }
+        check(nice);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment errno = a.allocate(CAPTURE);
             int tid = (int) GETTID.invokeExact();
