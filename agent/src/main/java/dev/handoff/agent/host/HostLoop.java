@@ -1753,9 +1753,19 @@ public final class HostLoop implements AutoCloseable {
             }
         }
 
-        /** Notes the data of the TCP segment {@code [off, off + len)} of {@code b} as gone on to {@link #mac}. */
+        /**
+         * Notes the data of the TCP segment {@code [off, off + len)} of {@code b} as gone on to
+         * {@link #mac}; a segment too short for its header is relayed unread (the owner drops it).
+         */
         void relayed(byte[] b, int off, int len) {
-            int data = len - ((b[off + 12] & 0xf0) >>> 2) + ((b[off + 13] & TcpSegment.FIN) != 0 ? 1 : 0);
+            if (len < TcpSegment.MIN_HEADER_LENGTH) {
+                return;
+            }
+            int header = (b[off + 12] & 0xf0) >>> 2;
+            if (header < TcpSegment.MIN_HEADER_LENGTH || header > len) {
+                return;
+            }
+            int data = len - header + ((b[off + 13] & TcpSegment.FIN) != 0 ? 1 : 0);
             int end = Bytes.i32(b, off + 4) + data;
             if (data > 0 && (!relayedData || SeqNum.gt(end, relayedEnd))) {
                 relayedEnd = end;

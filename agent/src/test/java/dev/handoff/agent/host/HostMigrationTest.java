@@ -319,6 +319,21 @@ class HostMigrationTest {
     }
 
     @Test
+    void aTruncatedSegmentReachingARelayAnnouncedBackIsRelayedAndTheLoopRunsOn() throws Exception {
+        RelayedToB r = relayedToBAndAnnouncedBackToA();
+        int clientPort = Integer.parseInt(r.id().substring(r.id().lastIndexOf(':') + 1));
+        // IPv4 says TCP, but only its ports follow: too short to say where its data ends.
+        byte[] frame = new byte[EthernetFrame.HEADER_LENGTH + 20 + 4];
+        int ip = EthernetFrame.writeHeader(frame, 0, MAC_A, MacAddress.parse("02:00:00:00:00:02"), EthernetFrame.TYPE_IPV4);
+        int tcp = Ipv4Packet.writeHeader(frame, ip, CLIENT, VIP, Ipv4Packet.PROTOCOL_TCP, 4);
+        Bytes.put16(frame, tcp, clientPort);
+        Bytes.put16(frame, tcp + 2, 7);
+        clientLink.send(frame, 0, frame.length);
+        assertEquals("after it", echo(r.s(), "after it"), "a's loop still relays the connection's frames to b");
+        r.s().close();
+    }
+
+    @Test
     void dataTheOriginSendsBackAfterTheImportReachesTheConnectionBeforeWhatCameStraightToIt() throws Exception {
         RelayedToB r = relayedToBAndAnnouncedBackToA();
         TcpSocket s = r.s();
