@@ -490,14 +490,15 @@ public final class HostLoop implements AutoCloseable {
     /** Takes {@code c} out of the stack without a word to the peer; its frames are held from now on. */
     private void isolateNow(Connection c) {
         TcpConnection t = c.tcp();
+        long key = tupleKey(t.remoteIp(), t.remotePort(), t.localPort());
+        endSettlingOf(key); // what waits for returned data is the connection's: it takes it now, and it leaves in the dump
         t.flushDelayedAck(); // the peer gets its ACK before the freeze, not after it
         stack.poll(now(), t, sink);
         stack.detach(t);
         connections.remove(t);
         c.closedNotified = true; // it lives on elsewhere: no close event here
         isolated.put(c.id(), c);
-        endSettlingOf(tupleKey(t.remoteIp(), t.remotePort(), t.localPort())); // what waits for it is its own, dumped with it
-        Forward f = forwards.computeIfAbsent(tupleKey(t.remoteIp(), t.remotePort(), t.localPort()), k -> new Forward(-1));
+        Forward f = forwards.computeIfAbsent(key, k -> new Forward(-1));
         if (f.held == null) {
             f.held = new ArrayDeque<>();
         }

@@ -319,6 +319,34 @@ class HostMigrationTest {
     }
 
     @Test
+    void whatWaitsForReturnedDataGoesToTheConnectionBeforeItMovesAgain() throws Exception {
+        RelayedToB r = relayedToBAndAnnouncedBackToA();
+        TcpSocket s = r.s();
+        String id = r.id();
+        bLink.parkWhen(f -> Bytes.u48(f, 0) == MAC_A && Bytes.u16(f, 12) == EthernetFrame.TYPE_IPV4);
+        Host.Export back = b.exportConnection(id, MAC_A, 1, 0, 0, true).get();
+        s.getOutputStream().write("first".getBytes());
+        for (int i = 0; i < 200 && bLink.parked() == 0; i++) {
+            Thread.sleep(5);
+        }
+        a.importConnection(back.ici(), back.peerMac()).get();
+        b.finishMove(List.of(back), 0, true, "").get();
+        long held = a.counters().held;
+        s.getOutputStream().write("second".getBytes()); // straight to a: it waits for "first"
+        for (int i = 0; i < 100 && a.counters().held == held; i++) {
+            Thread.sleep(1);
+        }
+        // Moved on to b while "second" waits at a: it must leave in the connection, not after it.
+        Host.Export again = a.exportConnection(id, MAC_B, 1).get();
+        b.importConnection(again.ici(), again.peerMac()).get();
+        a.finishMove(List.of(again), 0, true, "").get();
+        bLink.release();
+        assertEquals("firstsecond", new String(s.getInputStream().readNBytes(11)));
+        assertEquals(0, client.tcpCounters().resetsReceived, "no reset for what waited: " + client.tcpCounters());
+        s.close();
+    }
+
+    @Test
     void aTruncatedSegmentReachingARelayAnnouncedBackIsRelayedAndTheLoopRunsOn() throws Exception {
         RelayedToB r = relayedToBAndAnnouncedBackToA();
         int clientPort = Integer.parseInt(r.id().substring(r.id().lastIndexOf(':') + 1));
