@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
             "  freeze   move time (freeze at the origin to activation at the destination), p50/p99 after 300",
             "           warm-up moves, for an idle",
             "           echo connection and for downloads with 1 MB and 4 MB send buffers full (paced by curl)",
-            "  retrans  the peer's TCP retransmissions (nstat TcpRetransSegs in its namespace) during 50 moves of",
-            "           an echo stream it sends into (and during the same stream unmoved), and of a download",
+            "           and the peer's TCP retransmissions (nstat TcpRetransSegs in its namespace) during 50 moves",
+            "           of an echo stream it sends into (and during the same stream unmoved), and of a download",
             "  retrans  only the echo stream, --rounds times: with 50 moves, unmoved at a, and relayed (moved once",
             "           to b, the VIP staying at a, which relays the peer's frames), each with the peer's",
             "           retransmissions",
@@ -372,34 +372,36 @@ final class MigrationBenchCommand implements Callable<Integer> {
 
     /** Moves an echo connection {@code n} times (0: none), every 100 ms, while the peer sends into it at 3 MB/s; the freeze summary. */
     private static String echoStreamMoves(Topology net, Path dir, int n) throws IOException, InterruptedException {
-        try (Background echo = Background.start(echoStream(net, dir))) {
+        try (Background echo = startEchoStream(net, dir)) {
             String stats = n > 0 ? moveRepeatedly(net, onlyConnection(net), n, 100) : "no moves";
-            if (!echo.waitFor(120)) {
-                throw new IOException("the echo stream did not end within 120 s: " + echo.output());
-            }
+            awaitEnd(echo);
             return stats;
         }
     }
 
-    /** The echo stream moved once to b as it starts (the VIP stays at a, which relays the peer's frames), and back as it ends. */
+    /** The echo stream moved once to b as it starts, where it ends (the VIP stays at a, which relays the peer's frames). */
     private static void echoStreamRelayed(Topology net, Path dir) throws IOException, InterruptedException {
-        try (Background echo = Background.start(echoStream(net, dir))) {
-            String id = onlyConnection(net);
-            operator(net, "move", id, "--agent", A, "--to", B);
-            if (!echo.waitFor(120)) {
-                throw new IOException("the echo stream did not end within 120 s: " + echo.output());
-            }
+        try (Background echo = startEchoStream(net, dir)) {
+            operator(net, "move", onlyConnection(net), "--agent", A, "--to", B);
+            awaitEnd(echo);
         }
     }
 
-    /** The peer's command sending 64 MB at 3 MB/s into the VIP's echo service (socat), the echo discarded. */
-    private static List<String> echoStream(Topology net, Path dir) throws IOException {
+    /** Starts the peer sending 64 MB at 3 MB/s into the VIP's echo service (socat), the echo discarded. */
+    private static Background startEchoStream(Topology net, Path dir) throws IOException {
         Path in = dir.resolve("echo-in.bin");
         if (!Files.exists(in)) {
             RandomFiles.write(in, 64L << 20, 3);
         }
-        return Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
-                + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null");
+        return Background.start(Topology.in(net.peer(), "sh", "-c", HandoffProcess.launcher()
+                + " probe pace --rate 3000000 < " + in + " | socat -t 30 -b 65536 - TCP:" + Topology.VIP + ":7 > /dev/null"));
+    }
+
+    /** Waits for the echo stream to end; fails if it has not within 120 s. */
+    private static void awaitEnd(Background echo) throws IOException, InterruptedException {
+        if (!echo.waitFor(120)) {
+            throw new IOException("the echo stream did not end within 120 s: " + echo.output());
+        }
     }
 
     /** Moves the connection back and forth {@code n} times; returns the freeze summary line. */
