@@ -322,22 +322,10 @@ class HostMigrationTest {
     void whatWaitsForReturnedDataGoesToTheConnectionBeforeItMovesAgain() throws Exception {
         RelayedToB r = relayedToBAndAnnouncedBackToA();
         TcpSocket s = r.s();
-        String id = r.id();
-        bLink.parkWhen(f -> Bytes.u48(f, 0) == MAC_A && Bytes.u16(f, 12) == EthernetFrame.TYPE_IPV4);
-        Host.Export back = b.exportConnection(id, MAC_A, 1, 0, 0, true).get();
-        s.getOutputStream().write("first".getBytes());
-        for (int i = 0; i < 200 && bLink.parked() == 0; i++) {
-            Thread.sleep(5);
-        }
-        a.importConnection(back.ici(), back.peerMac()).get();
-        b.finishMove(List.of(back), 0, true, "").get();
-        long held = a.counters().held;
-        s.getOutputStream().write("second".getBytes()); // straight to a: it waits for "first"
-        for (int i = 0; i < 100 && a.counters().held == held; i++) {
-            Thread.sleep(1);
-        }
+        backAtAWithFirstComingBackLate(r);
+        writeSecondStraightToA(s);
         // Moved on to b while "second" waits at a: it must leave in the connection, not after it.
-        Host.Export again = a.exportConnection(id, MAC_B, 1).get();
+        Host.Export again = a.exportConnection(r.id(), MAC_B, 1).get();
         b.importConnection(again.ici(), again.peerMac()).get();
         a.finishMove(List.of(again), 0, true, "").get();
         bLink.release();
@@ -365,28 +353,39 @@ class HostMigrationTest {
     void dataTheOriginSendsBackAfterTheImportReachesTheConnectionBeforeWhatCameStraightToIt() throws Exception {
         RelayedToB r = relayedToBAndAnnouncedBackToA();
         TcpSocket s = r.s();
-        String id = r.id();
-        // b freezes; what a relays to it now comes back late, after a has imported the connection.
+        backAtAWithFirstComingBackLate(r);
+        long outOfOrder = a.tcpCounters().outOfOrderQueued;
+        writeSecondStraightToA(s);
+        bLink.release();
+        assertEquals("firstsecond", new String(s.getInputStream().readNBytes(11)));
+        assertEquals(outOfOrder, a.tcpCounters().outOfOrderQueued, "the connection took them in order: " + a.tcpCounters());
+        assertEquals(0, client.tcpCounters().retransmits, "nothing lost, nothing sent twice: " + client.tcpCounters());
+        s.close();
+    }
+
+    /**
+     * b freezes the connection relayed to it and a imports it back; "first", which a relayed to
+     * b meanwhile, is on its way back to a (b's link keeps it until {@code bLink.release()}).
+     */
+    void backAtAWithFirstComingBackLate(RelayedToB r) throws Exception {
         bLink.parkWhen(f -> Bytes.u48(f, 0) == MAC_A && Bytes.u16(f, 12) == EthernetFrame.TYPE_IPV4);
-        Host.Export back = b.exportConnection(id, MAC_A, 1, 0, 0, true).get();
-        s.getOutputStream().write("first".getBytes());
+        Host.Export back = b.exportConnection(r.id(), MAC_A, 1, 0, 0, true).get();
+        r.s().getOutputStream().write("first".getBytes());
         for (int i = 0; i < 200 && bLink.parked() == 0; i++) {
             Thread.sleep(5);
         }
         assertEquals(1, bLink.parked(), "b sent \"first\" back to a");
         a.importConnection(back.ici(), back.peerMac()).get();
         b.finishMove(List.of(back), 0, true, "").get();
-        long outOfOrder = a.tcpCounters().outOfOrderQueued;
+    }
+
+    /** Writes "second", which goes straight to a and waits there for "first". */
+    void writeSecondStraightToA(TcpSocket s) throws Exception {
         long held = a.counters().held;
-        s.getOutputStream().write("second".getBytes()); // straight to a: it waits for "first"
+        s.getOutputStream().write("second".getBytes());
         for (int i = 0; i < 100 && a.counters().held == held; i++) {
             Thread.sleep(1);
         }
-        bLink.release();
-        assertEquals("firstsecond", new String(s.getInputStream().readNBytes(11)));
-        assertEquals(outOfOrder, a.tcpCounters().outOfOrderQueued, "the connection took them in order: " + a.tcpCounters());
-        assertEquals(0, client.tcpCounters().retransmits, "nothing lost, nothing sent twice: " + client.tcpCounters());
-        s.close();
     }
 
     /** Writes {@code text} to the echo connection {@code s} and reads as much back, or fails after 2 s. */
