@@ -8,11 +8,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
@@ -25,9 +28,10 @@ import java.util.zip.CRC32C;
  * acknowledged write survives a crash. On open the log is replayed; a torn or corrupt
  * record at the end of the last segment (a crash mid-write) is cut off; damage anywhere
  * else is dropped and said, every intact record kept, and connections whose last
- * checkpoint may be among the lost records withheld (see {@code Damage}). When the log holds much more than the live state it is
- * compacted into a fresh segment. Reads come from memory, assembled checkpoints cached
- * with Caffeine.
+ * checkpoint may be among the lost records withheld (see {@code Damage}). When the
+ * segments hold much more than the live state, a compaction writes that state into a base
+ * file off the writer's thread (commits go on meanwhile) and deletes the segments it
+ * replaces. Reads come from memory, assembled checkpoints cached with Caffeine.
  */
 public final class FileCheckpointStore implements CheckpointStore {
     /** A segment is closed and a new one started past this size, bytes (default). */
@@ -36,6 +40,14 @@ public final class FileCheckpointStore implements CheckpointStore {
     private final long segmentBytes;
     /** Forces of the log so far (group commits). */
     private volatile long commits;
+    /** Compacts the log off the writer's thread, one compaction at a time. */
+    private final ExecutorService compactor;
+    /** The last compaction started (writer's thread only); done when none runs. */
+    private CompletableFuture<Void> compaction = CompletableFuture.completedFuture(null);
+    /** Compactions done. */
+    private volatile long compactions;
+    /** Why the last compaction failed, or null. */
+    private volatile IOException compactionFailure;
     /** Most writes committed together. */
     private static final int BATCH = 1024;
 
@@ -55,7 +67,7 @@ public final class FileCheckpointStore implements CheckpointStore {
     private FileChannel segment;
     /** Its sequence number. */
     private long segmentNumber;
-    /** Bytes in all segments. */
+    /** Bytes in the segments started since the last compaction started (on open: in every segment). */
     private long logBytes;
     /** What opening found: records replayed, bytes cut off a torn tail. */
     private final String recovery;
@@ -81,8 +93,9 @@ public final class FileCheckpointStore implements CheckpointStore {
     private record LeaseRequest(int vip, String owner, long ttlMs, boolean fresh, String successor) {
     }
 
-    private FileCheckpointStore(Path dir, LongSupplier clock, long segmentBytes, String recovery) {
+    private FileCheckpointStore(Path dir, LongSupplier clock, long segmentBytes, ExecutorService compactor, String recovery) {
         this.dir = dir;
+        this.compactor = compactor;
         this.segmentBytes = segmentBytes;
         this.clock = clock;
         this.recovery = recovery;
@@ -97,42 +110,109 @@ public final class FileCheckpointStore implements CheckpointStore {
 
     /** As {@link #open(Path, LongSupplier)} with segments of {@code segmentBytes} (tests use small ones). */
     static FileCheckpointStore open(Path dir, LongSupplier clock, long segmentBytes) {
+        return open(dir, clock, segmentBytes, Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "checkpoint-store-compactor");
+            t.setDaemon(true);
+            return t;
+        }));
+    }
+
+    /** As {@link #open(Path, LongSupplier, long)}, compactions run by {@code compactor} (tests hold them back). */
+    static FileCheckpointStore open(Path dir, LongSupplier clock, long segmentBytes, ExecutorService compactor) {
         try {
             Files.createDirectories(dir);
-            List<Path> segments;
-            try (Stream<Path> s = Files.list(dir)) {
-                segments = s.filter(p -> p.getFileName().toString().matches("segment-\\d{16}\\.log")).sorted().toList();
-            }
+            Path base = settleCompactions(dir);
+            long baseNumber = base == null ? 0 : number(base);
+            List<Path> segments = files(dir, SEGMENT_NAME).stream().filter(p -> number(p) > baseNumber).toList();
             FileCheckpointStore store;
             long replayed = 0;
             long cut = 0;
             StoreState scratch = new StoreState();
             Damage damage = new Damage();
+            if (base != null) {
+                replayed += replay(base, scratch, false, damage).records(); // forced before it was named: never torn
+            }
             for (int i = 0; i < segments.size(); i++) {
                 Replay r = replay(segments.get(i), scratch, i == segments.size() - 1, damage);
                 replayed += r.records();
                 cut += r.cutBytes();
             }
             String withheld = damage.settle(scratch);
-            store = new FileCheckpointStore(dir, clock, segmentBytes, "replayed " + replayed + " records from " + segments.size()
-                    + " segments" + (cut > 0 ? ", cut a torn tail of " + cut + " bytes" : "") + withheld);
+            store = new FileCheckpointStore(dir, clock, segmentBytes, compactor, "replayed " + replayed + " records from "
+                    + (base == null ? "" : "a compacted base and ") + segments.size() + " segments"
+                    + (cut > 0 ? ", cut a torn tail of " + cut + " bytes" : "") + withheld);
             for (LogRecord r : scratch.snapshot()) {
                 store.state.apply(r);
             }
             for (Path p : segments) {
                 store.logBytes += Files.size(p);
             }
-            store.segmentNumber = segments.isEmpty() ? 1 : number(segments.getLast());
+            store.segmentNumber = segments.isEmpty() ? baseNumber + 1 : number(segments.getLast());
             store.segment = FileChannel.open(store.segmentPath(store.segmentNumber), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             if (damage.found()) {
-                store.compact(); // what was kept goes into a fresh segment; the damaged ones are deleted
+                store.compactNow(); // what was kept goes into a fresh base; the damaged segments are deleted
             }
             store.writer.start();
             return store;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the checkpoint store in " + dir + ": " + e.getMessage()
                     + " (check the directory exists and is writable)", e);
+        }
+    }
+
+    /** Names of the log's segments. */
+    private static final String SEGMENT_NAME = "segment-\\d{16}\\.log";
+    /** Names of compacted bases: the whole live state as of the end of the segment of the same number. */
+    private static final String BASE_NAME = "base-\\d{16}\\.log";
+    /** Names of bases being written (a compaction cut short by a crash leaves one). */
+    private static final String PARTIAL_BASE_NAME = "base-\\d{16}\\.tmp";
+
+    /** The files of {@code dir} named like {@code pattern}, in order. */
+    private static List<Path> files(Path dir, String pattern) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().matches(pattern)).sorted().toList();
+        }
+    }
+
+    /**
+     * Finishes what a compaction cut short by a crash left: a base being written is deleted
+     * (the segments it was to replace are all there); once a base is named, the segments up to
+     * its number and older bases are deleted (it holds everything they said). The newest base,
+     * or null.
+     */
+    private static Path settleCompactions(Path dir) throws IOException {
+        for (Path partial : files(dir, PARTIAL_BASE_NAME)) {
+            Files.delete(partial);
+        }
+        List<Path> bases = files(dir, BASE_NAME);
+        if (bases.isEmpty()) {
+            return null;
+        }
+        Path base = bases.getLast();
+        deleteReplaced(dir, number(base));
+        return base;
+    }
+
+    /** Deletes the segments numbered up to {@code upTo} and the bases before it, which base {@code upTo} replaces. */
+    private static void deleteReplaced(Path dir, long upTo) throws IOException {
+        for (Path p : files(dir, SEGMENT_NAME)) {
+            if (number(p) <= upTo) {
+                Files.delete(p);
+            }
+        }
+        for (Path p : files(dir, BASE_NAME)) {
+            if (number(p) < upTo) {
+                Files.delete(p);
+            }
+        }
+        forceDirectory(dir);
+    }
+
+    /** Makes the names in {@code dir} durable (a created, renamed or deleted file). */
+    private static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
         }
     }
 
@@ -143,9 +223,12 @@ public final class FileCheckpointStore implements CheckpointStore {
 
     /** Segment files in the directory now. */
     long segments() throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("segment-")).count();
-        }
+        return files(dir, SEGMENT_NAME).size();
+    }
+
+    /** Base files in the directory now. */
+    long bases() throws IOException {
+        return files(dir, BASE_NAME).size();
     }
 
     /** What opening found, for the log. */
@@ -293,9 +376,10 @@ public final class FileCheckpointStore implements CheckpointStore {
         return (int) c.getValue();
     }
 
-    private static long number(Path segment) {
-        String n = segment.getFileName().toString();
-        return Long.parseLong(n.substring("segment-".length(), n.length() - ".log".length()));
+    /** The number of a segment or base file. */
+    private static long number(Path file) {
+        String n = file.getFileName().toString();
+        return Long.parseLong(n.substring(n.indexOf('-') + 1, n.length() - ".log".length()));
     }
 
     private Path segmentPath(long number) {
@@ -535,43 +619,102 @@ public final class FileCheckpointStore implements CheckpointStore {
         return b;
     }
 
+    /**
+     * After a commit: starts a compaction when the segments written since the last one hold
+     * much more than the live state (and none is running), or starts a new segment when this
+     * one is full.
+     */
     private void maybeRollOrCompact() throws IOException {
         long live;
         synchronized (state) {
             live = state.liveBytes();
         }
-        if (logBytes > Math.max(segmentBytes, 4 * live)) {
-            compact();
+        if (logBytes > Math.max(segmentBytes, 4 * live) && compaction.isDone()) {
+            long upTo = segmentNumber;
+            List<LogRecord> snapshot = rollForCompaction();
+            compaction = CompletableFuture.runAsync(() -> {
+                try {
+                    writeBase(upTo, snapshot);
+                    compactionFailure = null;
+                } catch (IOException e) {
+                    compactionFailure = e;
+                    System.err.println("checkpoint store in " + dir + ": compacting the log failed (" + e + "); nothing"
+                            + " is lost, the segments stay and the next compaction tries again; check the disk");
+                    throw new UncheckedIOException(e);
+                }
+            }, compactor);
         } else if (segment.size() > segmentBytes) {
-            segment.close();
-            segment = FileChannel.open(segmentPath(++segmentNumber), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            rollSegment();
         }
     }
 
-    /** Writes the live state into a fresh segment, forces it, then deletes the older segments. */
-    void compact() throws IOException {
+    /** Closes the segment being appended to and starts the next one. */
+    private void rollSegment() throws IOException {
+        segment.close();
+        segment = FileChannel.open(segmentPath(++segmentNumber), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    }
+
+    /** The live state as of the end of this segment, and a fresh segment started after it (the writer's thread). */
+    private List<LogRecord> rollForCompaction() throws IOException {
         List<LogRecord> snapshot;
         synchronized (state) {
             snapshot = state.snapshot();
         }
-        long next = segmentNumber + 1;
-        FileChannel fresh = FileChannel.open(segmentPath(next), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        long bytes = 0;
-        for (LogRecord r : snapshot) {
-            ByteBuffer b = frame(r);
-            bytes += b.remaining();
-            while (b.hasRemaining()) {
-                fresh.write(b);
+        rollSegment();
+        logBytes = 0;
+        return snapshot;
+    }
+
+    /** Compacts the log at once (on open, after damage, before the writer starts). */
+    private void compactNow() throws IOException {
+        long upTo = segmentNumber;
+        writeBase(upTo, rollForCompaction());
+    }
+
+    /**
+     * Writes {@code snapshot} (the live state as of the end of segment {@code upTo}) as base
+     * {@code upTo}: into a partial file, forced, then named, the name forced, and only then
+     * the segments and bases it replaces deleted. A crash at any point leaves either the old
+     * files or the base (see {@link #settleCompactions}). Off the writer's thread, so that
+     * commits go on meanwhile, except on open.
+     */
+    private void writeBase(long upTo, List<LogRecord> snapshot) throws IOException {
+        Path partial = dir.resolve(String.format("base-%016d.tmp", upTo));
+        try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (LogRecord r : snapshot) {
+                ByteBuffer b = frame(r);
+                while (b.hasRemaining()) {
+                    out.write(b);
+                }
             }
+            out.force(true);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException again) {
+                e.addSuppressed(again); // deleted on the next open
+            }
+            throw e;
         }
-        fresh.force(true);
-        segment.close();
-        for (long n = segmentNumber; n >= 1 && Files.deleteIfExists(segmentPath(n)); n--) {
-            // older segments: everything they said is in the fresh one
-        }
-        segment = fresh;
-        segmentNumber = next;
-        logBytes = bytes;
+        Files.move(partial, dir.resolve(String.format("base-%016d.log", upTo)), StandardCopyOption.ATOMIC_MOVE);
+        forceDirectory(dir);
+        deleteReplaced(dir, upTo);
+        compactions++;
+    }
+
+    /** Waits for the compaction running, if any, to end; its failure, if it failed (tests). */
+    void awaitCompaction() {
+        compaction.exceptionally(e -> null).join();
+    }
+
+    /** Compactions done so far. */
+    long compactions() {
+        return compactions;
+    }
+
+    /** Why the last compaction failed (the log kept every segment; the next one tries again), or null. */
+    public IOException compactionFailure() {
+        return compactionFailure;
     }
 
     @Override
@@ -579,6 +722,8 @@ public final class FileCheckpointStore implements CheckpointStore {
         closed = true;
         try {
             writer.join(10_000);
+            compactor.shutdown(); // a compaction running finishes: what it deletes is in its base
+            compactor.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
             segment.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -13,6 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -279,14 +283,121 @@ class FileCheckpointStoreTest {
                 s.trimStream(ID, VIP, 1, offset - 5000).join();
             }
             last = bytes(10_000, 199);
-            assertEquals(1, s.segments(), "compacted into one segment");
-            assertTrue(Files.size(lastSegment()) < 64 * 1024, "only the live state is left: " + Files.size(lastSegment()));
+            s.awaitCompaction();
+            assertTrue(s.compactions() > 0 && s.compactionFailure() == null, "compacted: " + s.compactionFailure());
+            assertEquals(1, s.bases(), "one base holds the live state; the bases before it are deleted");
+            assertTrue(logSize() < 3 * 64 * 1024, "only the live state and the segments since are left: " + logSize());
         }
         try (FileCheckpointStore s = open()) {
             Checkpoint c = s.read(ID).orElseThrow();
             assertEquals(2_000_000 - 5000, c.streamStart());
             assertArrayEquals(java.util.Arrays.copyOfRange(last, 5000, 10_000), c.stream());
             assertEquals("a", s.lease(VIP).orElseThrow().owner());
+        }
+    }
+
+    /** Bytes of every file in the store's directory. */
+    long logSize() throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            long n = 0;
+            for (Path p : s.toList()) {
+                n += Files.size(p);
+            }
+            return n;
+        }
+    }
+
+    /** A compactor whose first compaction waits until {@code release} opens. */
+    static ExecutorService heldCompactor(CountDownLatch release) {
+        ExecutorService compactor = Executors.newSingleThreadExecutor();
+        compactor.execute(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return compactor;
+    }
+
+    /** Appends 10 KB chunks {@code from..to-1} of ID's stream, the peer acknowledging all but the last 5,000 bytes. */
+    static void stream(FileCheckpointStore s, int from, int to) throws Exception {
+        for (int i = from; i < to; i++) {
+            s.appendStream(ID, VIP, 1, i * 10_000L, bytes(10_000, i)).get(5, TimeUnit.SECONDS);
+            s.trimStream(ID, VIP, 1, (i + 1) * 10_000L - 5000).get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void commitsGoOnWhileACompactionRuns() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (FileCheckpointStore s = FileCheckpointStore.open(dir, clock::get, 64 * 1024, heldCompactor(release))) {
+            s.acquire(VIP, "a", 10_000);
+            stream(s, 0, 100); // 1 MB: a compaction is due after the first 64 KB
+            assertEquals(0, s.compactions(), "the compaction still waits");
+            assertTrue(s.segments() > 4, "the writer rolled on to new segments meanwhile: " + s.segments());
+            release.countDown();
+            s.awaitCompaction();
+            stream(s, 100, 200);
+            s.awaitCompaction();
+            assertTrue(s.compactions() >= 2, "compacted again once the first was done: " + s.compactions());
+        }
+        try (FileCheckpointStore s = open()) {
+            Checkpoint c = s.read(ID).orElseThrow();
+            assertEquals(2_000_000 - 5000, c.streamStart());
+            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, 199), 5000, 10_000), c.stream());
+            assertTrue(s.recovery().contains("from a compacted base and "), s.recovery());
+        }
+    }
+
+    @Test
+    void aCompactionCutShortByACrashLeavesEitherTheOldSegmentsOrItsBase() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Path aside = Files.createTempDirectory("segments-aside");
+        try (FileCheckpointStore s = FileCheckpointStore.open(dir, clock::get, 64 * 1024, heldCompactor(release))) {
+            s.acquire(VIP, "a", 10_000);
+            s.putState(OTHER, VIP, 1, "ended".getBytes()).join();
+            s.delete(OTHER, VIP, 1).join();
+            stream(s, 0, 10); // 100 KB: the compaction is due, its base to replace the segments written so far
+            for (Path p : Files.list(dir).toList()) {
+                Files.copy(p, aside.resolve(p.getFileName()));
+            }
+            release.countDown();
+            s.awaitCompaction();
+            assertEquals(1, s.compactions());
+        }
+        for (Path p : Files.list(aside).toList()) {
+            Files.copy(p, dir.resolve(p.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        // The crash came after the base was named, before the segments it replaces were deleted;
+        // and a later compaction had begun its base.
+        Files.write(dir.resolve("base-0000000000000099.tmp"), bytes(500, 7));
+        try (FileCheckpointStore s = open()) {
+            assertTrue(s.read(OTHER).isEmpty(), "the connection deleted before the compaction stays deleted");
+            Checkpoint c = s.read(ID).orElseThrow();
+            assertEquals(100_000 - 5000, c.streamStart());
+            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, 9), 5000, 10_000), c.stream());
+            assertEquals(1, s.bases());
+            assertTrue(Files.list(dir).noneMatch(p -> p.toString().endsWith(".tmp")), "the partial base is deleted");
+            assertTrue(!s.recovery().contains("DAMAGED"), s.recovery());
+        }
+        // The crash came while the base was being written: the segments say everything.
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                Files.delete(p);
+            }
+        }
+        for (Path p : Files.list(aside).toList()) {
+            Files.copy(p, dir.resolve(p.getFileName()));
+        }
+        Files.write(dir.resolve("base-0000000000000001.tmp"), bytes(500, 8));
+        try (FileCheckpointStore s = open()) {
+            assertTrue(s.read(OTHER).isEmpty());
+            Checkpoint c = s.read(ID).orElseThrow();
+            assertEquals(100_000 - 5000, c.streamStart());
+            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, 9), 5000, 10_000), c.stream());
+            assertEquals(0, s.bases());
+            assertTrue(Files.list(dir).noneMatch(p -> p.toString().endsWith(".tmp")), "the partial base is deleted");
         }
     }
 
