@@ -350,9 +350,7 @@ final class LoopCheckpointer {
             while (!t.pieces.isEmpty() && t.pieces.peekFirst().end() <= unaOffset) {
                 t.pieces.removeFirst(); // acknowledged by the peer
             }
-            // Trimmed at a piece's start, so that every byte a piece's tag covers stays in the store.
-            ops.add(ready(new CheckpointWrite.Trim(id, vip, epoch, t.pieces.isEmpty() ? unaOffset
-                    : t.pieces.peekFirst().offset)));
+            long trimTo = t.pieces.isEmpty() ? unaOffset : t.pieces.peekFirst().offset;
             Connection.SendCopy added = c.copySendStream(Math.max(t.appendedTo, unaOffset), Integer.MAX_VALUE);
             appended = added.data().length;
             if (appended > 0) {
@@ -368,6 +366,10 @@ final class LoopCheckpointer {
             // flight appended may yet fail.
             ops.add(() -> new CheckpointWrite.State(id, vip, epoch, seal.state(id, vip, ici,
                     listed.stream().map(p -> p.tagged(seal, id)).toList()), needsFrom, endOffset));
+            // Trimmed at a piece's start, so that every byte a piece's tag covers stays in the
+            // store; and after the state, which no longer lists what it drops: a crash that keeps
+            // only part of the round (a torn commit) leaves the last state with all its bytes.
+            ops.add(ready(new CheckpointWrite.Trim(id, vip, epoch, trimTo)));
             t.appendedTo = endOffset;
             gate = tcp.writtenEnd() + (s.finQueued() ? 1 : 0);
         }

@@ -1,5 +1,6 @@
 package dev.handoff.agent.checkpoint;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,10 +15,12 @@ import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.MacAddress;
 import dev.handoff.store.BatchedCheckpointStore;
 import dev.handoff.store.Checkpoint;
+import dev.handoff.store.FileCheckpointStore;
 import dev.handoff.store.CheckpointWrite;
 import dev.handoff.store.Lease;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Rounds in flight together: a strict application's bytes are captured while earlier rounds
@@ -59,8 +63,10 @@ class CheckpointerPipelineTest {
             }
         }
 
-        /** Rounds sent, in order. */
+        /** Rounds sent and not yet taken by the test, in order. */
         final LinkedBlockingQueue<Held> rounds = new LinkedBlockingQueue<>();
+        /** Every round sent, in order. */
+        final List<Held> sent = new CopyOnWriteArrayList<>();
 
         Held next() throws InterruptedException {
             Held h = rounds.poll(5, TimeUnit.SECONDS);
@@ -71,6 +77,7 @@ class CheckpointerPipelineTest {
         @Override
         public CompletableFuture<Void> write(List<CheckpointWrite> writes) {
             Held h = new Held(List.copyOf(writes), new CompletableFuture<>());
+            sent.add(h);
             rounds.add(h);
             return h.answer();
         }
@@ -229,5 +236,28 @@ class CheckpointerPipelineTest {
         again.ok();
         assertEquals("cde", settled());
         assertTrue(events.stream().anyMatch(x -> x.startsWith("checkpoint-resumed")), events.toString());
+    }
+
+    @Test
+    @Timeout(30)
+    void aCrashAfterAnyPartOfARoundLeavesACheckpointThatOpens(@TempDir Path dir) throws Exception {
+        send("a").ok();
+        assertEquals("a", settled(), "sent and acknowledged by the client");
+        HeldStore.Held b = send("b"); // no longer lists "a": the store may drop it
+        CheckpointSeal seal = new CheckpointSeal(CheckpointSealTest.SEAL);
+        for (int written = 0; written <= b.writes().size(); written++) {
+            try (FileCheckpointStore disk = FileCheckpointStore.open(dir.resolve("crash-after-" + written),
+                    System::currentTimeMillis)) {
+                for (HeldStore.Held earlier : store.sent.subList(0, store.sent.size() - 1)) {
+                    disk.write(earlier.writes()).join();
+                }
+                // A crash (of the store or the machine) in the middle of the round's commit
+                // keeps the records before the tear and replays none after it.
+                disk.write(b.writes().subList(0, written)).join();
+                String id = b.only(CheckpointWrite.State.class).connectionId();
+                Checkpoint last = disk.read(id).orElseThrow();
+                assertDoesNotThrow(() -> seal.open(last), "after " + written + " of the round's writes " + b.writes());
+            }
+        }
     }
 }
