@@ -213,7 +213,9 @@ final class FailoverBenchCommand implements Callable<Integer> {
     /** Gbit/s of {@code pipeline} run in the peer namespace, which must print {@code bytes}. */
     private static double timed(Topology net, long bytes, String pipeline) throws Exception {
         long t = System.nanoTime();
-        String out = Topology.run(Topology.in(net.peer(), "sh", "-c", pipeline)).strip();
+        // At least 20 MB/s, or the agent stopped sending (a lost lease, a dead loop): fail with its log.
+        long limit = Math.max(Topology.RUN_SECONDS, bytes / (20L << 20));
+        String out = Topology.run(Topology.in(net.peer(), "sh", "-c", pipeline), limit).strip();
         double seconds = (System.nanoTime() - t) / 1e9;
         if (!out.equals(Long.toString(bytes))) {
             throw new IOException("'" + pipeline + "' got " + out + " bytes of " + bytes);

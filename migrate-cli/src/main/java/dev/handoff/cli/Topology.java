@@ -209,24 +209,44 @@ public final class Topology implements AutoCloseable {
         return run(List.of(command));
     }
 
-    /** Runs a command to completion; throws with its output if it fails. */
+    /** Longest a command of {@link #run(List)} may take, seconds. */
+    static final long RUN_SECONDS = 120;
+
+    /** Runs a command to completion (at most {@link #RUN_SECONDS}); throws with its output if it fails. */
     public static String run(List<String> command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return run(command, RUN_SECONDS);
+    }
+
+    /**
+     * Runs a command to completion; throws with its output if it fails or takes longer than
+     * {@code seconds}, killing it and every process it started (a transfer to an agent that
+     * stopped answering would otherwise hang the caller forever).
+     */
+    public static String run(List<String> command, long seconds) throws IOException {
+        Path output = Files.createTempFile("handoff-run", ".out");
         try {
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            try {
+                if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    throw new IOException("timed out after " + seconds + " s: " + String.join(" ", command)
+                            + "\n" + new String(Files.readAllBytes(output), StandardCharsets.UTF_8).strip());
+                }
+            } catch (InterruptedException e) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
-                throw new IOException("timed out: " + String.join(" ", command));
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted: " + String.join(" ", command), e);
             }
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
+            String out = new String(Files.readAllBytes(output), StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new IOException("failed (exit " + p.exitValue() + "): " + String.join(" ", command) + "\n" + out.strip());
+            }
+            return out;
+        } finally {
+            Files.deleteIfExists(output);
         }
-        if (p.exitValue() != 0) {
-            throw new IOException("failed (exit " + p.exitValue() + "): " + String.join(" ", command) + "\n" + out.strip());
-        }
-        return out;
     }
 
     private static String capture(String... command) {
