@@ -351,6 +351,30 @@ class FileCheckpointStoreTest {
     }
 
     @Test
+    void aFailedCompactionLosesNothingIsReportedAndIsTriedAgain() throws Exception {
+        try (FileCheckpointStore s = FileCheckpointStore.open(dir, clock::get, 64 * 1024)) {
+            s.acquire(VIP, "a", 10_000);
+            Path obstacle = Files.createDirectories(dir.resolve("base-0000000000000001.tmp").resolve("in-the-way"));
+            stream(s, 0, 10); // a compaction is due: its base cannot be created
+            s.awaitCompaction();
+            assertEquals(0, s.compactions());
+            assertTrue(s.compactionFailure() instanceof java.nio.file.FileAlreadyExistsException, "" + s.compactionFailure());
+            assertEquals(0, s.bases(), "the segments stay");
+            Files.delete(obstacle);
+            Files.delete(obstacle.getParent());
+            stream(s, 10, 20);
+            s.awaitCompaction();
+            assertEquals(1, s.compactions(), "the next trigger compacts");
+            assertEquals(null, s.compactionFailure());
+        }
+        try (FileCheckpointStore s = open()) {
+            Checkpoint c = s.read(ID).orElseThrow();
+            assertEquals(200_000 - 5000, c.streamStart());
+            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, 19), 5000, 10_000), c.stream());
+        }
+    }
+
+    @Test
     void aCompactionCutShortByACrashLeavesEitherTheOldSegmentsOrItsBase() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         Path aside = Files.createTempDirectory("segments-aside");
