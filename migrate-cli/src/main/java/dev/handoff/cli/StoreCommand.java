@@ -25,7 +25,7 @@ final class StoreCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "ADDR:PORT", description = "Address to serve the store's gRPC API on.")
     String listen;
 
-    @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory of the segment files (created if missing).")
+    @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory of the log: its segment files and compacted base (created if missing).")
     Path dir;
 
     @Mixin
