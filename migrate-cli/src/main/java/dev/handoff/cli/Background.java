@@ -27,9 +27,9 @@ public final class Background implements AutoCloseable {
         return new Background(p, out);
     }
 
-    /** Everything it printed so far. */
+    /** Everything it printed so far (bytes that are not UTF-8 replaced, not refused). */
     public String output() throws IOException {
-        return Files.readString(output);
+        return new String(Files.readAllBytes(output), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Writes {@code line} to its standard input. */
@@ -39,8 +39,13 @@ public final class Background implements AutoCloseable {
     }
 
     /** Waits until it has exited (or {@code seconds} passed); true if it has. */
-    public boolean waitFor(int seconds) throws InterruptedException {
+    public boolean waitFor(long seconds) throws InterruptedException {
         return process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+
+    /** Its exit code; IllegalThreadStateException while it runs. */
+    public int exitValue() {
+        return process.exitValue();
     }
 
     /** Whether it is still running. */
@@ -51,9 +56,9 @@ public final class Background implements AutoCloseable {
     /** Waits until its output contains {@code text}; fails if it exits or {@code seconds} pass first. */
     public void awaitOutput(String text, int seconds) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!Files.readString(output).contains(text)) {
+        while (!output().contains(text)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new IOException("background command did not print '" + text + "':\n" + Files.readString(output));
+                throw new IOException("background command did not print '" + text + "':\n" + output());
             }
             Thread.sleep(100);
         }

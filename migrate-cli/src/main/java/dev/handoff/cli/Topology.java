@@ -1,13 +1,11 @@
 package dev.handoff.cli;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The test topology of DESIGN.md, made of Linux network namespaces: a bridge in its own
@@ -223,29 +221,21 @@ public final class Topology implements AutoCloseable {
      * stopped answering would otherwise hang the caller forever).
      */
     public static String run(List<String> command, long seconds) throws IOException {
-        Path output = Files.createTempFile("handoff-run", ".out");
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        try (Background b = Background.start(command)) { // closing it kills what is left of it
             try {
-                if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                    throw new IOException("timed out after " + seconds + " s: " + String.join(" ", command)
-                            + "\n" + new String(Files.readAllBytes(output), StandardCharsets.UTF_8).strip());
+                if (!b.waitFor(seconds)) {
+                    throw new IOException("timed out after " + seconds + " s: " + String.join(" ", command) + "\n"
+                            + b.output().strip());
                 }
             } catch (InterruptedException e) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted: " + String.join(" ", command), e);
             }
-            String out = new String(Files.readAllBytes(output), StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new IOException("failed (exit " + p.exitValue() + "): " + String.join(" ", command) + "\n" + out.strip());
+            String out = b.output();
+            if (b.exitValue() != 0) {
+                throw new IOException("failed (exit " + b.exitValue() + "): " + String.join(" ", command) + "\n" + out.strip());
             }
             return out;
-        } finally {
-            Files.deleteIfExists(output);
         }
     }
 
