@@ -42,8 +42,8 @@ public final class FileCheckpointStore implements CheckpointStore {
     private volatile long commits;
     /** Compacts the log off the writer's thread, one compaction at a time. */
     private final ExecutorService compactor;
-    /** The last compaction started (writer's thread only); done when none runs. */
-    private CompletableFuture<Void> compaction = CompletableFuture.completedFuture(null);
+    /** The last compaction started (set by the writer's thread; tests await it); done when none runs. */
+    private volatile CompletableFuture<Void> compaction = CompletableFuture.completedFuture(null);
     /** Compactions done. */
     private volatile long compactions;
     /** Why the last compaction failed, or null. */
@@ -194,7 +194,11 @@ public final class FileCheckpointStore implements CheckpointStore {
         return base;
     }
 
-    /** Deletes the segments numbered up to {@code upTo} and the bases before it, which base {@code upTo} replaces. */
+    /**
+     * Deletes the segments numbered up to {@code upTo} and the bases before it, which base
+     * {@code upTo} replaces. Not forced: should a crash bring them back, opening deletes them
+     * again.
+     */
     private static void deleteReplaced(Path dir, long upTo) throws IOException {
         for (Path p : files(dir, SEGMENT_NAME)) {
             if (number(p) <= upTo) {
@@ -206,7 +210,6 @@ public final class FileCheckpointStore implements CheckpointStore {
                 Files.delete(p);
             }
         }
-        forceDirectory(dir);
     }
 
     /** Makes the names in {@code dir} durable (a created, renamed or deleted file). */
@@ -384,6 +387,11 @@ public final class FileCheckpointStore implements CheckpointStore {
 
     private Path segmentPath(long number) {
         return dir.resolve(String.format("segment-%016d.log", number));
+    }
+
+    /** Base {@code number}: named {@code .log} once complete, {@code .tmp} while written. */
+    private Path basePath(long number, String ending) {
+        return dir.resolve(String.format("base-%016d", number) + ending);
     }
 
     // ------------------------------------------------------------------ API
@@ -679,7 +687,7 @@ public final class FileCheckpointStore implements CheckpointStore {
      * commits go on meanwhile, except on open.
      */
     private void writeBase(long upTo, List<LogRecord> snapshot) throws IOException {
-        Path partial = dir.resolve(String.format("base-%016d.tmp", upTo));
+        Path partial = basePath(upTo, ".tmp");
         try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (LogRecord r : snapshot) {
                 ByteBuffer b = frame(r);
@@ -696,13 +704,13 @@ public final class FileCheckpointStore implements CheckpointStore {
             }
             throw e;
         }
-        Files.move(partial, dir.resolve(String.format("base-%016d.log", upTo)), StandardCopyOption.ATOMIC_MOVE);
+        Files.move(partial, basePath(upTo, ".log"), StandardCopyOption.ATOMIC_MOVE);
         forceDirectory(dir);
         deleteReplaced(dir, upTo);
         compactions++;
     }
 
-    /** Waits for the compaction running, if any, to end; its failure, if it failed (tests). */
+    /** Waits for the compaction running, if any, to end, failed or not (tests: see {@link #compactionFailure}). */
     void awaitCompaction() {
         compaction.exceptionally(e -> null).join();
     }
