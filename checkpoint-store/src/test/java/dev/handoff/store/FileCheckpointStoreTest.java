@@ -273,25 +273,16 @@ class FileCheckpointStoreTest {
 
     @Test
     void compactionKeepsOnlyTheLiveStateAndSurvivesReopen() throws Exception {
-        byte[] last;
         try (FileCheckpointStore s = FileCheckpointStore.open(dir, clock::get, 64 * 1024)) {
             s.acquire(VIP, "a", 10_000);
-            long offset = 0;
-            for (int i = 0; i < 200; i++) { // 2 MB through a connection whose peer acknowledges as it goes
-                s.appendStream(ID, VIP, 1, offset, bytes(10_000, i)).join();
-                offset += 10_000;
-                s.trimStream(ID, VIP, 1, offset - 5000).join();
-            }
-            last = bytes(10_000, 199);
+            stream(s, 0, 200); // 2 MB through a connection whose peer acknowledges as it goes
             s.awaitCompaction();
             assertTrue(s.compactions() > 0 && s.compactionFailure() == null, "compacted: " + s.compactionFailure());
             assertEquals(1, s.bases(), "one base holds the live state; the bases before it are deleted");
             assertTrue(logSize() < 3 * 64 * 1024, "only the live state and the segments since are left: " + logSize());
         }
         try (FileCheckpointStore s = open()) {
-            Checkpoint c = s.read(ID).orElseThrow();
-            assertEquals(2_000_000 - 5000, c.streamStart());
-            assertArrayEquals(java.util.Arrays.copyOfRange(last, 5000, 10_000), c.stream());
+            assertKeepsTheTailOfChunks(s, 200);
             assertEquals("a", s.lease(VIP).orElseThrow().owner());
         }
     }
@@ -328,6 +319,20 @@ class FileCheckpointStoreTest {
         }
     }
 
+    /** {@code s} keeps ID's stream as {@link #stream} left it after {@code chunks} chunks: the last 5,000 bytes. */
+    static void assertKeepsTheTailOfChunks(FileCheckpointStore s, int chunks) {
+        Checkpoint c = s.read(ID).orElseThrow();
+        assertEquals(chunks * 10_000L - 5000, c.streamStart());
+        assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, chunks - 1), 5000, 10_000), c.stream());
+    }
+
+    /** The files in {@code d} now. */
+    static List<Path> listing(Path d) throws Exception {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.toList();
+        }
+    }
+
     @Test
     void commitsGoOnWhileACompactionRuns() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
@@ -343,9 +348,7 @@ class FileCheckpointStoreTest {
             assertTrue(s.compactions() >= 2, "compacted again once the first was done: " + s.compactions());
         }
         try (FileCheckpointStore s = open()) {
-            Checkpoint c = s.read(ID).orElseThrow();
-            assertEquals(2_000_000 - 5000, c.streamStart());
-            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, 199), 5000, 10_000), c.stream());
+            assertKeepsTheTailOfChunks(s, 200);
             assertTrue(s.recovery().contains("from a compacted base and "), s.recovery());
         }
     }
@@ -368,9 +371,7 @@ class FileCheckpointStoreTest {
             assertEquals(null, s.compactionFailure());
         }
         try (FileCheckpointStore s = open()) {
-            Checkpoint c = s.read(ID).orElseThrow();
-            assertEquals(200_000 - 5000, c.streamStart());
-            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, 19), 5000, 10_000), c.stream());
+            assertKeepsTheTailOfChunks(s, 20);
         }
     }
 
@@ -383,14 +384,14 @@ class FileCheckpointStoreTest {
             s.putState(OTHER, VIP, 1, "ended".getBytes()).join();
             s.delete(OTHER, VIP, 1).join();
             stream(s, 0, 10); // 100 KB: the compaction is due, its base to replace the segments written so far
-            for (Path p : Files.list(dir).toList()) {
+            for (Path p : listing(dir)) {
                 Files.copy(p, aside.resolve(p.getFileName()));
             }
             release.countDown();
             s.awaitCompaction();
             assertEquals(1, s.compactions());
         }
-        for (Path p : Files.list(aside).toList()) {
+        for (Path p : listing(aside)) {
             Files.copy(p, dir.resolve(p.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         // The crash came after the base was named, before the segments it replaces were deleted;
@@ -398,30 +399,24 @@ class FileCheckpointStoreTest {
         Files.write(dir.resolve("base-0000000000000099.tmp"), bytes(500, 7));
         try (FileCheckpointStore s = open()) {
             assertTrue(s.read(OTHER).isEmpty(), "the connection deleted before the compaction stays deleted");
-            Checkpoint c = s.read(ID).orElseThrow();
-            assertEquals(100_000 - 5000, c.streamStart());
-            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, 9), 5000, 10_000), c.stream());
+            assertKeepsTheTailOfChunks(s, 10);
             assertEquals(1, s.bases());
-            assertTrue(Files.list(dir).noneMatch(p -> p.toString().endsWith(".tmp")), "the partial base is deleted");
+            assertTrue(listing(dir).stream().noneMatch(p -> p.toString().endsWith(".tmp")), "the partial base is deleted");
             assertTrue(!s.recovery().contains("DAMAGED"), s.recovery());
         }
         // The crash came while the base was being written: the segments say everything.
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
+        for (Path p : listing(dir)) {
+            Files.delete(p);
         }
-        for (Path p : Files.list(aside).toList()) {
+        for (Path p : listing(aside)) {
             Files.copy(p, dir.resolve(p.getFileName()));
         }
         Files.write(dir.resolve("base-0000000000000001.tmp"), bytes(500, 8));
         try (FileCheckpointStore s = open()) {
             assertTrue(s.read(OTHER).isEmpty());
-            Checkpoint c = s.read(ID).orElseThrow();
-            assertEquals(100_000 - 5000, c.streamStart());
-            assertArrayEquals(java.util.Arrays.copyOfRange(bytes(10_000, 9), 5000, 10_000), c.stream());
+            assertKeepsTheTailOfChunks(s, 10);
             assertEquals(0, s.bases());
-            assertTrue(Files.list(dir).noneMatch(p -> p.toString().endsWith(".tmp")), "the partial base is deleted");
+            assertTrue(listing(dir).stream().noneMatch(p -> p.toString().endsWith(".tmp")), "the partial base is deleted");
         }
     }
 
