@@ -15,7 +15,7 @@ import dev.handoff.agent.cluster.MemberStatus;
 import dev.handoff.agent.cluster.Membership;
 import dev.handoff.agent.host.Host;
 import dev.handoff.agent.host.HostEvent;
-import dev.handoff.agent.host.ThreadNice;
+import dev.handoff.agent.host.ThreadScheduling;
 import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.agent.link.AfPacketLink;
 import dev.handoff.agent.link.PacketLink;
@@ -150,12 +150,19 @@ final class AgentCommand implements Callable<Integer> {
                     + "and RTT estimates (carry them only when agents share an L2 segment, the default setup).")
     boolean noCongestionState;
 
+    @Option(names = "--loop-realtime", paramLabel = "PRIO", defaultValue = "10",
+            description = "Run the event loops' threads under the real-time policy SCHED_FIFO at priority PRIO, 1..99"
+                    + " (default ${DEFAULT-VALUE}; 0: the fair scheduler at --loop-nice). A real-time loop runs the moment a"
+                    + " frame wakes it, before the JVM's compiler and gRPC threads and every other thread of the fair"
+                    + " scheduler; a loop that waits for a CPU instead lets a peer's tail-loss probe fire. Needs root or"
+                    + " CAP_SYS_NICE (the agent logs a `priority` line saying whether it got it); the kernel still"
+                    + " leaves other threads a share of each CPU.")
+    int loopRealtime;
+
     @Option(names = "--loop-nice", paramLabel = "N", defaultValue = "-5",
-            description = "Linux nice value of the event loops' threads, -20..19 (default ${DEFAULT-VALUE}): a loop woken"
-                    + " by a frame then runs before the JVM's compiler threads, gRPC threads and other processes of"
-                    + " normal priority instead of waiting for their time slice, which a peer can see as a stall and"
-                    + " resend into. Below 0 needs root or CAP_SYS_NICE (the agent logs it if refused); 0 leaves the"
-                    + " threads as started.")
+            description = "Linux nice value of the event loops' threads when --loop-realtime is 0, -20..19 (default"
+                    + " ${DEFAULT-VALUE}): a loop woken by a frame then preempts threads of normal priority sooner. Below 0"
+                    + " needs root or CAP_SYS_NICE; 0 leaves the threads as started.")
     int loopNice;
 
     @Option(names = "--store", paramLabel = "ADDR:PORT",
@@ -245,9 +252,13 @@ final class AgentCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--loops must be 1.." + Math.min(cores, Host.MAX_LOOPS)
                         + " (one loop per core at most; this machine has " + cores + "), got " + loops);
             }
-            if (loopNice < ThreadNice.HIGHEST || loopNice > ThreadNice.LOWEST) {
-                throw new IllegalArgumentException("--loop-nice must be " + ThreadNice.HIGHEST + ".." + ThreadNice.LOWEST
-                        + ", got " + loopNice);
+            if (loopNice < ThreadScheduling.HIGHEST_NICE || loopNice > ThreadScheduling.LOWEST_NICE) {
+                throw new IllegalArgumentException("--loop-nice must be " + ThreadScheduling.HIGHEST_NICE + ".."
+                        + ThreadScheduling.LOWEST_NICE + ", got " + loopNice);
+            }
+            if (loopRealtime < 0 || loopRealtime > ThreadScheduling.HIGHEST_REALTIME) {
+                throw new IllegalArgumentException("--loop-realtime must be 1.." + ThreadScheduling.HIGHEST_REALTIME
+                        + " (0: off), got " + loopRealtime);
             }
             if (sendBuffer < 65536 || sendBuffer > 64 << 20) {
                 throw new IllegalArgumentException("--send-buffer must be 65536..67108864 bytes, got " + sendBuffer);
@@ -320,7 +331,7 @@ final class AgentCommand implements Callable<Integer> {
         Host host = pcap != null ? new Host(name, new PcapFileLink(links.getFirst(), pcap), tcp, new SecureRandom(), log, loops)
                 : new Host(name, links, tcp, new SecureRandom(), log);
         host.carryCongestionState(!noCongestionState);
-        host.runAtNice(loopNice);
+        host.scheduleLoops(new ThreadScheduling(loopNice, loopRealtime));
         for (VipSpec v : vips) {
             host.addVip(v.address());
         }

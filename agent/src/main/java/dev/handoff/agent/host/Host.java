@@ -255,12 +255,13 @@ public final class Host implements AutoCloseable {
     }
 
     /**
-     * Runs every loop's thread and timer thread at Linux nice value {@code nice}; call before
-     * {@link #start}. Below 0 needs root or CAP_SYS_NICE; a thread that cannot logs why.
+     * Has Linux schedule every loop's thread and timer thread so; call before {@link #start}. A
+     * real-time priority or a nice value below 0 needs root or CAP_SYS_NICE; a thread that
+     * cannot logs why.
      */
-    public void runAtNice(int nice) {
+    public void scheduleLoops(ThreadScheduling scheduling) {
         for (HostLoop l : loops) {
-            l.runAtNice(nice);
+            l.scheduleThreads(scheduling);
         }
     }
 

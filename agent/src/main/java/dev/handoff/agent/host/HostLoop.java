@@ -138,8 +138,8 @@ public final class HostLoop implements AutoCloseable {
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
     /** Moved-out ICIs carry cwnd/ssthresh/srtt/rttvar (destination on the same L2 segment). */
     private volatile boolean carryCongestion = true;
-    /** Linux nice value of the loop and timer threads ({@link ThreadNice#NORMAL}: left as started). */
-    private volatile int nice = ThreadNice.NORMAL;
+    /** How Linux schedules the loop and timer threads ({@link ThreadScheduling#NORMAL}: left as started). */
+    private volatile ThreadScheduling scheduling = ThreadScheduling.NORMAL;
     /** Outgoing frame buffer: Ethernet + IPv4 headers, then the TCP segment. */
     private final byte[] out;
     /** Reused parsers. */
@@ -338,22 +338,23 @@ public final class HostLoop implements AutoCloseable {
         carryCongestion = carry;
     }
 
-    /** Runs the loop and timer threads at Linux nice value {@code nice} (see {@link ThreadNice}); call before {@link #start}. */
-    public void runAtNice(int nice) {
-        this.nice = ThreadNice.check(nice);
+    /** Has Linux schedule the loop and timer threads so (see {@link ThreadScheduling}); call before {@link #start}. */
+    public void scheduleThreads(ThreadScheduling scheduling) {
+        this.scheduling = scheduling;
     }
 
-    /** Sets the calling thread (the loop's or its timer's) to {@link #nice}, and logs how it went (the timer's only if it failed). */
-    private void takeNice(boolean loopThread) {
-        if (nice == ThreadNice.NORMAL) {
+    /** Schedules the calling thread (the loop's or its timer's) as {@link #scheduling} says, and logs how it went (the timer's only if it failed). */
+    private void takeScheduling(boolean loopThread) {
+        ThreadScheduling s = scheduling;
+        if (s.equals(ThreadScheduling.NORMAL)) {
             return;
         }
-        String why = ThreadNice.setCurrent(nice);
+        String why = s.applyToCurrentThread();
         String thread = Thread.currentThread().getName();
         if (why != null) {
-            emitSoon(HostEvent.PRIORITY, thread, "keeps the nice value it started with: " + why);
+            emitSoon(HostEvent.PRIORITY, thread, "keeps the scheduling it started with: " + why);
         } else if (loopThread) {
-            emitSoon(HostEvent.PRIORITY, thread, "runs at nice " + nice);
+            emitSoon(HostEvent.PRIORITY, thread, "runs at " + s);
         }
     }
 
@@ -1261,7 +1262,7 @@ public final class HostLoop implements AutoCloseable {
     // ------------------------------------------------------------------ loop
 
     private void loop() {
-        takeNice(true);
+        takeScheduling(true);
         try {
             while (running) {
                 runTasks();
@@ -1811,7 +1812,7 @@ public final class HostLoop implements AutoCloseable {
         @Override
         public void run() {
             thread = Thread.currentThread();
-            takeNice(false);
+            takeScheduling(false);
             while (!stopped) {
                 long d = deadline;
                 long now = now();

@@ -38,13 +38,13 @@ class HostOverMemorySwitchTest {
 
     /** The server host's name (its loop thread is host-NAME). */
     String serverName = "server";
-    /** The server host's loop nice value. */
-    int serverNice = ThreadNice.NORMAL;
+    /** How Linux schedules the server host's loop threads. */
+    ThreadScheduling serverScheduling = ThreadScheduling.NORMAL;
 
     void start(MemorySwitch sw, PacketLink serverLink, PacketLink clientLink, Path files) {
         server = new Host(serverName, serverLink, TcpConfig.defaults(), new SplittableRandom(1), e -> events.add(e.toString()));
         server.addVip(SERVER_VIP);
-        server.runAtNice(serverNice);
+        server.scheduleLoops(serverScheduling);
         server.serve(7, HandlerDriver.acceptor(EchoHandler.FACTORY));
         if (files != null) {
             server.serve(80, HandlerDriver.acceptor(HttpFileHandler.factory(files)));
@@ -136,10 +136,25 @@ class HostOverMemorySwitchTest {
         throw new AssertionError("no thread named " + name + " in /proc/self/task");
     }
 
-    /** The nice value of this process's thread named {@code name} (field 19 of its stat, after the parenthesized name). */
-    private static int nice(String name) throws java.io.IOException {
+    /** Field {@code field} (numbered from 1, as proc(5) does) of the stat of this process's thread named {@code name}. */
+    private static int stat(String name, int field) throws java.io.IOException {
         String stat = Files.readString(task(name).resolve("stat"));
-        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[field - 3]);
+    }
+
+    /** The nice value of this process's thread named {@code name}. */
+    private static int nice(String name) throws java.io.IOException {
+        return stat(name, 19);
+    }
+
+    /** The scheduling policy of this process's thread named {@code name} (0 SCHED_OTHER, 1 SCHED_FIFO). */
+    private static int policy(String name) throws java.io.IOException {
+        return stat(name, 41);
+    }
+
+    /** The real-time priority of this process's thread named {@code name} (0 under the fair scheduler). */
+    private static int realtimePriority(String name) throws java.io.IOException {
+        return stat(name, 40);
     }
 
     /** Needs root (CI runs as root): a nice value below 0 needs CAP_SYS_NICE. */
@@ -147,7 +162,7 @@ class HostOverMemorySwitchTest {
     void loopAndTimerThreadsRunAtTheNiceValueAskedFor() throws Exception {
         MemorySwitch sw = new MemorySwitch();
         serverName = "nc";
-        serverNice = -7;
+        serverScheduling = new ThreadScheduling(-7, 0);
         start(sw, sw.port("nc", MacAddress.parse("02:00:00:00:00:01")), sw.port("client", MacAddress.parse("02:00:00:00:00:02")),
                 null);
         TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000); // both threads have run by now
@@ -156,6 +171,25 @@ class HostOverMemorySwitchTest {
         assertEquals(-7, nice("host-nc-timer"), "the timer thread's nice value");
         assertEquals(0, nice("host-client"), "a host not asked keeps its threads' nice value");
         assertTrue(events.stream().anyMatch(e -> e.equals("priority host-nc runs at nice -7")), events.toString());
+    }
+
+    /** Needs root (CI runs as root): a real-time priority needs CAP_SYS_NICE. */
+    @Test
+    void loopAndTimerThreadsRunUnderSchedFifoWhenAskedTo() throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        serverName = "rt";
+        serverScheduling = new ThreadScheduling(-7, 3);
+        start(sw, sw.port("rt", MacAddress.parse("02:00:00:00:00:01")), sw.port("client", MacAddress.parse("02:00:00:00:00:02")),
+                null);
+        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000); // both threads have run by now
+        s.close();
+        assertEquals(1, policy("host-rt"), "the loop thread's policy (SCHED_FIFO)");
+        assertEquals(3, realtimePriority("host-rt"), "the loop thread's real-time priority");
+        assertEquals(1, policy("host-rt-timer"), "the timer thread's policy (SCHED_FIFO)");
+        assertEquals(3, realtimePriority("host-rt-timer"), "the timer thread's real-time priority");
+        assertEquals(0, policy("host-client"), "a host not asked keeps the fair scheduler");
+        assertTrue(events.stream().anyMatch(e -> e.equals("priority host-rt runs at SCHED_FIFO priority 3")),
+                events.toString());
     }
 
     @Test

@@ -1,0 +1,121 @@
+package dev.handoff.agent.host;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * How Linux schedules the calling thread ({@code sched_setattr(2)} on {@code gettid()}, through
+ * Java's FFM API): either the fair scheduler at a nice value, which weighs the thread's share
+ * of a CPU against the threads it competes with, or {@code SCHED_FIFO} at a real-time priority,
+ * which runs the thread the moment it is runnable, before every thread of the fair scheduler.
+ * An event loop woken by a frame then answers before a compiler or gRPC thread has used up its
+ * slice; a peer that waits for that answer longer than its probe timeout resends into the gap.
+ *
+ * @param nice the nice value under the fair scheduler ({@link #HIGHEST_NICE}..{@link #LOWEST_NICE}); ignored in real time
+ * @param realtime the SCHED_FIFO priority (1..{@link #HIGHEST_REALTIME}), or 0 for the fair scheduler
+ */
+@SuppressWarnings("restricted") // FFM downcalls: the launcher and tests enable native access
+public record ThreadScheduling(int nice, int realtime) {
+    /** A thread as the JVM starts it: the fair scheduler at nice 0. */
+    public static final ThreadScheduling NORMAL = new ThreadScheduling(0, 0);
+    /** The highest priority under the fair scheduler. */
+    public static final int HIGHEST_NICE = -20;
+    /** The lowest priority under the fair scheduler. */
+    public static final int LOWEST_NICE = 19;
+    /** The highest SCHED_FIFO priority. */
+    public static final int HIGHEST_REALTIME = 99;
+
+    /** sched_setattr's system call number: 314 on x86-64, 274 on arm64 (and the other generic-ABI architectures). */
+    private static final long SYS_SCHED_SETATTR = System.getProperty("os.arch").matches("amd64|x86_64") ? 314 : 274;
+    /** The fair scheduler's policy. */
+    private static final int SCHED_OTHER = 0;
+    /** The real-time first-in first-out policy. */
+    private static final int SCHED_FIFO = 1;
+    /** errno: operation not permitted. */
+    private static final int EPERM = 1;
+    /** errno: permission denied. */
+    private static final int EACCES = 13;
+
+    /** struct sched_attr, its first version (48 bytes; the kernel accepts it from 3.14 on). */
+    private static final StructLayout SCHED_ATTR = MemoryLayout.structLayout(JAVA_INT.withName("size"),
+            JAVA_INT.withName("sched_policy"), JAVA_LONG.withName("sched_flags"), JAVA_INT.withName("sched_nice"),
+            JAVA_INT.withName("sched_priority"), JAVA_LONG.withName("sched_runtime"), JAVA_LONG.withName("sched_deadline"),
+            JAVA_LONG.withName("sched_period"));
+    /** sched_attr.size. */
+    private static final VarHandle SIZE = field("size");
+    /** sched_attr.sched_policy. */
+    private static final VarHandle POLICY = field("sched_policy");
+    /** sched_attr.sched_nice. */
+    private static final VarHandle NICE = field("sched_nice");
+    /** sched_attr.sched_priority. */
+    private static final VarHandle PRIORITY = field("sched_priority");
+
+    /** The platform's C linker. */
+    private static final Linker LINKER = Linker.nativeLinker();
+    /** Where a downcall leaves errno. */
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    /** errno within {@link #CAPTURE}. */
+    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    /** libc gettid(): the calling thread's id. */
+    private static final MethodHandle GETTID = LINKER.downcallHandle(LINKER.defaultLookup().find("gettid").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT));
+    /** libc syscall(SYS_sched_setattr, tid, attr, flags): glibc before 2.41 has no wrapper. */
+    private static final MethodHandle SYSCALL = LINKER.downcallHandle(LINKER.defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
+
+    /** Checks both values, IllegalArgumentException naming the one out of range. */
+    public ThreadScheduling {
+        if (nice < HIGHEST_NICE || nice > LOWEST_NICE) {
+            throw new IllegalArgumentException("a nice value is " + HIGHEST_NICE + ".." + LOWEST_NICE + ", got " + nice);
+        }
+        if (realtime < 0 || realtime > HIGHEST_REALTIME) {
+            throw new IllegalArgumentException("a real-time priority is 1.." + HIGHEST_REALTIME + " (0: none), got "
+                    + realtime);
+        }
+    }
+
+    /** What a thread scheduled so runs at, for logs: "nice -5" or "SCHED_FIFO priority 10". */
+    @Override
+    public String toString() {
+        return realtime > 0 ? "SCHED_FIFO priority " + realtime : "nice " + nice;
+    }
+
+    /**
+     * Schedules the calling thread so; answers null when done, else why not, naming what to do
+     * (a real-time priority, or a nice value below the thread's current one, needs root or
+     * CAP_SYS_NICE).
+     */
+    public String applyToCurrentThread() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = a.allocate(SCHED_ATTR);
+            SIZE.set(attr, 0L, (int) SCHED_ATTR.byteSize());
+            POLICY.set(attr, 0L, realtime > 0 ? SCHED_FIFO : SCHED_OTHER);
+            NICE.set(attr, 0L, realtime > 0 ? 0 : nice);
+            PRIORITY.set(attr, 0L, realtime);
+            MemorySegment errno = a.allocate(CAPTURE);
+            long tid = (int) GETTID.invokeExact();
+            if ((long) SYSCALL.invokeExact(errno, SYS_SCHED_SETATTR, tid, attr.address(), 0L) == 0) {
+                return null;
+            }
+            int e = (int) ERRNO.get(errno, 0L);
+            return "sched_setattr(" + this + ") failed (errno " + e + ")"
+                    + (e == EPERM || e == EACCES ? ": a real-time priority or a raised one needs root or CAP_SYS_NICE" : "");
+        } catch (Throwable t) {
+            return "sched_setattr(" + this + ") failed: " + t;
+        }
+    }
+
+    private static VarHandle field(String name) {
+        return SCHED_ATTR.varHandle(MemoryLayout.PathElement.groupElement(name));
+    }
+}

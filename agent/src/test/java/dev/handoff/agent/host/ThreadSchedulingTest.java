@@ -1,0 +1,57 @@
+package dev.handoff.agent.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+class ThreadSchedulingTest {
+    @Test
+    void valuesOutOfLinuxsRangesAreRefusedByName() {
+        assertEquals("a nice value is -20..19, got -21",
+                assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(-21, 0)).getMessage());
+        assertEquals("a nice value is -20..19, got 20",
+                assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(20, 0)).getMessage());
+        assertEquals("a real-time priority is 1..99 (0: none), got 100",
+                assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(0, 100)).getMessage());
+        assertEquals("a real-time priority is 1..99 (0: none), got -1",
+                assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(0, -1)).getMessage());
+    }
+
+    @Test
+    void logsSayWhichPolicy() {
+        assertEquals("nice -5", new ThreadScheduling(-5, 0).toString());
+        assertEquals("SCHED_FIFO priority 10", new ThreadScheduling(-5, 10).toString());
+    }
+
+    /** Runs on a thread of its own, which it leaves at the fair scheduler; needs root (CI runs as root). */
+    @Test
+    void aThreadCanGoRealTimeAndBack() throws Exception {
+        String[] answers = new String[2];
+        int[][] seen = new int[2][];
+        Thread t = Thread.ofPlatform().start(() -> {
+            answers[0] = new ThreadScheduling(0, 5).applyToCurrentThread();
+            seen[0] = policyAndPriority();
+            answers[1] = ThreadScheduling.NORMAL.applyToCurrentThread();
+            seen[1] = policyAndPriority();
+        });
+        t.join();
+        assertEquals(null, answers[0]);
+        assertEquals(1, seen[0][0], "SCHED_FIFO");
+        assertEquals(5, seen[0][1]);
+        assertEquals(null, answers[1]);
+        assertEquals(0, seen[1][0], "SCHED_OTHER");
+        assertEquals(0, seen[1][1]);
+    }
+
+    /** The calling thread's policy and real-time priority, from /proc/thread-self/stat (fields 41 and 40). */
+    private static int[] policyAndPriority() {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new int[] {Integer.parseInt(f[41 - 3]), Integer.parseInt(f[40 - 3])};
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
