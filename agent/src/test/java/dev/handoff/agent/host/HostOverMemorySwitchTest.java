@@ -128,7 +128,13 @@ class HostOverMemorySwitchTest {
     private static Path task(String name) throws java.io.IOException {
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path t : tasks.toList()) {
-                if (Files.readString(t.resolve("comm")).strip().equals(name)) {
+                String comm;
+                try {
+                    comm = Files.readString(t.resolve("comm")).strip();
+                } catch (java.nio.file.NoSuchFileException e) {
+                    continue; // a thread (of another host, or the JVM's) ended since the listing
+                }
+                if (comm.equals(name)) {
                     return t;
                 }
             }
