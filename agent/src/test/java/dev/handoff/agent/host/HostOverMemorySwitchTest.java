@@ -163,16 +163,20 @@ class HostOverMemorySwitchTest {
         return stat(name, 40);
     }
 
+    /** Starts server host {@code name} with its loop threads scheduled so, and echoes once: both threads have run by then. */
+    private void startScheduled(String name, ThreadScheduling scheduling) throws Exception {
+        MemorySwitch sw = new MemorySwitch();
+        serverName = name;
+        serverScheduling = scheduling;
+        start(sw, sw.port(name, MacAddress.parse("02:00:00:00:00:01")), sw.port("client", MacAddress.parse("02:00:00:00:00:02")),
+                null);
+        TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000).close();
+    }
+
     /** Needs root (CI runs as root): a nice value below 0 needs CAP_SYS_NICE. */
     @Test
     void loopAndTimerThreadsRunAtTheNiceValueAskedFor() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        serverName = "nc";
-        serverScheduling = new ThreadScheduling(-7, 0);
-        start(sw, sw.port("nc", MacAddress.parse("02:00:00:00:00:01")), sw.port("client", MacAddress.parse("02:00:00:00:00:02")),
-                null);
-        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000); // both threads have run by now
-        s.close();
+        startScheduled("nc", new ThreadScheduling(-7, 0));
         assertEquals(-7, nice("host-nc"), "the loop thread's nice value");
         assertEquals(-7, nice("host-nc-timer"), "the timer thread's nice value");
         assertEquals(0, nice("host-client"), "a host not asked keeps its threads' nice value");
@@ -182,13 +186,7 @@ class HostOverMemorySwitchTest {
     /** Needs root (CI runs as root): a real-time priority needs CAP_SYS_NICE. */
     @Test
     void loopAndTimerThreadsRunUnderSchedFifoWhenAskedTo() throws Exception {
-        MemorySwitch sw = new MemorySwitch();
-        serverName = "rt";
-        serverScheduling = new ThreadScheduling(-7, 3);
-        start(sw, sw.port("rt", MacAddress.parse("02:00:00:00:00:01")), sw.port("client", MacAddress.parse("02:00:00:00:00:02")),
-                null);
-        TcpSocket s = TcpSocket.connect(client, CLIENT_IP, SERVER_VIP, 7, 5000); // both threads have run by now
-        s.close();
+        startScheduled("rt", new ThreadScheduling(-7, 3));
         assertEquals(1, policy("host-rt"), "the loop thread's policy (SCHED_FIFO)");
         assertEquals(3, realtimePriority("host-rt"), "the loop thread's real-time priority");
         assertEquals(1, policy("host-rt-timer"), "the timer thread's policy (SCHED_FIFO)");
