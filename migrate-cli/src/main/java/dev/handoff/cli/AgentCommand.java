@@ -150,20 +150,22 @@ final class AgentCommand implements Callable<Integer> {
                     + "and RTT estimates (carry them only when agents share an L2 segment, the default setup).")
     boolean noCongestionState;
 
-    @Option(names = "--loop-realtime", paramLabel = "PRIO", defaultValue = "10",
-            description = "Run the event loops' threads under the real-time policy SCHED_FIFO at priority PRIO, 1..99"
-                    + " (default ${DEFAULT-VALUE}; 0: the fair scheduler at --loop-nice). A real-time loop runs the moment a"
-                    + " frame wakes it, before the JVM's compiler and gRPC threads and every other thread of the fair"
-                    + " scheduler; a loop that waits for a CPU instead lets a peer's tail-loss probe fire. Needs root or"
-                    + " CAP_SYS_NICE (the agent logs a `priority` line saying whether it got it); the kernel still"
-                    + " leaves other threads a share of each CPU.")
-    int loopRealtime;
-
     @Option(names = "--loop-nice", paramLabel = "N", defaultValue = "-5",
-            description = "Linux nice value of the event loops' threads when --loop-realtime is 0, -20..19 (default"
-                    + " ${DEFAULT-VALUE}): a loop woken by a frame then preempts threads of normal priority sooner. Below 0"
-                    + " needs root or CAP_SYS_NICE; 0 leaves the threads as started.")
+            description = "Linux nice value of the event loops' threads, -20..19 (default ${DEFAULT-VALUE}): a loop woken"
+                    + " by a frame then runs before the JVM's compiler threads, gRPC threads and other processes of"
+                    + " normal priority instead of waiting for their time slice, which a peer can see as a stall and"
+                    + " resend into. Below 0 needs root or CAP_SYS_NICE (the agent logs it if refused); 0 leaves the"
+                    + " threads as started.")
     int loopNice;
+
+    @Option(names = "--loop-realtime", paramLabel = "PRIO", defaultValue = "0",
+            description = "Run the event loops' threads under the real-time policy SCHED_FIFO at priority PRIO, 1..99,"
+                    + " instead of at --loop-nice (default ${DEFAULT-VALUE}: off). A real-time loop runs the moment a frame"
+                    + " wakes it, before every thread of the fair scheduler: moves cost a peer fewer tail-loss probes"
+                    + " and freeze for less (BENCHMARKS.md, fourteenth session), but a rate-limited reader's window"
+                    + " closes longer, which can lengthen its outage at a fail-over. Needs root or CAP_SYS_NICE (the"
+                    + " agent logs a `priority` line saying whether it got it).")
+    int loopRealtime;
 
     @Option(names = "--store", paramLabel = "ADDR:PORT",
             description = "Checkpoint every connection into the checkpoint store at ADDR:PORT (`handoff store`), so that"

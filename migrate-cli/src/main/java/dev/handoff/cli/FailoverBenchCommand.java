@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
         description = {
             "Measures checkpointing and fail-over, in one run, with default agent settings:",
             "  failover   the peer's outage (its capture: the dead agent's last segment to the survivor's first new",
-            "             data) over --kills kill -9s alternating between two agents, on one paced curl download",
+            "             data) over --kills kill -9s alternating between two agents, on one paced curl download;",
+            "             and the same with the time curl's own window was closed (its rate limit pausing) taken out",
             "  goodput    strict checkpointing (the stream service: no byte leaves before the store holds it) and",
             "             deterministic checkpointing (the file server) against no checkpointing, full speed; each",
             "             agent's first transfers (its JIT still compiling) and its second ones (steady state)",
@@ -144,16 +145,31 @@ final class FailoverBenchCommand implements Callable<Integer> {
                 audit.stop();
                 String text = Files.readString(report);
                 long[] gaps = gaps(text);
-                Arrays.sort(gaps);
-                System.out.printf("failover: %d kill -9s, the peer's outage p50 %d ms, p99 %d ms, max %d ms; download of %d MB"
-                        + " complete; audit %s%n", gaps.length, gaps[gaps.length / 2], gaps[(int) Math.ceil(gaps.length * 0.99) - 1],
-                        gaps[gaps.length - 1], fileMb, text.lines().filter(l -> l.startsWith("frames=")).findFirst().orElse(""));
+                long[] closed = TransparencyAudit.switchPeerClosedMs(text).stream().mapToLong(Long::longValue).toArray();
+                long[] ours = new long[gaps.length];
+                for (int i = 0; i < gaps.length; i++) {
+                    ours[i] = gaps[i] - (i < closed.length ? closed[i] : 0);
+                }
+                System.out.println("failover: the peer's outages in kill order, ms: " + Arrays.toString(gaps));
+                System.out.println("failover: of which its own window was closed (curl --limit-rate pausing), ms: "
+                        + Arrays.toString(closed));
+                System.out.printf("failover: %d kill -9s, the peer's outage %s; with the time its window was closed taken"
+                        + " out %s; download of %d MB complete; audit %s%n", gaps.length, percentiles(gaps),
+                        percentiles(ours), fileMb, text.lines().filter(l -> l.startsWith("frames=")).findFirst().orElse(""));
             } finally {
                 for (HandoffProcess a : agents) {
                     a.close();
                 }
             }
         }
+    }
+
+    /** "p50 N ms, p99 N ms, max N ms" of {@code values} (sorted here). */
+    private static String percentiles(long[] values) {
+        long[] v = values.clone();
+        Arrays.sort(v);
+        return "p50 " + v[v.length / 2] + " ms, p99 " + v[(int) Math.ceil(v.length * 0.99) - 1] + " ms, max " + v[v.length - 1]
+                + " ms";
     }
 
     /** The peer's outage at each sender switch, from an audit report. */

@@ -115,9 +115,11 @@ public final class TransparencyAudit {
         if (f.senderMac != 0 && f.senderMac != mac) {
             f.senderSwitches++;
             f.switchedAfter = f.lastFromUs;
+            f.closedBeforeSwitch = f.closedAtLastFromUs;
         }
         f.senderMac = mac;
         f.lastFromUs = now;
+        f.closedAtLastFromUs = f.peerClosedNs(now);
         if (tcp.has(TcpSegment.RST)) {
             violation(key, "RST from our side (seq " + Integer.toUnsignedString(tcp.seq()) + ")");
             return;
@@ -182,6 +184,7 @@ public final class TransparencyAudit {
                 f.retransmitted += payload;
             } else if (f.switchedAfter != 0) {
                 f.switchGapsMs.add((now - f.switchedAfter) / 1_000_000); // new data from the new sender
+                f.switchClosedMs.add((f.peerClosedNs(now) - f.closedBeforeSwitch) / 1_000_000);
                 f.switchedAfter = 0;
             }
         }
@@ -203,6 +206,9 @@ public final class TransparencyAudit {
         }
         if (!f.peerSyn) {
             return;
+        }
+        if (tcp.has(TcpSegment.ACK)) {
+            f.peerWindow(tcp.window() == 0, clock.getAsLong());
         }
         long end = f.peerOffset(tcp.seq()) + tcp.payloadLength() + (tcp.has(TcpSegment.FIN) ? 1 : 0);
         f.peerEnd = Math.max(f.peerEnd, end);
@@ -243,7 +249,8 @@ public final class TransparencyAudit {
                     .append(" retransmitted=").append(f.retransmitted).append(" checked=").append(f.tally.checked)
                     .append(" unverifiable=").append(f.tally.unverifiable)
                     .append(" senderSwitches=").append(f.senderSwitches).append(" switchGapsMs=")
-                    .append(f.switchGapsMs.toString().replace(" ", "")).append(" handshake=").append(f.ourSyn != null)
+                    .append(f.switchGapsMs.toString().replace(" ", "")).append(" switchPeerClosedMs=")
+                    .append(f.switchClosedMs.toString().replace(" ", "")).append(" handshake=").append(f.ourSyn != null)
                     .append('\n');
         }
         b.append("frames=").append(frames).append(" segments=").append(segments).append(" skipped=").append(skipped)
@@ -264,8 +271,22 @@ public final class TransparencyAudit {
      * in order (the old sender's last segment to the new sender's first new data).
      */
     public static List<Long> switchGapsMs(String report) {
+        return listed(report, "switchGapsMs");
+    }
+
+    /**
+     * For each sender switch of a {@link #report()}, in the order of {@link #switchGapsMs}: ms
+     * of its outage during which the peer advertised a zero window, so that no sender could
+     * have sent it new data (a reader that paces itself, like curl --limit-rate, closes it).
+     */
+    public static List<Long> switchPeerClosedMs(String report) {
+        return listed(report, "switchPeerClosedMs");
+    }
+
+    /** Every number of every {@code name=[...]} list of a report, in order. */
+    private static List<Long> listed(String report, String name) {
         List<Long> gaps = new ArrayList<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("switchGapsMs=\\[([0-9,]*)]").matcher(report);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(name + "=\\[([0-9,]*)]").matcher(report);
         while (m.find()) {
             for (String g : m.group(1).split(",")) {
                 if (!g.isEmpty()) {
@@ -330,6 +351,33 @@ public final class TransparencyAudit {
         long switchedAfter;
         /** For each sender switch, ms from the old sender's last segment to the new one's first new data (the peer's outage). */
         final List<Long> switchGapsMs = new ArrayList<>();
+        /** For each sender switch, ms of its outage during which the peer's advertised window was zero (no sender could send). */
+        final List<Long> switchClosedMs = new ArrayList<>();
+        /** ns the peer's window was zero before {@link #closedSince}, summed. */
+        long closedNs;
+        /** The peer's last advertised window is zero. */
+        boolean closed;
+        /** Since when it is, ns (while {@link #closed}). */
+        long closedSince;
+        /** {@link #peerClosedNs} when our last segment was seen. */
+        long closedAtLastFromUs;
+        /** {@link #peerClosedNs} when the old sender's last segment was seen, for the switch under way. */
+        long closedBeforeSwitch;
+
+        /** The peer advertised a zero window ({@code zero}) or an open one at {@code now}. */
+        void peerWindow(boolean zero, long now) {
+            if (zero && !closed) {
+                closedSince = now;
+            } else if (!zero && closed) {
+                closedNs += now - closedSince;
+            }
+            closed = zero;
+        }
+
+        /** ns the peer's window has been zero in all, up to {@code now}. */
+        long peerClosedNs(long now) {
+            return closedNs + (closed ? now - closedSince : 0);
+        }
         /** Offset of our FIN, -1 before it. */
         long ourFinAt = -1;
 

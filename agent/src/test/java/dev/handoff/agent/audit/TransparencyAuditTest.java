@@ -8,6 +8,7 @@ import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.wire.Ipv4Packet;
 import dev.handoff.agent.wire.TcpHeaderWriter;
 import dev.handoff.agent.wire.TcpSegment;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -62,7 +63,11 @@ class TransparencyAuditTest {
     }
 
     void peer(int flags, int seq, int ack, String data) {
-        byte[] f = frame(false, 0x020000000002L, flags, seq, ack, 1000, 1, data.getBytes(), 7);
+        peer(flags, seq, ack, 1000, data);
+    }
+
+    void peer(int flags, int seq, int ack, int window, String data) {
+        byte[] f = frame(false, 0x020000000002L, flags, seq, ack, window, 1, data.getBytes(), 7);
         audit.onFrame(f, 0, f.length);
     }
 
@@ -98,6 +103,27 @@ class TransparencyAuditTest {
         us(MAC_B, TcpSegment.ACK, OUR_ISN + 13, PEER_ISN + 6, 1000, 104, "?");
         assertTrue(audit.report().contains("switchGapsMs=[750]"), audit.report());
         assertTrue(audit.report().contains("maxSwitchGapMs=750"), audit.report());
+        assertTrue(audit.report().contains("switchPeerClosedMs=[0]"), audit.report());
+    }
+
+    @Test
+    void theTimeThePeersWindowWasClosedDuringAnOutageIsToldApart() {
+        clock.addAndGet(100_000_000);
+        peer(TcpSegment.ACK, PEER_ISN + 6, OUR_ISN + 12, 0, ""); // closed before the old sender's last segment
+        clock.addAndGet(200_000_000);
+        us(TcpSegment.ACK, OUR_ISN + 11, PEER_ISN + 6, 1000, 103, ""); // the old sender's last: a window probe
+        clock.addAndGet(500_000_000);
+        us(MAC_B, TcpSegment.ACK, OUR_ISN + 11, PEER_ISN + 6, 1000, 104, ""); // the new sender's probe
+        peer(TcpSegment.ACK, PEER_ISN + 6, OUR_ISN + 12, 0, ""); // still closed
+        clock.addAndGet(300_000_000);
+        peer(TcpSegment.ACK, PEER_ISN + 6, OUR_ISN + 12, 1000, ""); // open: 800 ms of the outage were the peer's
+        clock.addAndGet(20_000_000);
+        us(MAC_B, TcpSegment.ACK, OUR_ISN + 12, PEER_ISN + 6, 1000, 105, "!");
+        assertTrue(audit.report().contains("switchGapsMs=[820]"), audit.report());
+        assertTrue(audit.report().contains("switchPeerClosedMs=[800]"), audit.report());
+        assertEquals(List.of(820L), TransparencyAudit.switchGapsMs(audit.report()));
+        assertEquals(List.of(800L), TransparencyAudit.switchPeerClosedMs(audit.report()));
+        assertEquals(0, audit.violationCount(), audit.report());
     }
 
     void expect(String what) {
