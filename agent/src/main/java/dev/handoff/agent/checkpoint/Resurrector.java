@@ -3,6 +3,7 @@ package dev.handoff.agent.checkpoint;
 import dev.handoff.agent.cluster.LeaseKeeper;
 import dev.handoff.agent.host.Connection;
 import dev.handoff.agent.host.Host;
+import dev.handoff.agent.wire.Ipv4Address;
 import dev.handoff.agent.ici.IciSeal;
 import dev.handoff.proto.v1.Ici;
 import dev.handoff.store.Checkpoint;
@@ -44,7 +45,7 @@ public final class Resurrector {
      * it took is no longer renewed.
      */
     public CompletableFuture<List<Connection>> resurrect(int vip) {
-        leases.takeFresh(vip);
+        long epoch = leases.takeFresh(vip).epoch();
         CompletableFuture<List<Connection>> done;
         try {
             List<Ici> icis = new ArrayList<>();
@@ -60,7 +61,23 @@ public final class Resurrector {
             if (error != null) {
                 leases.drop(vip);
             }
-        });
+        }).thenCompose(in -> leases.epochFor(vip) == epoch ? CompletableFuture.completedFuture(in) : lapsed(vip, epoch));
+    }
+
+    /**
+     * The lease taken for a take-over stopped counting before the connections were back (a
+     * take-over slower than three quarters of the lease time): the watchdog told the host to
+     * fall silent for the VIP while there was nothing yet to silence, and the host then took
+     * it. Without a lease nothing would ever be checkpointed or sent, and no other agent would
+     * take a VIP this one serves: this agent falls silent for it now and the take-over fails
+     * (the fail-over tries again once the lease ran out).
+     */
+    private CompletableFuture<List<Connection>> lapsed(int vip, long epoch) {
+        String why = "its lease (epoch " + epoch + ") stopped counting before the take-over was done";
+        leases.drop(vip);
+        return host.abandonVip(vip, why).thenCompose(dropped -> CompletableFuture.failedFuture(
+                new IllegalStateException("taking " + Ipv4Address.format(vip) + " over failed: " + why + "; "
+                        + dropped + " resurrected connections dropped without a word, to be resurrected again")));
     }
 
 }

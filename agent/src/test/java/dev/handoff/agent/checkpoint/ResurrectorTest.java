@@ -27,6 +27,8 @@ class ResurrectorTest {
 
     @TempDir
     Path dir;
+    /** The lease keeper's clock, ms: stepped by hand. */
+    final java.util.concurrent.atomic.AtomicLong clockMs = new java.util.concurrent.atomic.AtomicLong(1_000_000);
     FileCheckpointStore store;
     Host host;
     LeaseKeeper leases;
@@ -38,7 +40,7 @@ class ResurrectorTest {
         host = new Host("b", new MemorySwitch().port("b", MacAddress.parse("02:00:00:00:00:0b")), TcpConfig.defaults(),
                 new SplittableRandom(1), e -> { });
         host.start();
-        leases = new LeaseKeeper(store, "b", 1000, () -> System.nanoTime() / 1_000_000, trouble -> { }, vip -> { });
+        leases = new LeaseKeeper(store, "b", 1000, clockMs::get, trouble -> { }, vip -> { });
         resurrector = new Resurrector(host, store, leases, CheckpointSettings.defaults(), CheckpointSealTest.SEAL);
     }
 
@@ -63,5 +65,33 @@ class ResurrectorTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> resurrector.resurrect(VIP).get());
         assertTrue(e.getCause().getMessage().contains("format_version"), e.getCause().getMessage());
         assertEquals(LeaseEpochs.NONE, leases.epochFor(VIP), "no lease kept on a VIP this agent does not serve");
+    }
+
+    @Test
+    void aTakeOverSlowerThanItsLeaseFallsSilentForTheVipAndFails() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        host.call(() -> { // the loop busy: the resurrection waits behind this
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+        java.util.concurrent.CompletableFuture<?> done = resurrector.resurrect(VIP);
+        clockMs.addAndGet(800); // past three quarters of the 1000 ms lease: it no longer counts here
+        release.countDown();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> done.get(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("stopped counting before the take-over was done"),
+                e.getCause().getMessage());
+        assertTrue(!host.serves(VIP), "a VIP taken without a lease is not kept");
+        assertEquals(LeaseEpochs.NONE, leases.epochFor(VIP));
+    }
+
+    @Test
+    void aTakeOverWithinItsLeaseKeepsTheVip() throws Exception {
+        resurrector.resurrect(VIP).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(host.serves(VIP));
+        assertTrue(leases.epochFor(VIP) != LeaseEpochs.NONE);
     }
 }
