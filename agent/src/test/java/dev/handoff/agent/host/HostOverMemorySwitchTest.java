@@ -144,8 +144,7 @@ class HostOverMemorySwitchTest {
 
     /** Field {@code field} (numbered from 1, as proc(5) does) of the stat of this process's thread named {@code name}. */
     private static int stat(String name, int field) throws java.io.IOException {
-        String stat = Files.readString(task(name).resolve("stat"));
-        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[field - 3]);
+        return ThreadSchedulingTest.statField(task(name), field);
     }
 
     /** The nice value of this process's thread named {@code name}. */

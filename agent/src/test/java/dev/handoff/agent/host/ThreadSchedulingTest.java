@@ -44,14 +44,19 @@ class ThreadSchedulingTest {
         assertEquals(0, seen[1][1]);
     }
 
-    /** The calling thread's policy and real-time priority, from /proc/thread-self/stat (fields 41 and 40). */
+    /** The calling thread's policy and real-time priority (fields 41 and 40 of its stat). */
     private static int[] policyAndPriority() {
         try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return new int[] {Integer.parseInt(f[41 - 3]), Integer.parseInt(f[40 - 3])};
+            java.nio.file.Path self = java.nio.file.Path.of("/proc/thread-self");
+            return new int[] {statField(self, 41), statField(self, 40)};
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Field {@code field} (numbered from 1, as proc(5) does) of the stat of the thread whose /proc directory is {@code task}. */
+    static int statField(java.nio.file.Path task, int field) throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(task.resolve("stat"));
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[field - 3]);
     }
 }
