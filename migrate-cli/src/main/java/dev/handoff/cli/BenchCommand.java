@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
             "  latency  1-byte echo round trips, agent echo vs a kernel echo server",
             "  memory   agent RSS growth per idle connection, with --connections held open by the peer",
             "  loops    --parallel downloads at once, agent with --loops 1 and one loop per core vs kernel socat",
-            "Needs root. Example: sudo scripts/bench-net --megabytes 1024"})
+            "Needs root. Example: scripts/bench-net --megabytes 1024"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--megabytes", defaultValue = "1024", description = "Bytes per goodput run, MB (default ${DEFAULT-VALUE}).")
     int megabytes;

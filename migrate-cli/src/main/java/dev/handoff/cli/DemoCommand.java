@@ -140,8 +140,8 @@ final class DemoCommand implements Callable<Integer> {
             return new EngineDemo(Math.min(megabytes, 64), loss, seed).run();
         }
         if (!"0".equals(Topology.run("id", "-u").strip())) {
-            System.err.println("demo: building the demo network needs root: run `sudo scripts/demo`"
-                    + " (or `handoff demo --engine-only`, which needs no root)");
+            System.err.println("demo: building the demo network needs root: run `scripts/demo` (as a user, it starts"
+                    + " again under sudo), or `handoff demo --engine-only`, which needs no root");
             return 2;
         }
         Path dir = Files.createTempDirectory("handoff-demo");

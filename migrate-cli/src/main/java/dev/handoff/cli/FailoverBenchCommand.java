@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
             "             connection writing 4 MB per checkpoint (a strict application's full send buffer)",
             "  resurrect  kill -9 of an agent holding --connections idle echo connections: time to resurrect",
             "             them all at the survivor, and a check that every one still echoes",
-            "Needs root. Example: sudo scripts/bench-failover --kills 40"})
+            "Needs root. Example: scripts/bench-failover --kills 40"})
 final class FailoverBenchCommand implements Callable<Integer> {
     /** Control addresses of the two agents and the store's. */
     private static final String[] CONTROL = {Topology.HOST_A_IP + ":7700", Topology.HOST_B_IP + ":7700"};

@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
             "           median of each pair's ratio (the peer kernel's bytes_received; the mover is running before",
             "           a window opens)",
             "  vip      time to move a VIP with --connections idle connections, there and back",
-            "Needs root. Example: sudo scripts/bench-moves --moves 200"})
+            "Needs root. Example: scripts/bench-moves --moves 200"})
 final class MigrationBenchCommand implements Callable<Integer> {
     /** Control addresses of the two agents. */
     private static final String A = Topology.HOST_A_IP + ":7700";
