@@ -254,14 +254,8 @@ final class AgentCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--loops must be 1.." + Math.min(cores, Host.MAX_LOOPS)
                         + " (one loop per core at most; this machine has " + cores + "), got " + loops);
             }
-            if (loopNice < ThreadScheduling.HIGHEST_NICE || loopNice > ThreadScheduling.LOWEST_NICE) {
-                throw new IllegalArgumentException("--loop-nice must be " + ThreadScheduling.HIGHEST_NICE + ".."
-                        + ThreadScheduling.LOWEST_NICE + ", got " + loopNice);
-            }
-            if (loopRealtime < 0 || loopRealtime > ThreadScheduling.HIGHEST_REALTIME) {
-                throw new IllegalArgumentException("--loop-realtime must be 1.." + ThreadScheduling.HIGHEST_REALTIME
-                        + " (0: off), got " + loopRealtime);
-            }
+            ThreadScheduling.checkNice("--loop-nice", loopNice);
+            ThreadScheduling.checkRealtime("--loop-realtime", loopRealtime);
             if (sendBuffer < 65536 || sendBuffer > 64 << 20) {
                 throw new IllegalArgumentException("--send-buffer must be 65536..67108864 bytes, got " + sendBuffer);
             }

@@ -75,13 +75,24 @@ public record ThreadScheduling(int nice, int realtime) {
 
     /** Checks both values, IllegalArgumentException naming the one out of range. */
     public ThreadScheduling {
+        checkNice("a nice value", nice);
+        checkRealtime("a real-time priority", realtime);
+    }
+
+    /** {@code nice} if it is a nice value, else IllegalArgumentException calling it {@code what} (e.g. an option's name). */
+    public static int checkNice(String what, int nice) {
         if (nice < HIGHEST_NICE || nice > LOWEST_NICE) {
-            throw new IllegalArgumentException("a nice value is " + HIGHEST_NICE + ".." + LOWEST_NICE + ", got " + nice);
+            throw new IllegalArgumentException(what + " must be " + HIGHEST_NICE + ".." + LOWEST_NICE + ", got " + nice);
         }
-        if (realtime < 0 || realtime > HIGHEST_REALTIME) {
-            throw new IllegalArgumentException("a real-time priority is 1.." + HIGHEST_REALTIME + " (0: none), got "
-                    + realtime);
+        return nice;
+    }
+
+    /** {@code priority} if it is a SCHED_FIFO priority or 0 (none), else IllegalArgumentException calling it {@code what}. */
+    public static int checkRealtime(String what, int priority) {
+        if (priority < 0 || priority > HIGHEST_REALTIME) {
+            throw new IllegalArgumentException(what + " must be 1.." + HIGHEST_REALTIME + " (0: off), got " + priority);
         }
+        return priority;
     }
 
     /** What a thread scheduled so runs at, for logs: "nice -5" or "SCHED_FIFO priority 10". */

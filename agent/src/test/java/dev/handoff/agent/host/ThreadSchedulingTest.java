@@ -8,13 +8,13 @@ import org.junit.jupiter.api.Test;
 class ThreadSchedulingTest {
     @Test
     void valuesOutOfLinuxsRangesAreRefusedByName() {
-        assertEquals("a nice value is -20..19, got -21",
+        assertEquals("a nice value must be -20..19, got -21",
                 assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(-21, 0)).getMessage());
-        assertEquals("a nice value is -20..19, got 20",
+        assertEquals("a nice value must be -20..19, got 20",
                 assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(20, 0)).getMessage());
-        assertEquals("a real-time priority is 1..99 (0: none), got 100",
+        assertEquals("a real-time priority must be 1..99 (0: off), got 100",
                 assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(0, 100)).getMessage());
-        assertEquals("a real-time priority is 1..99 (0: none), got -1",
+        assertEquals("a real-time priority must be 1..99 (0: off), got -1",
                 assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(0, -1)).getMessage());
     }
 
