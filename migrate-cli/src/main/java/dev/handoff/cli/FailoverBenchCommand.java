@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
         description = {
             "Measures checkpointing and fail-over, in one run, with default agent settings:",
             "  failover   the peer's outage (its capture: the dead agent's last segment to the survivor's first new",
-            "             data) over --kills kill -9s alternating between two agents, on one paced curl download;",
-            "             and the same with the time curl's own window was closed (its rate limit pausing) taken out",
+            "             data) over --kills kill -9s alternating between two agents, on one curl download read at",
+            "             4 MB/s; and the same with the time the peer's own window was closed taken out",
             "  goodput    strict checkpointing (the stream service: no byte leaves before the store holds it) and",
             "             deterministic checkpointing (the file server) against no checkpointing, full speed; each",
             "             agent's first transfers (its JIT still compiling) and its second ones (steady state)",
@@ -43,6 +43,12 @@ final class FailoverBenchCommand implements Callable<Integer> {
     private static final String[] CONTROL = {Topology.HOST_A_IP + ":7700", Topology.HOST_B_IP + ":7700"};
     private static final String[] NAMES = {"a", "b"};
     private static final String STORE = Topology.HOST_B_IP + ":7800";
+    /**
+     * Bytes per second the fail-over part's download is read at: by a pacer behind curl, in 64
+     * KB steps, so that the peer's window opens every 16 ms (curl --limit-rate pauses its reads
+     * for up to half a second and a sender switching then waits for it).
+     */
+    private static final long PACE = 4L << 20;
 
     @Option(names = "--kills", defaultValue = "40", description = "kill -9s for the fail-over figures (default ${DEFAULT-VALUE}).")
     int kills;
@@ -55,6 +61,10 @@ final class FailoverBenchCommand implements Callable<Integer> {
 
     @Option(names = "--writers", defaultValue = "64", description = "Connections writing checkpoints at once (default ${DEFAULT-VALUE}).")
     int writers;
+
+    @Option(names = "--agent-arg", paramLabel = "ARG", description = "An option for every agent, repeatable, e.g."
+            + " --agent-arg=--loop-realtime=10 (default: none, the agents' defaults).")
+    List<String> agentOptions = List.of();
 
     @Option(names = "--only", split = ",", paramLabel = "PART", description = "Run only these parts: failover, goodput, store, resurrect.")
     List<String> only = List.of("failover", "goodput", "store", "resurrect");
@@ -92,7 +102,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
     }
 
     /** Agent {@code i} of a two-agent cluster sharing the store, with the VIP or not, plus {@code extra} options. */
-    private static HandoffProcess agent(Topology net, Path dir, int i, boolean withVip, String... extra) throws Exception {
+    private HandoffProcess agent(Topology net, Path dir, int i, boolean withVip, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("--name", NAMES[i], "--interface", Topology.IFACE,
                 "--files", dir.resolve("www").toString(), "--echo-port", "7", "--control", CONTROL[i], "--store", STORE,
                 "--peers", NAMES[1 - i] + "=" + CONTROL[1 - i]));
@@ -100,6 +110,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
             args.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
         }
         args.addAll(List.of(extra));
+        args.addAll(agentOptions);
         args.addAll(net.pki().agentArgs());
         return HandoffProcess.start(i == 0 ? net.hostA() : net.hostB(), dir, args.toArray(String[]::new));
     }
@@ -119,15 +130,16 @@ final class FailoverBenchCommand implements Callable<Integer> {
             Path report = dir.resolve("audit.txt");
             try (HandoffProcess audit = HandoffProcess.launch(net.peer(), dir, "auditing", "audit", "--interface",
                     Topology.IFACE, "--ours", Topology.VIP, "--report", report.toString());
-                 Background curl = Background.start(Topology.in(net.peer(), "curl", "-sS", "--fail", "--limit-rate", "4M",
-                         "-o", "/dev/null", "-w", "%{size_download}", "http://" + Topology.VIP + "/paced.bin"))) {
+                 Background download = Background.start(Topology.in(net.peer(), "sh", "-c", "curl -sS --fail http://"
+                         + Topology.VIP + "/paced.bin | " + HandoffProcess.launcher() + " probe pace --rate " + PACE
+                         + " | wc -c"))) {
                 agents[1].awaitLog("peer-up a", 10);
                 int serving = 0;
                 for (int k = 0; k < kills; k++) {
                     Thread.sleep(300);
-                    if (!curl.running()) {
+                    if (!download.running()) {
                         throw new IOException("the paced download of " + fileMb + " MB ended after " + k + " of " + kills
-                                + " kills (" + curl.output().strip() + "): every kill must find it running");
+                                + " kills (" + download.output().strip() + "): every kill must find it running");
                     }
                     agents[serving].kill();
                     int survivor = 1 - serving;
@@ -139,8 +151,8 @@ final class FailoverBenchCommand implements Callable<Integer> {
                     System.out.print("\rfailover: " + (k + 1) + "/" + kills + " kills");
                 }
                 System.out.println();
-                if (!curl.waitFor(3600) || !curl.output().strip().equals(Long.toString(fileMb << 20))) {
-                    throw new IOException("the download did not complete: " + curl.output());
+                if (!download.waitFor(3600) || !download.output().strip().equals(Long.toString(fileMb << 20))) {
+                    throw new IOException("the download did not complete: " + download.output());
                 }
                 audit.stop();
                 String text = Files.readString(report);
@@ -151,7 +163,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
                     ours[i] = gaps[i] - (i < closed.length ? closed[i] : 0);
                 }
                 System.out.println("failover: the peer's outages in kill order, ms: " + Arrays.toString(gaps));
-                System.out.println("failover: of which its own window was closed (curl --limit-rate pausing), ms: "
+                System.out.println("failover: of which its own window was closed (its reader pausing), ms: "
                         + Arrays.toString(closed));
                 System.out.printf("failover: %d kill -9s, the peer's outage %s; with the time its window was closed taken"
                         + " out %s; download of %d MB complete; audit %s%n", gaps.length, percentiles(gaps),

@@ -66,6 +66,10 @@ final class MigrationBenchCommand implements Callable<Integer> {
             + " starts every measured agent with it (--aot-cache), as an operator would.")
     boolean cold;
 
+    @Option(names = "--agent-arg", paramLabel = "ARG", description = "An option for every measured agent, repeatable,"
+            + " e.g. --agent-arg=--loop-realtime=10 (default: none, the agents' defaults).")
+    List<String> agentOptions = List.of();
+
     @Option(names = "--rounds", defaultValue = "3", description = "Rounds of the retrans part (default ${DEFAULT-VALUE}).")
     int rounds;
 
@@ -185,6 +189,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 "--echo-port", "7", "--send-buffer", Integer.toString(sendBuffer), "--loops",
                 Integer.toString(loops != null ? loops : Runtime.getRuntime().availableProcessors()),
                 "--stream-port", "9", "--stream-bytes", STREAM));
+        common.addAll(agentOptions);
         HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().agent(agentArgs(common, aotA, "--name", "a",
                 "--vip", Topology.VIP + "/" + Topology.PREFIX, "--control", A)));
         HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().agent(agentArgs(common, aotB, "--name", "b",
