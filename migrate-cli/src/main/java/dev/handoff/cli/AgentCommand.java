@@ -162,9 +162,9 @@ final class AgentCommand implements Callable<Integer> {
             description = "Run the event loops' threads under the real-time policy SCHED_FIFO at priority PRIO, 1..99,"
                     + " instead of at --loop-nice (default ${DEFAULT-VALUE}: off). A real-time loop runs the moment a frame"
                     + " wakes it, before every thread of the fair scheduler: moves cost a peer fewer tail-loss probes"
-                    + " and freeze for less (BENCHMARKS.md, fourteenth session), but a rate-limited reader's window"
-                    + " closes longer, which can lengthen its outage at a fail-over. Needs root or CAP_SYS_NICE (the"
-                    + " agent logs a `priority` line saying whether it got it).")
+                    + " and freeze for less (BENCHMARKS.md, fifteenth session: 1 moved stream in 10 had one, against"
+                    + " about 1 in 3 at nice -5), but one fail-over run in four had a 3 s outage, not yet explained."
+                    + " Needs root or CAP_SYS_NICE (the agent logs a `priority` line saying whether it got it).")
     int loopRealtime;
 
     @Option(names = "--store", paramLabel = "ADDR:PORT",
