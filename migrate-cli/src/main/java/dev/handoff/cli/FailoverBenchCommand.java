@@ -62,6 +62,10 @@ final class FailoverBenchCommand implements Callable<Integer> {
     @Option(names = "--writers", defaultValue = "64", description = "Connections writing checkpoints at once (default ${DEFAULT-VALUE}).")
     int writers;
 
+    @Option(names = "--keep-logs", paramLabel = "DIR", description = "Copy the logs of every process the bench started"
+            + " (agents, store, audit) to DIR before its working directory is deleted (default: not kept).")
+    Path keepLogs;
+
     @Option(names = "--agent-arg", paramLabel = "ARG", description = "An option for every agent, repeatable, e.g."
             + " --agent-arg=--loop-realtime=10 (default: none, the agents' defaults).")
     List<String> agentOptions = List.of();
@@ -96,7 +100,13 @@ final class FailoverBenchCommand implements Callable<Integer> {
                 resurrect(dir);
             }
         } finally {
-            RandomFiles.deleteTree(dir);
+            try {
+                if (keepLogs != null) {
+                    HandoffProcess.keepLogs(dir, keepLogs);
+                }
+            } finally {
+                RandomFiles.deleteTree(dir);
+            }
         }
         return 0;
     }

@@ -2,8 +2,10 @@ package dev.handoff.cli;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -118,5 +120,21 @@ public final class HandoffProcess implements AutoCloseable {
         if (process.isAlive()) {
             process.destroyForcibly();
         }
+    }
+
+    /**
+     * Copies the top-level {@code .log} and {@code .txt} files of {@code dir} (the logs of the
+     * processes started there, audit reports) into {@code to}, created if needed, and says so.
+     */
+    static void keepLogs(Path dir, Path to) throws IOException {
+        Files.createDirectories(to);
+        int kept = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.{log,txt}")) {
+            for (Path f : files) {
+                Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                kept++;
+            }
+        }
+        System.out.println("kept " + kept + " logs in " + to);
     }
 }

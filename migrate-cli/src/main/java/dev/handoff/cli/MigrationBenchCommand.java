@@ -66,6 +66,10 @@ final class MigrationBenchCommand implements Callable<Integer> {
             + " starts every measured agent with it (--aot-cache), as an operator would.")
     boolean cold;
 
+    @Option(names = "--keep-logs", paramLabel = "DIR", description = "Copy the logs of every process the bench started"
+            + " (agents, store, audit) to DIR before its working directory is deleted (default: not kept).")
+    Path keepLogs;
+
     @Option(names = "--agent-arg", paramLabel = "ARG", description = "An option for every measured agent, repeatable,"
             + " e.g. --agent-arg=--loop-realtime=10 (default: none, the agents' defaults).")
     List<String> agentOptions = List.of();
@@ -107,7 +111,13 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 vipMove(dir, www);
             }
         } finally {
-            RandomFiles.deleteTree(dir);
+            try {
+                if (keepLogs != null) {
+                    HandoffProcess.keepLogs(dir, keepLogs);
+                }
+            } finally {
+                RandomFiles.deleteTree(dir);
+            }
         }
         return 0;
     }
