@@ -163,7 +163,7 @@ final class AgentCommand implements Callable<Integer> {
                     + " instead of at --loop-nice (default ${DEFAULT-VALUE}: off). A real-time loop runs the moment a frame"
                     + " wakes it, before every thread of the fair scheduler: moves cost a peer fewer tail-loss probes"
                     + " and freeze for less (BENCHMARKS.md, fifteenth session: 1 moved stream in 10 had one, against"
-                    + " about 1 in 3 at nice -5), but one fail-over run in five had a 3 s outage, not yet explained."
+                    + " about 1 in 3 at nice -5), but two fail-over runs in six had a 3 s outage, not yet explained."
                     + " Needs root or CAP_SYS_NICE (the agent logs a `priority` line saying whether it got it).")
     int loopRealtime;
 
