@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -62,13 +63,8 @@ final class FailoverBenchCommand implements Callable<Integer> {
     @Option(names = "--writers", defaultValue = "64", description = "Connections writing checkpoints at once (default ${DEFAULT-VALUE}).")
     int writers;
 
-    @Option(names = "--keep-logs", paramLabel = "DIR", description = "Copy the logs of every process the bench started"
-            + " (agents, store, audit) to DIR before its working directory is deleted (default: not kept).")
-    Path keepLogs;
-
-    @Option(names = "--agent-arg", paramLabel = "ARG", description = "An option for every agent, repeatable, e.g."
-            + " --agent-arg=--loop-realtime=10 (default: none, the agents' defaults).")
-    List<String> agentOptions = List.of();
+    @Mixin
+    BenchAgentOptions agents;
 
     @Option(names = "--only", split = ",", paramLabel = "PART", description = "Run only these parts: failover, goodput, store, resurrect.")
     List<String> only = List.of("failover", "goodput", "store", "resurrect");
@@ -100,13 +96,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
                 resurrect(dir);
             }
         } finally {
-            try {
-                if (keepLogs != null) {
-                    HandoffProcess.keepLogs(dir, keepLogs);
-                }
-            } finally {
-                RandomFiles.deleteTree(dir);
-            }
+            agents.cleanUp(dir);
         }
         return 0;
     }
@@ -120,7 +110,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
             args.addAll(List.of("--vip", Topology.VIP + "/" + Topology.PREFIX));
         }
         args.addAll(List.of(extra));
-        args.addAll(agentOptions);
+        args.addAll(agents.options);
         args.addAll(net.pki().agentArgs());
         return HandoffProcess.start(i == 0 ? net.hostA() : net.hostB(), dir, args.toArray(String[]::new));
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -66,13 +67,8 @@ final class MigrationBenchCommand implements Callable<Integer> {
             + " starts every measured agent with it (--aot-cache), as an operator would.")
     boolean cold;
 
-    @Option(names = "--keep-logs", paramLabel = "DIR", description = "Copy the logs of every process the bench started"
-            + " (agents, store, audit) to DIR before its working directory is deleted (default: not kept).")
-    Path keepLogs;
-
-    @Option(names = "--agent-arg", paramLabel = "ARG", description = "An option for every measured agent, repeatable,"
-            + " e.g. --agent-arg=--loop-realtime=10 (default: none, the agents' defaults).")
-    List<String> agentOptions = List.of();
+    @Mixin
+    BenchAgentOptions agents;
 
     @Option(names = "--rounds", defaultValue = "3", description = "Rounds of the retrans part (default ${DEFAULT-VALUE}).")
     int rounds;
@@ -111,13 +107,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 vipMove(dir, www);
             }
         } finally {
-            try {
-                if (keepLogs != null) {
-                    HandoffProcess.keepLogs(dir, keepLogs);
-                }
-            } finally {
-                RandomFiles.deleteTree(dir);
-            }
+            agents.cleanUp(dir);
         }
         return 0;
     }
@@ -199,7 +189,7 @@ final class MigrationBenchCommand implements Callable<Integer> {
                 "--echo-port", "7", "--send-buffer", Integer.toString(sendBuffer), "--loops",
                 Integer.toString(loops != null ? loops : Runtime.getRuntime().availableProcessors()),
                 "--stream-port", "9", "--stream-bytes", STREAM));
-        common.addAll(agentOptions);
+        common.addAll(agents.options);
         HandoffProcess a = HandoffProcess.start(net.hostA(), dir, net.pki().agent(agentArgs(common, aotA, "--name", "a",
                 "--vip", Topology.VIP + "/" + Topology.PREFIX, "--control", A)));
         HandoffProcess b = HandoffProcess.start(net.hostB(), dir, net.pki().agent(agentArgs(common, aotB, "--name", "b",

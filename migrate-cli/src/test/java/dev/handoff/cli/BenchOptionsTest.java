@@ -1,7 +1,6 @@
 package dev.handoff.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -16,17 +15,17 @@ class BenchOptionsTest {
     void agentOptionsReachTheBenchmarksAsGivenInOrder() {
         FailoverBenchCommand failover = new FailoverBenchCommand();
         new CommandLine(failover).parseArgs("--agent-arg=--loop-realtime=10", "--agent-arg=--loop-nice=0");
-        assertEquals(List.of("--loop-realtime=10", "--loop-nice=0"), failover.agentOptions);
+        assertEquals(List.of("--loop-realtime=10", "--loop-nice=0"), failover.agents.options);
         MigrationBenchCommand moves = new MigrationBenchCommand();
         new CommandLine(moves).parseArgs("--agent-arg=--loop-realtime=10");
-        assertEquals(List.of("--loop-realtime=10"), moves.agentOptions);
+        assertEquals(List.of("--loop-realtime=10"), moves.agents.options);
     }
 
     @Test
     void withoutAgentOptionsTheAgentsKeepTheirDefaults() {
         FailoverBenchCommand failover = new FailoverBenchCommand();
         new CommandLine(failover).parseArgs();
-        assertEquals(List.of(), failover.agentOptions);
+        assertEquals(List.of(), failover.agents.options);
     }
 
     @Test
