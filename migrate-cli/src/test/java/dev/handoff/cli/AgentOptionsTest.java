@@ -21,6 +21,11 @@ class AgentOptionsTest {
         assertRefused("--loop-realtime must be 1..99 (0: off), got -1", "--loop-realtime", "-1");
     }
 
+    @Test
+    void aSliceLinuxWouldClampIsRefusedBeforeAnythingStarts() {
+        assertRefused("--loop-slice must be 100..100000 microseconds (0: the kernel's), got 50", "--loop-slice", "50");
+    }
+
     /** `handoff agent` with {@code options} exits 2 before it opens anything, saying {@code why} on stderr. */
     private static void assertRefused(String why, String... options) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -16,12 +16,51 @@ class ThreadSchedulingTest {
                 assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(0, 100)).getMessage());
         assertEquals("a real-time priority must be 1..99 (0: off), got -1",
                 assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(0, -1)).getMessage());
+        assertEquals("a slice must be 100..100000 microseconds (0: the kernel's), got 99",
+                assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(0, 0, 99)).getMessage());
+        assertEquals("a slice must be 100..100000 microseconds (0: the kernel's), got 100001",
+                assertThrows(IllegalArgumentException.class, () -> new ThreadScheduling(0, 0, 100_001)).getMessage());
     }
 
     @Test
     void logsSayWhichPolicy() {
         assertEquals("nice -5", new ThreadScheduling(-5, 0).toString());
         assertEquals("SCHED_FIFO priority 10", new ThreadScheduling(-5, 10).toString());
+        assertEquals("nice -5, slice 100 us", new ThreadScheduling(-5, 0, 100).toString());
+        assertEquals("SCHED_FIFO priority 10", new ThreadScheduling(-5, 10, 100).toString());
+    }
+
+    /** Linux 6.12 on (CI's kernel is newer): the fair scheduler takes the slice asked for, and the default back. */
+    @Test
+    void aFairThreadCanAskForAShortSliceAndGiveItBack() throws Exception {
+        String[] answers = new String[2];
+        long[] seen = new long[3];
+        Thread t = Thread.ofPlatform().start(() -> {
+            seen[0] = slice();
+            answers[0] = new ThreadScheduling(0, 0, 250).applyToCurrentThread();
+            seen[1] = slice();
+            answers[1] = ThreadScheduling.NORMAL.applyToCurrentThread();
+            seen[2] = slice();
+        });
+        t.join();
+        assertEquals(null, answers[0]);
+        assertEquals(250_000, seen[1], "the slice asked for, in nanoseconds");
+        assertEquals(null, answers[1]);
+        assertEquals(seen[0], seen[2], "the kernel's slice again");
+    }
+
+    /** The calling thread's slice under the fair scheduler in nanoseconds (se.slice in its /proc sched file). */
+    private static long slice() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/thread-self/sched"))) {
+                if (line.startsWith("se.slice")) {
+                    return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                }
+            }
+            throw new AssertionError("no se.slice in /proc/thread-self/sched: a kernel without EEVDF (before 6.6)?");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Runs on a thread of its own, which it leaves at the fair scheduler; needs root (CI runs as root). */
