@@ -151,27 +151,28 @@ final class AgentCommand implements Callable<Integer> {
     boolean noCongestionState;
 
     @Option(names = "--loop-nice", paramLabel = "N", defaultValue = "-5",
-            description = "Linux nice value of the event loops' threads, -20..19 (default ${DEFAULT-VALUE}): a loop woken"
-                    + " by a frame then runs before the JVM's compiler threads, gRPC threads and other processes of"
-                    + " normal priority instead of waiting for their time slice, which a peer can see as a stall and"
-                    + " resend into. Below 0 needs root or CAP_SYS_NICE (the agent logs it if refused); 0 leaves the"
-                    + " threads as started.")
+            description = "Linux nice value of the event loops' threads, -20..19 (default ${DEFAULT-VALUE}): a busy loop"
+                    + " then gets a larger share of a CPU than the JVM's compiler threads, gRPC threads and other"
+                    + " processes of normal priority. Below 0 needs root or CAP_SYS_NICE (the agent logs it if"
+                    + " refused); 0 leaves the threads as started.")
     int loopNice;
 
     @Option(names = "--loop-realtime", paramLabel = "PRIO", defaultValue = "0",
             description = "Run the event loops' threads under the real-time policy SCHED_FIFO at priority PRIO, 1..99,"
-                    + " instead of at --loop-nice (default ${DEFAULT-VALUE}: off). A real-time loop runs the moment a frame"
-                    + " wakes it, before every thread of the fair scheduler: moves cost a peer fewer tail-loss probes"
-                    + " and freeze for less (BENCHMARKS.md, fifteenth session: 1 moved stream in 10 had one, against"
-                    + " about 1 in 3 at nice -5), but two fail-over runs in six had a 3 s outage, not yet explained."
-                    + " Needs root or CAP_SYS_NICE (the agent logs a `priority` line saying whether it got it).")
+                    + " instead of the fair scheduler (default ${DEFAULT-VALUE}: off). A real-time loop runs the moment"
+                    + " a frame wakes it, as a loop with a short --loop-slice does, but a busy one keeps every fair"
+                    + " thread of the agent (its gRPC and compiler threads) off its CPU: two fail-over runs in six"
+                    + " with it had a 3 s outage (BENCHMARKS.md). Needs root or CAP_SYS_NICE.")
     int loopRealtime;
 
-    @Option(names = "--loop-slice", paramLabel = "MICROS", defaultValue = "0",
-            description = "The fair scheduler's slice for the event loops' threads, in microseconds, 100..100000"
-                    + " (default ${DEFAULT-VALUE}: the kernel's, about 0.7 ms times 1 + log2 of the CPUs). Linux 6.12 and"
-                    + " later let a woken thread whose slice is shorter than the running thread's preempt it at once,"
-                    + " as a real-time one would, while it still shares the CPU fairly. Ignored with --loop-realtime.")
+    @Option(names = "--loop-slice", paramLabel = "MICROS", defaultValue = "100",
+            description = "The fair scheduler's slice for the event loops' threads, in microseconds, 100..100000, or 0"
+                    + " for the kernel's (about 0.7 ms times 1 + log2 of the CPUs) (default ${DEFAULT-VALUE}). Linux"
+                    + " 6.12 and later let a woken thread whose slice is shorter than the running thread's preempt"
+                    + " it at once; with the kernel's slice a loop woken by a frame could wait for the next"
+                    + " scheduler tick (4 ms at HZ 250), long enough for a peer to send a tail-loss probe (moved"
+                    + " echo streams: 0 in 10 had one, against about 1 in 3; BENCHMARKS.md). Older kernels ignore"
+                    + " it. Ignored with --loop-realtime.")
     int loopSlice;
 
     @Option(names = "--store", paramLabel = "ADDR:PORT",

@@ -26,6 +26,15 @@ class AgentOptionsTest {
         assertRefused("--loop-slice must be 100..100000 microseconds (0: the kernel's), got 50", "--loop-slice", "50");
     }
 
+    @Test
+    void loopsDefaultToNiceMinusFiveWithAShortSliceAndNoRealTime() {
+        AgentCommand agent = new AgentCommand();
+        new CommandLine(agent).parseArgs("--name", "a", "--interface", "eth0");
+        assertEquals(-5, agent.loopNice);
+        assertEquals(100, agent.loopSlice);
+        assertEquals(0, agent.loopRealtime);
+    }
+
     /** `handoff agent` with {@code options} exits 2 before it opens anything, saying {@code why} on stderr. */
     private static void assertRefused(String why, String... options) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -152,6 +152,11 @@ class HostOverMemorySwitchTest {
         return stat(name, 19);
     }
 
+    /** The fair scheduler's slice of this process's thread named {@code name}, in nanoseconds. */
+    private static long slice(String name) throws java.io.IOException {
+        return ThreadSchedulingTest.slice(task(name));
+    }
+
     /** The scheduling policy of this process's thread named {@code name} (0 SCHED_OTHER, 1 SCHED_FIFO). */
     private static int policy(String name) throws java.io.IOException {
         return stat(name, 41);
@@ -175,11 +180,13 @@ class HostOverMemorySwitchTest {
     /** Needs root (CI runs as root): a nice value below 0 needs CAP_SYS_NICE. */
     @Test
     void loopAndTimerThreadsRunAtTheNiceValueAskedFor() throws Exception {
-        startScheduled("nc", new ThreadScheduling(-7, 0));
+        startScheduled("nc", new ThreadScheduling(-7, 0, 200));
         assertEquals(-7, nice("host-nc"), "the loop thread's nice value");
         assertEquals(-7, nice("host-nc-timer"), "the timer thread's nice value");
+        assertEquals(200_000, slice("host-nc"), "the loop thread's slice, in nanoseconds (Linux 6.12 on)");
         assertEquals(0, nice("host-client"), "a host not asked keeps its threads' nice value");
-        assertTrue(events.stream().anyMatch(e -> e.equals("priority host-nc runs at nice -7")), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.equals("priority host-nc runs at nice -7, slice 200 us")),
+                events.toString());
     }
 
     /** Needs root (CI runs as root): a real-time priority needs CAP_SYS_NICE. */

@@ -49,18 +49,23 @@ class ThreadSchedulingTest {
         assertEquals(seen[0], seen[2], "the kernel's slice again");
     }
 
-    /** The calling thread's slice under the fair scheduler in nanoseconds (se.slice in its /proc sched file). */
+    /** The calling thread's slice under the fair scheduler in nanoseconds. */
     private static long slice() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/thread-self/sched"))) {
-                if (line.startsWith("se.slice")) {
-                    return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
-                }
-            }
-            throw new AssertionError("no se.slice in /proc/thread-self/sched: a kernel without EEVDF (before 6.6)?");
+            return slice(java.nio.file.Path.of("/proc/thread-self"));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The fair scheduler's slice, in nanoseconds, of the thread whose /proc directory is {@code task} (se.slice in its sched file). */
+    static long slice(java.nio.file.Path task) throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(task.resolve("sched"))) {
+            if (line.startsWith("se.slice")) {
+                return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+            }
+        }
+        throw new AssertionError("no se.slice in " + task.resolve("sched") + ": a kernel without EEVDF (before 6.6)?");
     }
 
     /** Runs on a thread of its own, which it leaves at the fair scheduler; needs root (CI runs as root). */
