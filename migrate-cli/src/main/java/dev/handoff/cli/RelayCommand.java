@@ -79,7 +79,7 @@ final class RelayCommand implements Callable<Integer> {
     private static Thread forward(PacketLink from, PacketLink to, CountDownLatch stop) {
         Thread t = new Thread(() -> {
             while (stop.getCount() > 0) {
-                from.receive(to::send);
+                from.receive(to::send, PacketLink.MAX_WAIT_MILLIS);
             }
         }, "relay-" + from.name());
         t.setDaemon(true);

@@ -255,7 +255,7 @@ public final class Host implements AutoCloseable {
     }
 
     /**
-     * Has Linux schedule every loop's thread and timer thread so; call before {@link #start}. A
+     * Has Linux schedule every loop's thread so; call before {@link #start}. A
      * real-time priority or a nice value below 0 needs root or CAP_SYS_NICE; a thread that
      * cannot logs why.
      */

@@ -50,7 +50,7 @@ import java.util.random.RandomGenerator;
  *
  * <p>The loop: handle a batch of frames from the link; give touched connections to their
  * drivers; poll them; fire due timers; sleep in the link until a frame, a task or the
- * next deadline (a waker thread wakes the link for timers).
+ * next deadline (the link's receive waits no longer than that).
  */
 public final class HostLoop implements AutoCloseable {
     /** Timer rounds poll every connection; between them only touched ones are polled. */
@@ -138,7 +138,7 @@ public final class HostLoop implements AutoCloseable {
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
     /** Moved-out ICIs carry cwnd/ssthresh/srtt/rttvar (destination on the same L2 segment). */
     private volatile boolean carryCongestion = true;
-    /** How Linux schedules the loop and timer threads ({@link ThreadScheduling#NORMAL}: left as started). */
+    /** How Linux schedules the loop thread ({@link ThreadScheduling#NORMAL}: left as started). */
     private volatile ThreadScheduling scheduling = ThreadScheduling.NORMAL;
     /** Outgoing frame buffer: Ethernet + IPv4 headers, then the TCP segment. */
     private final byte[] out;
@@ -154,7 +154,6 @@ public final class HostLoop implements AutoCloseable {
     /** Origin of {@link #now()}, shared by a host's loops. */
     private final long epochNanos;
     /** Wakes the link when the next timer is due. */
-    private final Waker waker = new Waker();
     /** Next deadline of any connection, ms. */
     private long nextTimer = NEVER;
     /** The loop runs. */
@@ -338,13 +337,13 @@ public final class HostLoop implements AutoCloseable {
         carryCongestion = carry;
     }
 
-    /** Has Linux schedule the loop and timer threads so (see {@link ThreadScheduling}); call before {@link #start}. */
+    /** Has Linux schedule the loop thread so (see {@link ThreadScheduling}); call before {@link #start}. */
     public void scheduleThreads(ThreadScheduling scheduling) {
         this.scheduling = scheduling;
     }
 
-    /** Schedules the calling thread (the loop's or its timer's) as {@link #scheduling} says, and logs how it went (the timer's only if it failed). */
-    private void takeScheduling(boolean loopThread) {
+    /** Schedules the calling (loop) thread as {@link #scheduling} says, and logs how it went. */
+    private void takeScheduling() {
         ThreadScheduling s = scheduling;
         if (s.equals(ThreadScheduling.NORMAL)) {
             return;
@@ -353,7 +352,7 @@ public final class HostLoop implements AutoCloseable {
         String thread = Thread.currentThread().getName();
         if (why != null) {
             emitSoon(HostEvent.PRIORITY, thread, "keeps the scheduling it started with: " + why);
-        } else if (loopThread) {
+        } else {
             emitSoon(HostEvent.PRIORITY, thread, "runs at " + s);
         }
     }
@@ -1133,9 +1132,6 @@ public final class HostLoop implements AutoCloseable {
         String thread = "host-" + name + (loops > 1 ? "-" + index : "");
         loopThread = new Thread(this::loop, thread);
         loopThread.start();
-        Thread w = new Thread(waker, thread + "-timer");
-        w.setDaemon(true);
-        w.start();
     }
 
     /** Runs {@code task} on the loop thread. */
@@ -1262,7 +1258,7 @@ public final class HostLoop implements AutoCloseable {
     // ------------------------------------------------------------------ loop
 
     private void loop() {
-        takeScheduling(true);
+        takeScheduling();
         try {
             while (running) {
                 runTasks();
@@ -1282,16 +1278,13 @@ public final class HostLoop implements AutoCloseable {
                 if (nextTimer <= now || !tasks.isEmpty() || stack.hasTouched()) {
                     continue;
                 }
-                waker.arm(Math.min(nextTimer, stopDeadline));
-                link.receive(this::onFrame);
-                waker.arm(NEVER);
+                link.receive(this::onFrame, Math.min(nextTimer, stopDeadline) - now);
             }
         } catch (RuntimeException | Error e) {
             failure = e;
             emit(HostEvent.ERROR, name, "host stopped on an error: " + e);
         } finally {
             running = false;
-            waker.stop();
             link.close();
             ended.countDown();
             // Calls queued before the count-down are refused here, later ones by call() itself.
@@ -1772,59 +1765,6 @@ public final class HostLoop implements AutoCloseable {
             if (data > 0 && (!relayedData || SeqNum.gt(end, relayedEnd))) {
                 relayedEnd = end;
                 relayedData = true;
-            }
-        }
-    }
-
-    /**
-     * Wakes the link's receive when the next timer is due. The loop arms it before each blocking
-     * receive and disarms it after; it is woken only when it must wake sooner than it sleeps, so
-     * that a loop blocking thousands of times a second (a relay, a busy connection) does not
-     * switch to it twice each time.
-     */
-    private final class Waker implements Runnable {
-        /** When to wake the link, in {@link #now()} ms; NEVER when no timer is armed. */
-        private volatile long deadline = NEVER;
-        /** The deadline it sleeps until; it reads {@link #deadline} again after setting this, before parking. */
-        private volatile long sleepingUntil = NEVER;
-        /** The waker thread, for unparking. */
-        private volatile Thread thread;
-        /** Set when the host stops. */
-        private volatile boolean stopped;
-
-        void arm(long at) {
-            deadline = at;
-            Thread t = thread;
-            if (t != null && at < sleepingUntil) {
-                LockSupport.unpark(t);
-            }
-        }
-
-        void stop() {
-            stopped = true;
-            deadline = NEVER;
-            Thread t = thread;
-            if (t != null) {
-                LockSupport.unpark(t);
-            }
-        }
-
-        @Override
-        public void run() {
-            thread = Thread.currentThread();
-            takeScheduling(false);
-            while (!stopped) {
-                long d = deadline;
-                long now = now();
-                if (d <= now) {
-                    deadline = NEVER;
-                    link.wakeup();
-                } else {
-                    sleepingUntil = d;
-                    if (deadline == d && !stopped) { // armed sooner meanwhile: arm() may not have seen d
-                        LockSupport.parkNanos(Math.min(d - now, 1000) * 1_000_000);
-                    }
-                }
             }
         }
     }

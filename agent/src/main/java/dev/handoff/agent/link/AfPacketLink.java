@@ -263,7 +263,7 @@ public final class AfPacketLink implements PacketLink {
     }
 
     @Override
-    public void receive(FrameReceiver receiver) {
+    public void receive(FrameReceiver receiver, long waitMillis) {
         if (closed) {
             return;
         }
@@ -274,7 +274,8 @@ public final class AfPacketLink implements PacketLink {
             pollFds.set(JAVA_INT, 8, eventFd);
             pollFds.set(JAVA_SHORT, 12, POLLIN);
             pollFds.set(JAVA_SHORT, 14, (short) 0);
-            int ready = (int) POLL.invokeExact(recvErrno, pollFds, 2L, 1000);
+            int timeout = (int) Math.clamp(waitMillis, 0, MAX_WAIT_MILLIS);
+            int ready = (int) POLL.invokeExact(recvErrno, pollFds, 2L, timeout);
             if (ready < 0) {
                 int e = (int) ERRNO.get(recvErrno, 0L);
                 if (e == EINTR) {

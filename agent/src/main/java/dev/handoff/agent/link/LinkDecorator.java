@@ -15,8 +15,8 @@ abstract class LinkDecorator implements PacketLink {
     }
 
     @Override
-    public void receive(FrameReceiver receiver) {
-        inner.receive(receiver);
+    public void receive(FrameReceiver receiver, long waitMillis) {
+        inner.receive(receiver, waitMillis);
     }
 
     @Override

@@ -82,7 +82,7 @@ public final class LinkLanes {
         FrameReceiver steer = this::steer;
         try {
             while (!closed) {
-                link.receive(steer);
+                link.receive(steer, PacketLink.MAX_WAIT_MILLIS);
             }
         } catch (RuntimeException e) {
             failure = e;
@@ -159,12 +159,14 @@ public final class LinkLanes {
         }
 
         @Override
-        public void receive(FrameReceiver receiver) {
+        public void receive(FrameReceiver receiver, long waitMillis) {
             byte[] f = frames.poll();
             if (f == null) {
                 waiter = Thread.currentThread();
-                while ((f = frames.poll()) == null && !woken && !laneClosed && !closed) {
-                    LockSupport.park(this);
+                long until = System.nanoTime() + Math.clamp(waitMillis, 0, MAX_WAIT_MILLIS) * 1_000_000;
+                for (long left; (f = frames.poll()) == null && !woken && !laneClosed && !closed
+                        && (left = until - System.nanoTime()) > 0; ) {
+                    LockSupport.parkNanos(this, left);
                 }
                 waiter = null;
             }

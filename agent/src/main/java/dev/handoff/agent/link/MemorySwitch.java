@@ -66,9 +66,9 @@ public final class MemorySwitch {
         }
 
         @Override
-        public void receive(FrameReceiver receiver) {
+        public void receive(FrameReceiver receiver, long waitMillis) {
             try {
-                byte[] f = inbox.poll(1, TimeUnit.SECONDS);
+                byte[] f = inbox.poll(Math.clamp(waitMillis, 0, MAX_WAIT_MILLIS), TimeUnit.MILLISECONDS);
                 while (f != null && f != WAKE) {
                     receiver.frame(f, 0, f.length);
                     f = inbox.poll();

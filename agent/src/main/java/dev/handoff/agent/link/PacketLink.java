@@ -8,12 +8,18 @@ public interface PacketLink extends AutoCloseable {
     /** Sends one Ethernet frame (destination MAC first, no FCS). Throws LinkException if the link fails. */
     void send(byte[] frame, int off, int len);
 
+    /** Longest a receive waits on any link, whatever it is asked: callers loop at least this often, ms. */
+    long MAX_WAIT_MILLIS = 1000;
+
     /**
      * Waits for frames and hands each to {@code receiver}; returns after a batch has been
      * handled, or when {@link #wakeup} was called (before or during the wait), or when the
-     * link is closed.
+     * link is closed, or when {@code waitMillis} (0 and up; the caller's next timer) have
+     * passed without a frame. It may return sooner (after {@link #MAX_WAIT_MILLIS} at most),
+     * never much later: the event loop sleeps here until its next timer, with no thread of its
+     * own to wake it (which would preempt the loop on its CPU each time a timer moves sooner).
      */
-    void receive(FrameReceiver receiver);
+    void receive(FrameReceiver receiver, long waitMillis);
 
     /**
      * Largest TCP payload one {@link #sendTcp} frame may carry: above the MSS, the link

@@ -22,6 +22,8 @@ public final class PcapLink implements PacketLink {
     private static final int BUFFER_BYTES = 32 << 20;
     /** Longest frame captured in full. */
     private static final int SNAPLEN = 65_535;
+    /** The handle's read timeout: a dispatch returns after it with no frame; shorter waits need the alarm. */
+    private static final int TIMEOUT_MILLIS = 100;
 
     /** Interface name. */
     private final String iface;
@@ -31,6 +33,8 @@ public final class PcapLink implements PacketLink {
     private final PcapHandle handle;
     /** Set once closed. */
     private volatile boolean closed;
+    /** Breaks a dispatch whose caller must be back before the handle's timeout. */
+    private final LinkAlarm alarm = new LinkAlarm(this);
 
     private PcapLink(String iface, long mac, PcapHandle handle) {
         this.iface = iface;
@@ -65,7 +69,7 @@ public final class PcapLink implements PacketLink {
                     .promiscuousMode(PcapNetworkInterface.PromiscuousMode.PROMISCUOUS)
                     .immediateMode(true)
                     .bufferSize(BUFFER_BYTES)
-                    .timeoutMillis(100)
+                    .timeoutMillis(TIMEOUT_MILLIS)
                     .direction(PcapHandle.PcapDirection.IN)
                     .build();
         } catch (PcapNativeException e) {
@@ -114,9 +118,13 @@ public final class PcapLink implements PacketLink {
     }
 
     @Override
-    public void receive(FrameReceiver receiver) {
+    public void receive(FrameReceiver receiver, long waitMillis) {
         if (closed) {
             return;
+        }
+        boolean armed = waitMillis < TIMEOUT_MILLIS;
+        if (armed) {
+            alarm.arm(System.nanoTime() + Math.max(0, waitMillis) * 1_000_000);
         }
         try {
             handle.dispatch(-1, (org.pcap4j.core.RawPacketListener) frame -> receiver.frame(frame, 0, frame.length));
@@ -125,6 +133,10 @@ public final class PcapLink implements PacketLink {
         } catch (PcapNativeException | NotOpenException e) {
             if (!closed) {
                 throw new LinkException("capturing on " + iface + " failed: " + e.getMessage(), e);
+            }
+        } finally {
+            if (armed) {
+                alarm.disarm();
             }
         }
     }
@@ -151,6 +163,7 @@ public final class PcapLink implements PacketLink {
     @Override
     public void close() {
         closed = true;
+        alarm.stop();
         wakeup();
         handle.close();
     }

@@ -18,10 +18,10 @@ public class TapLink extends LinkDecorator {
     }
 
     @Override
-    public void receive(FrameReceiver receiver) {
+    public void receive(FrameReceiver receiver, long waitMillis) {
         inner.receive((buf, off, len) -> {
             tap.frame(buf, off, len);
             receiver.frame(buf, off, len);
-        });
+        }, waitMillis);
     }
 }

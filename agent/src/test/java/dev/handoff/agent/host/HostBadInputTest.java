@@ -80,7 +80,7 @@ class HostBadInputTest {
             transfer.join(60_000);
             assertArrayEquals(data, echoed[0], "the transfer is intact");
             // The reset for the stray ACK to a closed port reached the attacker.
-            attacker.receive(collect(replies));
+            attacker.receive(collect(replies), PacketLink.MAX_WAIT_MILLIS);
             HostCounters c = server.counters();
             assertTrue(c.malformed + c.otherEtherType >= 150, "garbage counted: " + c);
             assertTrue(c.otherIp >= 1, "other IP counted: " + c);

@@ -45,7 +45,8 @@ class LinkLanesTest {
     /** Frames one receive on {@code lane} hands over, each as its source port (TCP) or -1. */
     static List<Integer> receive(PacketLink lane) {
         List<Integer> got = new ArrayList<>();
-        lane.receive((b, off, len) -> got.add(len == 54 ? ((b[off + 34] & 0xff) << 8) | (b[off + 35] & 0xff) : -1));
+        lane.receive((b, off, len) -> got.add(len == 54 ? ((b[off + 34] & 0xff) << 8) | (b[off + 35] & 0xff) : -1),
+                PacketLink.MAX_WAIT_MILLIS);
         return got;
     }
 
@@ -85,7 +86,8 @@ class LinkLanesTest {
         for (int lane = 0; lane < 2; lane++) {
             List<Integer> got = new ArrayList<>();
             while (got.size() < want.get(lane).size()) {
-                lanes.lane(lane).receive((b, off, len) -> got.add(Bytes.u16(b, off + EthernetFrame.HEADER_LENGTH + 6)));
+                lanes.lane(lane).receive((b, off, len) -> got.add(Bytes.u16(b, off + EthernetFrame.HEADER_LENGTH + 6)),
+                        PacketLink.MAX_WAIT_MILLIS);
             }
             assertEquals(want.get(lane), got, "lane " + lane + ": the remote ports of its flows, in arrival order");
         }

@@ -1,0 +1,98 @@
+package dev.handoff.agent.link;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A receive on an idle link returns when the wait it was given is over (the event loop's next
+ * timer), not after {@link PacketLink#MAX_WAIT_MILLIS}: the loop has no other thread to wake it.
+ * The real links run on one end of a veth pair whose other end sends nothing (needs root, as CI is).
+ */
+class LinkWaitTest {
+    /** The veth made for a test (deleting it deletes its peer), or null. */
+    private String veth;
+
+    @AfterEach
+    void removeVeth() throws Exception {
+        if (veth != null) {
+            run("ip", "link", "del", veth);
+        }
+    }
+
+    @Test
+    void aMemorySwitchPortWaitsAsLongAsAsked() {
+        PacketLink port = new MemorySwitch().port("a", 0x020000000001L);
+        assertWaits(port, 50);
+    }
+
+    @Test
+    void aLaneWaitsAsLongAsAsked() {
+        MemorySwitch sw = new MemorySwitch();
+        LinkLanes lanes = LinkLanes.split(sw.port("a", 0x020000000001L), 2);
+        try {
+            assertWaits(lanes.lane(1), 50);
+        } finally {
+            lanes.lanes().forEach(PacketLink::close);
+        }
+    }
+
+    @Test
+    void anAfPacketSocketWaitsAsLongAsAsked() throws Exception {
+        try (AfPacketLink link = AfPacketLink.open(makeVeth())) {
+            assertWaits(link, 50);
+        }
+    }
+
+    /** libpcap's dispatch waits for its handle's timeout (100 ms) unless the link's alarm breaks it sooner. */
+    @Test
+    void aPcapHandleReturnsBeforeItsTimeoutWhenAskedTo() throws Exception {
+        try (PcapLink link = PcapLink.open(makeVeth(), List.of())) {
+            assertWaits(link, 10);
+            long t0 = System.nanoTime();
+            link.receive((b, off, len) -> { }, 5);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 80, "a 5 ms receive took " + ms + " ms: the alarm did not break libpcap's 100 ms wait");
+        }
+    }
+
+    /** An idle receive asked to wait {@code millis} hands over no frame and returns after that, well before the 1 s cap. */
+    private static void assertWaits(PacketLink link, long millis) {
+        List<Integer> got = new ArrayList<>();
+        long t0 = System.nanoTime();
+        link.receive((b, off, len) -> got.add(len), millis);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(List.of(), got, "no frame on an idle link");
+        assertTrue(ms >= millis - 2, "returned after " + ms + " ms of a " + millis + " ms wait");
+        assertTrue(ms < PacketLink.MAX_WAIT_MILLIS / 2, "returned after " + ms + " ms of a " + millis + " ms wait");
+    }
+
+    /**
+     * One end of a new veth pair, both ends up without IPv6 (which would send router
+     * solicitations) and without addresses: nothing ever arrives on it.
+     */
+    private String makeVeth() throws Exception {
+        String name = "hxwait" + ThreadLocalRandom.current().nextInt(1000, 10000);
+        run("ip", "link", "add", name, "type", "veth", "peer", "name", name + "p");
+        veth = name;
+        for (String end : new String[] {name, name + "p"}) {
+            run("ip", "link", "set", end, "addrgenmode", "none");
+            run("ip", "link", "set", end, "up");
+        }
+        return name;
+    }
+
+    private static void run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", cmd) + " failed (needs root): " + out);
+        }
+    }
+}
