@@ -80,6 +80,9 @@ final class AuditCommand implements Callable<Integer> {
         PcapWriter writer = pcap == null ? null : new PcapWriter(pcap);
         CountDownLatch reported = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (reported.getCount() == 0) {
+                return; // the capture ended on its own and its report is written
+            }
             try {
                 handle.breakLoop();
                 reported.await(30, TimeUnit.SECONDS);
@@ -95,19 +98,32 @@ final class AuditCommand implements Callable<Integer> {
                 writer.frame(frame, 0, frame.length, capturedAt(handle));
             }
         };
+        String ended = null; // why the capture ended on its own, e.g. the interface went away with its namespace
         try {
             handle.loop(-1, listener);
         } catch (InterruptedException e) {
             // breakLoop: the capture ends here
+        } catch (PcapNativeException e) {
+            ended = e.getMessage();
+            System.err.println("handoff audit: the capture on " + iface + " ended: " + ended
+                    + "; writing the report of what it saw");
         }
         try {
-            PcapStat stats = handle.getStats();
-            String text = audit.report() + "captureReceived=" + stats.getNumPacketsReceived() + " captureDropped="
-                    + stats.getNumPacketsDropped() + " interfaceDropped=" + stats.getNumPacketsDroppedByIf() + "\n";
-            Files.writeString(report, text);
+            String capture;
+            long dropped;
+            try {
+                PcapStat stats = handle.getStats();
+                dropped = stats.getNumPacketsDropped();
+                capture = "captureReceived=" + stats.getNumPacketsReceived() + " captureDropped=" + dropped
+                        + " interfaceDropped=" + stats.getNumPacketsDroppedByIf();
+            } catch (PcapNativeException | NotOpenException e) {
+                dropped = -1; // unknown: a report with it is never clean
+                capture = "captureDropped=-1 captureStats=unknown (" + e.getMessage() + ")";
+            }
+            Files.writeString(report, audit.report() + capture + (ended == null ? "" : " captureEnded=" + ended) + "\n");
             System.out.println("audit: " + audit.violationCount() + " violations, capture dropped "
-                    + stats.getNumPacketsDropped() + "; report in " + report);
-        } catch (IOException | PcapNativeException | NotOpenException e) {
+                    + (dropped < 0 ? "unknown" : dropped) + "; report in " + report);
+        } catch (IOException e) {
             System.err.println("handoff audit: writing the report " + report + ": " + e);
             return 1;
         } finally {
@@ -116,6 +132,9 @@ final class AuditCommand implements Callable<Integer> {
             }
             handle.close();
             reported.countDown();
+        }
+        if (ended != null) {
+            return 1;
         }
         return 0;
     }
