@@ -35,7 +35,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
@@ -153,7 +152,6 @@ public final class HostLoop implements AutoCloseable {
     private final ArrayList<DrainWait> drainWaits = new ArrayList<>();
     /** Origin of {@link #now()}, shared by a host's loops. */
     private final long epochNanos;
-    /** Wakes the link when the next timer is due. */
     /** Next deadline of any connection, ms. */
     private long nextTimer = NEVER;
     /** The loop runs. */

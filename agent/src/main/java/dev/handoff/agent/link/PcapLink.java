@@ -33,7 +33,7 @@ public final class PcapLink implements PacketLink {
     private final PcapHandle handle;
     /** Set once closed. */
     private volatile boolean closed;
-    /** Breaks a dispatch whose caller must be back before the handle's timeout. */
+    /** Breaks a dispatch when the caller's wait is over (armed for every receive). */
     private final LinkAlarm alarm = new LinkAlarm(this);
 
     private PcapLink(String iface, long mac, PcapHandle handle) {
