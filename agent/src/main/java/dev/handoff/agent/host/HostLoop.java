@@ -391,24 +391,22 @@ public final class HostLoop implements AutoCloseable {
         return call(() -> connection(id).copySendStream(from, max));
     }
 
-    /** A move waiting until connection {@code c} holds at most {@code most} send bytes; {@code done} gets the count. */
-    private record DrainWait(Connection c, int most, CompletableFuture<Integer> done) {
-    }
-
     /**
      * Holds connection {@code id}'s application back from writing (as {@link #holdWrites}) and
      * completes, from the loop, as soon as its send buffer holds at most {@code most} bytes
-     * (the peer's ACKs drain it), with the bytes held then: a move learns that the buffer
-     * drained when it did, without asking the loop again and again. Cancelling the answer
-     * ends the wait; the writes stay held.
+     * (the peer's ACKs drain it) and the peer pauses between writes (at most
+     * {@link DrainWait#LULL_WAIT_MS} later; see {@link DrainWait}), with the bytes held then: a
+     * move learns that it may freeze when it may, without asking the loop again and again.
+     * Cancelling the answer ends the wait; the writes stay held.
      */
     public CompletableFuture<Integer> drainTo(String id, int most) {
         CompletableFuture<Integer> done = new CompletableFuture<>();
         call(() -> {
             Connection c = connection(id);
             c.holdWrites(true);
-            DrainWait w = new DrainWait(c, most, done);
-            if (!drained(w)) {
+            long now = now();
+            DrainWait w = new DrainWait(c, most, now + DrainWait.LULL_WAIT_MS, done);
+            if (!drained(w, now)) {
                 drainWaits.add(w);
             }
             return null;
@@ -419,8 +417,8 @@ public final class HostLoop implements AutoCloseable {
         return done;
     }
 
-    /** Completes {@code w} if its buffer drained, its connection left, or it was cancelled; whether it is over. */
-    private boolean drained(DrainWait w) {
+    /** Completes {@code w} if its connection may freeze at {@code now}, left, or the wait was cancelled; whether it is over. */
+    private boolean drained(DrainWait w, long now) {
         if (w.done().isDone()) {
             return true;
         }
@@ -428,8 +426,7 @@ public final class HostLoop implements AutoCloseable {
             return w.done().completeExceptionally(new IllegalStateException("connection " + w.c().id()
                     + " left host " + name + " while its send buffer drained"));
         }
-        int used = w.c().tcp().sendBufferUsed();
-        return used <= w.most() && w.done().complete(used);
+        return w.ready(now) && w.done().complete(w.c().tcp().sendBufferUsed());
     }
 
     /**
@@ -1263,7 +1260,7 @@ public final class HostLoop implements AutoCloseable {
                 long now = now();
                 drive(now);
                 if (!drainWaits.isEmpty()) {
-                    drainWaits.removeIf(this::drained);
+                    drainWaits.removeIf(w -> drained(w, now));
                 }
                 if (now >= nextTimer) {
                     stack.poll(now, sink); // connections that closed on a timer are touched: drive() reports them
@@ -1276,7 +1273,11 @@ public final class HostLoop implements AutoCloseable {
                 if (nextTimer <= now || !tasks.isEmpty() || stack.hasTouched()) {
                     continue;
                 }
-                link.receive(this::onFrame, Math.min(nextTimer, stopDeadline) - now);
+                long wakeAt = Math.min(nextTimer, stopDeadline);
+                if (!drainWaits.isEmpty()) {
+                    wakeAt = Math.min(wakeAt, now + 1); // a move waiting for the peer to pause looks again each ms
+                }
+                link.receive(this::onFrame, wakeAt - now);
             }
         } catch (RuntimeException | Error e) {
             failure = e;

@@ -52,7 +52,7 @@ import java.util.function.Function;
 public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBase {
     /** Deadline of agent-to-agent calls and of work on the host's loop, ms. */
     static final long DEADLINE_MS = 5000;
-    /** Longest a move waits for the send buffer to drain, its application's writes held, ms (see {@link #drain}). */
+    /** Longest a move waits for the send buffer to drain and the peer to pause, its application's writes held, ms (see {@link #drain}). */
     static final long DRAIN_MS = 20;
 
     /** The host served. */
@@ -293,11 +293,12 @@ public final class AgentServiceImpl extends AgentServiceGrpc.AgentServiceImplBas
 
     /**
      * Holds the application's writes while the send buffer drains, until at most
-     * {@link SendPreCopy#ENOUGH} bytes are left or {@link #DRAIN_MS} passed; answers the bytes
-     * left. A fast sender empties a full buffer in a few ms without a pause, where a pre-copy
-     * never catches up with it and the freeze would move megabytes. The writes stay held
-     * until the freeze (a move that fails before it lets them go again). The loop says when
-     * the buffer drained (no polling).
+     * {@link SendPreCopy#ENOUGH} bytes are left and the peer pauses between its writes (see
+     * {@code DrainWait}: its data caught by the freeze would wait for the destination's ACK), or
+     * {@link #DRAIN_MS} passed; answers the bytes left. A fast sender empties a full buffer in a
+     * few ms without a pause, where a pre-copy never catches up with it and the freeze would move
+     * megabytes. The writes stay held until the freeze (a move that fails before it lets them go
+     * again). The loop says when the moment came (no polling).
      */
     private int drain(String id) {
         CompletableFuture<Integer> drained = host.drainTo(id, SendPreCopy.ENOUGH);

@@ -26,6 +26,8 @@ import java.util.List;
 public final class TcpConnection {
     /** A deadline that never comes. */
     public static final long NEVER = Long.MAX_VALUE;
+    /** {@link #lastDataAt} of a connection that has received no data since it was created or restored. */
+    public static final long NO_DATA_YET = Long.MIN_VALUE;
     /** RFC 9293 §3.7.1: MSS assumed when the peer sends no MSS option (IPv4). */
     static final int DEFAULT_PEER_MSS = 536;
     /** RFC 7323 §2.3: largest window shift. */
@@ -156,6 +158,8 @@ public final class TcpConnection {
     private boolean ackNow;
     /** Largest payload received, at most one MSS: the "full-sized segment" of the delayed-ACK rule (RFC 5681 §4.2). */
     private int largestSegment;
+    /** When (ms) a segment last brought new data, or {@code NO_DATA_YET}: a move waits for a pause in the peer's sending. */
+    private long lastDataAt = NO_DATA_YET;
     /** Start of the current one-second challenge-ACK window (RFC 5961 §7). */
     private long challengeWindowStart;
     /** Challenge ACKs sent in the current window. */
@@ -843,6 +847,7 @@ public final class TcpConnection {
             ackNow = true; // a pure duplicate: tell the peer where we are at once
             return;
         }
+        lastDataAt = now;
         // A segment the link aggregated (GRO/LRO: up to 64 KB in one frame) is several of the
         // peer's: full-sized is at most our MSS less this segment's options (RFC 6691 §2), so such
         // a frame is ACKed at once, as Linux counts its parts, and what follows it is not delayed
@@ -1696,6 +1701,8 @@ public final class TcpConnection {
     public int sendBufferFree() { return sendBuffer.free(); }
     /** Bytes written and not yet acknowledged. */
     public int sendBufferUsed() { return sendBuffer.length(); }
+    /** When (ms) a segment last brought new data, or {@link #NO_DATA_YET}. */
+    public long lastDataAt() { return lastDataAt; }
     /** The peer closed its side and everything it sent was read. */
     public boolean isEndOfStream() { return finReceived && recvBuffer.unread() == 0; }
     /** SND.UNA. */

@@ -291,6 +291,22 @@ class TcpEngineTest {
             fx.expectNothing(); // nothing owed: nothing sent
         }
 
+        /** A move freezes in a pause of the peer's sending: the engine says when data last came, duplicates aside. */
+        @Test
+        void theTimeOfTheLastNewDataIsKeptForAMoveToWaitForAPause() {
+            EngineFixture fx = new EngineFixture(TcpConfig.defaults());
+            TcpConnection c = fx.establish();
+            assertEquals(TcpConnection.NO_DATA_YET, c.lastDataAt(), "nothing received yet");
+            fx.advance(5);
+            long at = fx.now;
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(102, fx.tsNow()).data("abc").send();
+            assertEquals(at, c.lastDataAt());
+            fx.advance(7);
+            fx.seg(ACK).seq(IRS + 1).ack(ISS + 1).ts(103, fx.tsNow()).data("abc").send(); // a duplicate
+            fx.seg(ACK).seq(IRS + 4).ack(ISS + 1).ts(103, fx.tsNow()).send(); // a pure ACK
+            assertEquals(at, c.lastDataAt(), "neither a duplicate nor a pure ACK is new data");
+        }
+
         /** A connection detached (moved away) after input touched it sends nothing more: never two senders. */
         @Test
         void aDetachedConnectionEmitsNothingEvenIfTouchedBefore() {
