@@ -1,6 +1,7 @@
 package dev.handoff.agent.link;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -73,12 +74,25 @@ public final class AfPacketLink implements PacketLink {
     private static final MethodHandle WRITE = libc("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle READ = libc("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // The same calls without errno: the JDK slices the capture segment on every captured call, an
+    // allocation per frame that filled the agent's young generation; a call that fails is made
+    // again with errno captured (send, poll), or the next receive learns why (recv).
+    private static final MethodHandle SEND_FAST = libcNoErrno("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle RECV_FAST = libcNoErrno("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle POLL_FAST = libcNoErrno("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     /** Little-endian u16 as virtio_net_hdr carries it on x86-64 and arm64. */
     private static final ValueLayout.OfShort LE16 = JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static MethodHandle libc(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new LinkException("libc has no " + name)), fd, Linker.Option.captureCallState("errno"));
+        return LINKER.downcallHandle(function(name), fd, Linker.Option.captureCallState("errno"));
+    }
+
+    private static MethodHandle libcNoErrno(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(function(name), fd);
+    }
+
+    private static MemorySegment function(String name) {
+        return LINKER.defaultLookup().find(name).orElseThrow(() -> new LinkException("libc has no " + name));
     }
 
     /** Interface name. */
@@ -109,8 +123,6 @@ public final class AfPacketLink implements PacketLink {
     private final MemorySegment wakeValue = arena.allocate(8, 8);
     /** Frames are copied here for the parsers (which view byte arrays). */
     private final byte[] frame = new byte[MAX_FRAME + VNET_HDR];
-    /** Zeroed virtio_net_hdr for frames sent without offloads. */
-    private final byte[] plainHeader = new byte[VNET_HDR];
     /** Set once closed. */
     private volatile boolean closed;
 
@@ -214,35 +226,32 @@ public final class AfPacketLink implements PacketLink {
 
     @Override
     public void send(byte[] frame, int off, int len) {
-        transmit(plainHeader, frame, off, len);
+        transmit(0, 0, 0, 0, 0, 0, frame, off, len); // a zeroed virtio_net_hdr: no offloads
     }
 
     @Override
     public void sendTcp(byte[] frame, int off, int len, int l4Offset, int tcpHeaderLength, int gsoSize) {
-        byte[] h = new byte[VNET_HDR];
-        h[0] = F_NEEDS_CSUM;
-        h[1] = (byte) (gsoSize > 0 ? GSO_TCPV4 : 0);
-        putLe16(h, 2, l4Offset + tcpHeaderLength);
-        putLe16(h, 4, gsoSize);
-        putLe16(h, 6, l4Offset);
-        putLe16(h, 8, 16); // the TCP checksum field
-        transmit(h, frame, off, len);
+        transmit(F_NEEDS_CSUM, gsoSize > 0 ? GSO_TCPV4 : 0, l4Offset + tcpHeaderLength, gsoSize, l4Offset,
+                16, frame, off, len); // the checksum from the TCP header on, stored at its offset 16
     }
 
-    private static void putLe16(byte[] b, int off, int v) {
-        b[off] = (byte) v;
-        b[off + 1] = (byte) (v >>> 8);
-    }
-
-    private synchronized void transmit(byte[] vnet, byte[] frame, int off, int len) {
+    /** Sends {@code frame} behind a virtio_net_hdr of these fields, written straight into the native buffer. */
+    private synchronized void transmit(int flags, int gsoType, int hdrLen, int gsoSize, int csumStart, int csumOffset,
+                                       byte[] frame, int off, int len) {
         if (closed) {
             return;
         }
-        MemorySegment.copy(vnet, 0, sendBuf, ValueLayout.JAVA_BYTE, 0, VNET_HDR);
+        sendBuf.set(JAVA_BYTE, 0, (byte) flags);
+        sendBuf.set(JAVA_BYTE, 1, (byte) gsoType);
+        sendBuf.set(LE16, 2, (short) hdrLen);
+        sendBuf.set(LE16, 4, (short) gsoSize);
+        sendBuf.set(LE16, 6, (short) csumStart);
+        sendBuf.set(LE16, 8, (short) csumOffset);
         MemorySegment.copy(frame, off, sendBuf, ValueLayout.JAVA_BYTE, VNET_HDR, len);
         try {
-            while (true) {
-                long n = (long) SEND.invokeExact(sendErrno, fd, sendBuf, (long) (VNET_HDR + len), 0);
+            long n = (long) SEND_FAST.invokeExact(fd, sendBuf, (long) (VNET_HDR + len), 0);
+            while (n < 0) { // once more with errno captured, to learn why (nothing was sent)
+                n = (long) SEND.invokeExact(sendErrno, fd, sendBuf, (long) (VNET_HDR + len), 0);
                 if (n >= 0) {
                     return;
                 }
@@ -275,7 +284,10 @@ public final class AfPacketLink implements PacketLink {
             pollFds.set(JAVA_SHORT, 12, POLLIN);
             pollFds.set(JAVA_SHORT, 14, (short) 0);
             int timeout = (int) Math.clamp(waitMillis, 0, MAX_WAIT_MILLIS);
-            int ready = (int) POLL.invokeExact(recvErrno, pollFds, 2L, timeout);
+            int ready = (int) POLL_FAST.invokeExact(pollFds, 2L, timeout);
+            if (ready < 0) { // once more, at once, with errno captured
+                ready = (int) POLL.invokeExact(recvErrno, pollFds, 2L, 0);
+            }
             if (ready < 0) {
                 int e = (int) ERRNO.get(recvErrno, 0L);
                 if (e == EINTR) {
@@ -286,8 +298,17 @@ public final class AfPacketLink implements PacketLink {
             if ((pollFds.get(JAVA_SHORT, 14) & POLLIN) != 0) {
                 long ignored = (long) READ.invokeExact(recvErrno, eventFd, counter, 8L); // consume the wakeup
             }
+            if (pollFds.get(JAVA_SHORT, 6) == 0) {
+                return; // nothing to read (a timeout or a wakeup): the socket is not asked
+            }
             for (int i = 0; i < BATCH && !closed; i++) {
-                long n = (long) RECV.invokeExact(recvErrno, fd, recvBuf, recvBuf.byteSize(), MSG_DONTWAIT);
+                long n = (long) RECV_FAST.invokeExact(fd, recvBuf, recvBuf.byteSize(), MSG_DONTWAIT);
+                if (n < 0 && i > 0) {
+                    return; // read empty, most likely: if not, the next receive finds out why
+                }
+                if (n < 0) { // readable, yet nothing: once more with errno captured
+                    n = (long) RECV.invokeExact(recvErrno, fd, recvBuf, recvBuf.byteSize(), MSG_DONTWAIT);
+                }
                 if (n < 0) {
                     int e = (int) ERRNO.get(recvErrno, 0L);
                     if (e == EAGAIN || e == EINTR) {

@@ -3,10 +3,8 @@ package dev.handoff.agent.link;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -16,13 +14,13 @@ import org.junit.jupiter.api.Test;
  * The real links run on one end of a veth pair whose other end sends nothing (needs root, as CI is).
  */
 class LinkWaitTest {
-    /** The veth made for a test (deleting it deletes its peer), or null. */
-    private String veth;
+    /** The veth made for a test, or null. */
+    private Veth veth;
 
     @AfterEach
     void removeVeth() throws Exception {
         if (veth != null) {
-            run("ip", "link", "del", veth);
+            veth.close();
         }
     }
 
@@ -74,26 +72,9 @@ class LinkWaitTest {
         assertTrue(ms < PacketLink.MAX_WAIT_MILLIS / 2, "returned after " + ms + " ms of a " + millis + " ms wait");
     }
 
-    /**
-     * One end of a new veth pair, both ends up without IPv6 (which would send router
-     * solicitations) and without addresses: nothing ever arrives on it.
-     */
+    /** One end of a new veth pair on which nothing ever arrives. */
     private String makeVeth() throws Exception {
-        String name = "hxwait" + ThreadLocalRandom.current().nextInt(1000, 10000);
-        run("ip", "link", "add", name, "type", "veth", "peer", "name", name + "p");
-        veth = name;
-        for (String end : new String[] {name, name + "p"}) {
-            run("ip", "link", "set", end, "addrgenmode", "none");
-            run("ip", "link", "set", end, "up");
-        }
-        return name;
-    }
-
-    private static void run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed (needs root): " + out);
-        }
+        veth = Veth.create("hxwait");
+        return veth.end();
     }
 }
