@@ -75,8 +75,9 @@ public final class AfPacketLink implements PacketLink {
     private static final MethodHandle READ = libc("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     // The same calls without errno: the JDK slices the capture segment on every captured call, an
-    // allocation per frame that filled the agent's young generation; a call that fails is made
-    // again with errno captured (send, poll), or the next receive learns why (recv).
+    // allocation per frame that filled the agent's young generation. A call that fails is made
+    // again with errno captured (send, poll, and a recv on a socket poll called readable), except
+    // a recv that fails after some frames: the next receive learns why.
     private static final MethodHandle SEND_FAST = libcNoErrno("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle RECV_FAST = libcNoErrno("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle POLL_FAST = libcNoErrno("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
